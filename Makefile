@@ -1,0 +1,49 @@
+# AutoMechanica: every habit is one command. `make up` runs the store,
+# `make test` runs every test; both set up what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup up test unit integration acceptance format lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+up: $(STAMP)
+	$(BIN)/automechanica up
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest -q tests/integration
+
+acceptance: $(STAMP)
+	$(BIN)/python -m pytest -q tests/acceptance
+
+format: $(STAMP)
+	$(BIN)/ruff format automechanica tests bench
+	$(BIN)/ruff check --fix automechanica tests bench
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check automechanica tests bench
+	$(BIN)/ruff check automechanica tests bench
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

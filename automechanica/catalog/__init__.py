@@ -1,0 +1,1 @@
+"""The catalog: vehicles, parts, supplier offers, fitments, feeds, VINs."""

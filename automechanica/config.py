@@ -1,0 +1,43 @@
+"""One typed settings object, read from AUTOMECHANICA_* variables and `.env`.
+
+Only entry points (the CLI, the API app factory) build it; everything else
+receives the values it needs as arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """Where the embedded database and other local state live by default."""
+    return Path(platformdirs.user_data_dir("automechanica", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """AutoMechanica's settings; every field maps to AUTOMECHANICA_<FIELD>."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AUTOMECHANICA_", env_file=".env", extra="ignore"
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL 15+ with pgvector; unset to run an embedded server.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo_seed: int = 2026
+    demo_parts: int = Field(default=5200, description="canonical parts in the demo store")
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+
+    @property
+    def embedded_pgdata(self) -> Path:
+        """The embedded server's data folder (reused across starts)."""
+        return self.data_dir / "pgdata"

@@ -1,0 +1,1 @@
+"""Database access: connection pools, the embedded server, migrations."""
