@@ -231,6 +231,7 @@ CREATE TABLE import_reports (
     offers          integer NOT NULL DEFAULT 0,
     fitments        integer NOT NULL DEFAULT 0,
     rows_rejected   integer NOT NULL DEFAULT 0,
+    warnings        integer NOT NULL DEFAULT 0,
     error           text,
     started_at      timestamptz NOT NULL DEFAULT now(),
     finished_at     timestamptz
@@ -243,6 +244,8 @@ CREATE TABLE import_rejections (
     report_id   bigint NOT NULL REFERENCES import_reports(id) ON DELETE CASCADE,
     line        integer,                          -- line number (CSV, JSON lines)
     element     text,                             -- element path (XML)
+    severity    text NOT NULL DEFAULT 'rejected'  -- rejected: row skipped; warning: stored, part ignored
+                CHECK (severity IN ('rejected', 'warning')),
     reason      text NOT NULL,
     raw         text
 );
