@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): storefront and operator console."""

@@ -1,0 +1,51 @@
+"""Part search, part detail, and fit checks with evidence."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from automechanica.api.deps import Conn
+from automechanica.api.schemas import FitCheck, FitRequest, PartDetail, PartSearch
+from automechanica.catalog.fitment import VehicleQuery, check_fit
+from automechanica.catalog.parts import part_detail
+from automechanica.catalog.search import SearchQuery, search_parts
+
+router = APIRouter(prefix="/api", tags=["parts"])
+
+
+@router.get("/parts", response_model=PartSearch)
+async def search(
+    conn: Conn,
+    q: Annotated[str | None, Query(max_length=200, description="words or a part number")] = None,
+    part_type: Annotated[str | None, Query(description="part type slug, e.g. brake-pads")] = None,
+    brand: str | None = None,
+    vehicle_id: Annotated[int | None, Query(description="only parts that fit this vehicle")] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 24,
+) -> PartSearch:
+    result = await search_parts(conn, SearchQuery(q, part_type, brand, vehicle_id, page, per_page))
+    return PartSearch.model_validate(asdict(result))
+
+
+@router.get("/parts/{part_id}", response_model=PartDetail)
+async def detail(conn: Conn, part_id: int) -> PartDetail:
+    return PartDetail.model_validate(await part_detail(conn, part_id))
+
+
+@router.post("/fit-check", response_model=FitCheck)
+async def fit_check(conn: Conn, request: FitRequest) -> FitCheck:
+    """Three-state answer (fits / does not fit / need more information) with its evidence."""
+    known = {
+        k: v
+        for k, v in {
+            "submodel": request.submodel,
+            "engine_liters": request.engine_liters,
+            "drive": request.drive,
+        }.items()
+        if v is not None
+    }
+    vehicle = VehicleQuery(request.vehicle_id, request.year, request.make, request.model, known)
+    return FitCheck.model_validate(asdict(await check_fit(conn, request.part_id, vehicle)))
