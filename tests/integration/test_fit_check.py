@@ -27,23 +27,33 @@ ORDER BY bv.id LIMIT 1
 
 
 async def _part(conn: Conn, part_type: str = "Oil Filter", number: str = "PH7317") -> int:
-    row = await (await conn.execute(
-        "INSERT INTO parts (brand_id, part_number, mpn_normalized, part_type_id, title, fit_class)"
-        " SELECT b.id, %s, %s, t.id, %s, CASE WHEN t.universal THEN 'universal'"
-        " ELSE 'vehicle_specific' END FROM brands b, part_types t"
-        " WHERE b.name = 'Fram' AND t.name = %s RETURNING id",
-        (number, number, f"Fram {part_type}", part_type),
-    )).fetchone()
+    row = await (
+        await conn.execute(
+            "INSERT INTO parts (brand_id, part_number, mpn_normalized, part_type_id, title,"
+            " fit_class)"
+            " SELECT b.id, %s, %s, t.id, %s, CASE WHEN t.universal THEN 'universal'"
+            " ELSE 'vehicle_specific' END FROM brands b, part_types t"
+            " WHERE b.name = 'Fram' AND t.name = %s RETURNING id",
+            (number, number, f"Fram {part_type}", part_type),
+        )
+    ).fetchone()
     assert row is not None
     return int(row["id"])
 
 
 async def _fitment(conn: Conn, part_id: int, base_vehicle_id: int, **constraints: Any) -> None:
     qualifiers = constraints.pop("qualifiers", [])
-    columns = ["part_id", "part_type_id", "base_vehicle_id", "source", "confidence", "qualifiers",
-               *constraints]
+    columns = [
+        "part_id",
+        "part_type_id",
+        "base_vehicle_id",
+        "source",
+        "confidence",
+        "qualifiers",
+        *constraints,
+    ]
     await conn.execute(
-        f"INSERT INTO fitments ({', '.join(columns)}) SELECT %s, part_type_id, %s, 'feed:test',"  # noqa: S608
+        f"INSERT INTO fitments ({', '.join(columns)}) SELECT %s, part_type_id, %s, 'feed:test',"
         f" 0.85, %s{''.join(', %s' for _ in constraints)} FROM parts WHERE id = %s",
         (part_id, base_vehicle_id, Jsonb(qualifiers), *constraints.values(), part_id),
     )
@@ -67,22 +77,34 @@ async def test_engine_specific_part_asks_for_the_engine(conn: Conn) -> None:
     assert str(engine) in result.ask_options or result.ask_next == "submodel"
     assert [e.constraints["engine_liters"] for e in result.evidence] == [float(engine)]
 
-    narrowed = VehicleQuery(year=base["year"], make=base["make"], model=base["model"],
-                            known={"engine_liters": engine})
+    narrowed = VehicleQuery(
+        year=base["year"], make=base["make"], model=base["model"], known={"engine_liters": engine}
+    )
     assert (await check_fit(conn, part, narrowed)).verdict == "fits"
-    other = VehicleQuery(year=base["year"], make=base["make"], model=base["model"],
-                         known={"engine_liters": base["engines"][1]})
+    other = VehicleQuery(
+        year=base["year"],
+        make=base["make"],
+        model=base["model"],
+        known={"engine_liters": base["engines"][1]},
+    )
     assert (await check_fit(conn, part, other)).verdict == "does_not_fit"
 
 
 async def test_fit_by_configuration_id_reports_sources_and_qualifiers(conn: Conn) -> None:
     base = await _base(conn)
     part = await _part(conn, "Brake Pads", "ZD1212")
-    await _fitment(conn, part, base["id"], position="Front",
-                   qualifiers=[{"text": "w/ 288mm rotor", "verify": True}])
-    vehicle = await (await conn.execute(
-        "SELECT id FROM vehicles WHERE base_vehicle_id = %s LIMIT 1", (base["id"],)
-    )).fetchone()
+    await _fitment(
+        conn,
+        part,
+        base["id"],
+        position="Front",
+        qualifiers=[{"text": "w/ 288mm rotor", "verify": True}],
+    )
+    vehicle = await (
+        await conn.execute(
+            "SELECT id FROM vehicles WHERE base_vehicle_id = %s LIMIT 1", (base["id"],)
+        )
+    ).fetchone()
     assert vehicle is not None
     result = await check_fit(conn, part, VehicleQuery(vehicle_id=vehicle["id"]))
     assert result.verdict == "fits"
@@ -117,11 +139,13 @@ async def test_unknown_part_and_vehicle_are_reported(conn: Conn) -> None:
 
 
 async def test_reverse_fitment_collapses_consecutive_years(conn: Conn) -> None:
-    rows = await (await conn.execute(
-        "SELECT bv.model_id, array_agg(bv.id ORDER BY bv.year) AS ids,"
-        " array_agg(bv.year ORDER BY bv.year) AS years FROM base_vehicles bv"
-        " GROUP BY bv.model_id HAVING count(*) >= 3 LIMIT 1"
-    )).fetchone()
+    rows = await (
+        await conn.execute(
+            "SELECT bv.model_id, array_agg(bv.id ORDER BY bv.year) AS ids,"
+            " array_agg(bv.year ORDER BY bv.year) AS years FROM base_vehicles bv"
+            " GROUP BY bv.model_id HAVING count(*) >= 3 LIMIT 1"
+        )
+    ).fetchone()
     assert rows is not None
     part = await _part(conn)
     years = rows["years"]
