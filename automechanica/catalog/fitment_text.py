@@ -246,7 +246,9 @@ def _classify(items: list[Item], vocabulary: VehicleVocabulary, text: str) -> li
     i = 0
     while i < len(items):
         item = items[i]
-        if item.kind is WORD:
+        if item.kind is WORD and out and out[-1].kind is LITERS and cylinder_word(item.key):
+            item, i = _single_word(item, text), i + 1  # '2.0L I4' is an engine, not BMW's i4
+        elif item.kind is WORD:
             item, i = _name_words(items, i, vocabulary, context, text)
         else:
             i += 1

@@ -899,3 +899,16 @@ def test_real_looking_strings(
     assert parsed.qualifiers == qualifiers
     assert parsed.unresolved == []
 
+
+def test_cylinder_layout_after_liters_is_not_a_model_of_the_same_name() -> None:
+    """BMW sells an 'i4'; in '2.0L I4' the I4 is still four cylinders in line."""
+    vocabulary = VehicleVocabulary.from_pairs([("BMW", "330i"), ("BMW", "i4"), ("BMW", "X1")])
+    parsed = parse("2018-2021 BMW 330i 2.0L I4; 2016-2017 BMW X1 2.0L I4", vocabulary)
+    assert parsed.unresolved == []
+    assert [
+        (a.model, a.engines[0].liters, a.engines[0].cylinders) for a in parsed.applications
+    ] == [
+        ("330i", Decimal("2.0"), 4),
+        ("X1", Decimal("2.0"), 4),
+    ]
+    assert [a.model for a in parse("2023 BMW i4", vocabulary).applications] == ["i4"]

@@ -1,0 +1,171 @@
+"""What an import needs to look up: brands, part types, vehicles, parsed fitment text.
+
+Loaded once per import; all small tables (brands, part types, base vehicles),
+so memory stays flat however large the feed is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+
+from automechanica.catalog.feeds.records import Application
+from automechanica.catalog.fitment_text import VehicleVocabulary, parse_fitment_text
+from automechanica.catalog.vocabulary import alias_key
+
+SELECT_BRAND_ALIASES = """
+SELECT a.alias, b.id, b.name, b.aaia_id FROM brand_aliases a JOIN brands b ON b.id = a.brand_id
+"""
+SELECT_PART_TYPES = "SELECT id, name, pcdb_id FROM part_types"
+SELECT_BASE_VEHICLES = """
+SELECT bv.id, bv.year, ma.name AS make, mo.name AS model
+FROM base_vehicles bv JOIN makes ma ON ma.id = bv.make_id JOIN models mo ON mo.id = bv.model_id
+"""
+SELECT_MAKE_ALIASES = "SELECT a.alias, m.name FROM make_aliases a JOIN makes m ON m.id = a.make_id"
+
+#: Confidence of a fitment by where it came from; each qualifier left to verify lowers it.
+CONFIDENCE_STRUCTURED = 0.95
+CONFIDENCE_PARSED_TEXT = 0.85
+CONFIDENCE_PER_VERIFY = 0.1
+PUBLISH_THRESHOLD = 0.7
+#: Parsed texts kept per import; suppliers repeat the same strings on many rows.
+_TEXT_CACHE_LIMIT = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class BrandRef:
+    id: int
+    name: str
+
+
+@dataclass(slots=True)
+class ParsedText:
+    applications: list[Application]
+    unresolved: list[str]
+
+
+@dataclass(slots=True)
+class FitmentRow:
+    """One row of `fitments`, ready to be copied in (part id filled in later)."""
+
+    base_vehicle_id: int
+    submodel: str | None
+    engine_liters: Decimal | None
+    engine_cylinders: int | None
+    engine_code: str | None
+    fuel: str | None
+    aspiration: str | None
+    drive: str | None
+    body: str | None
+    transmission: str | None
+    position: str | None
+    quantity: int | None
+    qualifiers: list[dict[str, Any]]
+    notes: list[str]
+    confidence: float
+
+
+@dataclass(slots=True)
+class Lookups:
+    brands: dict[str, BrandRef]
+    part_types: dict[str, int]
+    base_vehicles: dict[tuple[str, str, int], int]
+    make_names: dict[str, str]
+    vocabulary: VehicleVocabulary
+    _texts: dict[str, ParsedText] = field(default_factory=dict)
+
+    @classmethod
+    async def load(cls, conn: AsyncConnection[Any]) -> Lookups:
+        brands: dict[str, BrandRef] = {}
+        for row in await _fetch(conn, SELECT_BRAND_ALIASES):
+            ref = BrandRef(row["id"], row["name"])
+            brands[row["alias"]] = ref
+            if row["aaia_id"]:
+                brands[alias_key(row["aaia_id"])] = ref
+        part_types: dict[str, int] = {}
+        for row in await _fetch(conn, SELECT_PART_TYPES):
+            part_types[alias_key(row["name"])] = row["id"]
+            if row["pcdb_id"] is not None:
+                part_types[str(row["pcdb_id"])] = row["id"]
+        base_vehicles: dict[tuple[str, str, int], int] = {}
+        pairs: set[tuple[str, str]] = set()
+        for row in await _fetch(conn, SELECT_BASE_VEHICLES):
+            base_vehicles[(alias_key(row["make"]), alias_key(row["model"]), row["year"])] = row[
+                "id"
+            ]
+            pairs.add((row["make"], row["model"]))
+        make_names = {row["alias"]: row["name"] for row in await _fetch(conn, SELECT_MAKE_ALIASES)}
+        vocabulary = VehicleVocabulary.from_pairs(sorted(pairs))
+        return cls(brands, part_types, base_vehicles, make_names, vocabulary)
+
+    def brand(self, raw: str) -> BrandRef | None:
+        return self.brands.get(alias_key(raw))
+
+    def part_type(self, raw: str | None) -> int | None:
+        if not raw:
+            return None
+        return self.part_types.get(raw.strip() if raw.strip().isdigit() else alias_key(raw))
+
+    def parse_text(self, text: str) -> ParsedText:
+        """Parse free-text fitment once per distinct string."""
+        cached = self._texts.get(text)
+        if cached is None:
+            parsed = parse_fitment_text(text, self.vocabulary)
+            cached = ParsedText(parsed.to_applications(), list(parsed.unresolved))
+            if len(self._texts) >= _TEXT_CACHE_LIMIT:
+                self._texts.clear()
+            self._texts[text] = cached
+        return cached
+
+    def expand(self, app: Application, *, structured: bool) -> tuple[list[FitmentRow], str | None]:
+        """Per-year fitment rows for an application, or the reason it names no vehicle."""
+        make = self.make_names.get(alias_key(app.make))
+        if make is None:
+            return [], f"make {app.make!r} is not in the vehicle table"
+        make_key, model_key = alias_key(make), alias_key(app.model)
+        if app.year_start > app.year_end:
+            return [], f"years {app.year_start}-{app.year_end} run backwards"
+        verify = [q for q in app.qualifiers if q]
+        base = CONFIDENCE_STRUCTURED if structured else CONFIDENCE_PARSED_TEXT
+        confidence = round(max(0.3, base - CONFIDENCE_PER_VERIFY * len(verify)), 2)
+        qualifiers = [{"text": q, "verify": True} for q in verify]
+        rows = []
+        for year in range(app.year_start, app.year_end + 1):
+            base_vehicle_id = self.base_vehicles.get((make_key, model_key, year))
+            if base_vehicle_id is None:
+                continue
+            submodels: list[str | None] = list(app.submodels) or [None]
+            for submodel in submodels:
+                rows.append(
+                    FitmentRow(
+                        base_vehicle_id,
+                        submodel,
+                        app.engine_liters,
+                        app.engine_cylinders,
+                        app.engine_code,
+                        app.fuel,
+                        app.aspiration,
+                        app.drive,
+                        app.body,
+                        app.transmission,
+                        app.position,
+                        app.quantity,
+                        qualifiers,
+                        list(app.notes),
+                        confidence,
+                    )
+                )
+        if not rows:
+            years = f"{app.year_start}-{app.year_end}"
+            return [], f"no {make} {app.model} in {years} in the vehicle table"
+        return rows, None
+
+
+async def _fetch(conn: AsyncConnection[Any], query: str) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query)
+        return await cur.fetchall()
