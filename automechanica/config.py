@@ -21,9 +21,7 @@ def default_data_dir() -> Path:
 class Settings(BaseSettings):
     """AutoMechanica's settings; every field maps to AUTOMECHANICA_<FIELD>."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="AUTOMECHANICA_", env_file=".env", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="AUTOMECHANICA_", env_file=".env", extra="ignore")
 
     database_url: str | None = Field(
         default=None,
@@ -34,6 +32,9 @@ class Settings(BaseSettings):
     port: int = 8000
     demo_seed: int = 2026
     demo_parts: int = Field(default=5200, description="canonical parts in the demo store")
+    demo_vins_per_type: int = Field(
+        default=300, description="VINs drawn per make and vehicle type for the demo vehicles"
+    )
     pool_min_size: int = 2
     pool_max_size: int = 10
 

@@ -1,0 +1,5 @@
+"""`python -m automechanica` runs the CLI."""
+
+from automechanica.cli import app
+
+app()
