@@ -138,9 +138,20 @@ async def store_vehicles(conn: AsyncConnection[Any], configs: Sequence[VehicleCo
             INSERT_VEHICLE,
             [
                 (
-                    c.submodel, c.engine_liters, c.engine_cylinders, c.engine_code, c.fuel,
-                    c.aspiration, c.drive, c.body, c.doors, c.transmission, c.source_vin,
-                    c.year, c.make, c.model,
+                    c.submodel,
+                    c.engine_liters,
+                    c.engine_cylinders,
+                    c.engine_code,
+                    c.fuel,
+                    c.aspiration,
+                    c.drive,
+                    c.body,
+                    c.doors,
+                    c.transmission,
+                    c.source_vin,
+                    c.year,
+                    c.make,
+                    c.model,
                 )
                 for c in configs
             ],

@@ -26,19 +26,34 @@ _VIN_SHAPE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 _MAKE_NAMES = {alias_key(name): name for name in DEMO_MAKES}
 
 _DRIVES = {
-    "fwd": "FWD", "front": "FWD",
-    "rwd": "RWD", "rear": "RWD",
-    "awd": "AWD", "all": "AWD",
-    "4wd": "4WD", "4x4": "4WD",
+    "fwd": "FWD",
+    "front": "FWD",
+    "rwd": "RWD",
+    "rear": "RWD",
+    "awd": "AWD",
+    "all": "AWD",
+    "4wd": "4WD",
+    "4x4": "4WD",
 }
 _BODIES = {
-    "sedan": "Sedan", "hatchback": "Hatchback", "coupe": "Coupe", "convertible": "Convertible",
-    "sport utility": "SUV", "crossover": "SUV", "pickup": "Pickup", "minivan": "Minivan",
-    "cargo van": "Cargo Van", "van": "Van", "wagon": "Wagon",
+    "sedan": "Sedan",
+    "hatchback": "Hatchback",
+    "coupe": "Coupe",
+    "convertible": "Convertible",
+    "sport utility": "SUV",
+    "crossover": "SUV",
+    "pickup": "Pickup",
+    "minivan": "Minivan",
+    "cargo van": "Cargo Van",
+    "van": "Van",
+    "wagon": "Wagon",
 }
 _TRANSMISSIONS = {
-    "continuously variable": "CVT", "dual-clutch": "DCT", "manual": "Manual",
-    "automated manual": "Automatic", "automatic": "Automatic",
+    "continuously variable": "CVT",
+    "dual-clutch": "DCT",
+    "manual": "Manual",
+    "automated manual": "Automatic",
+    "automatic": "Automatic",
 }
 
 
