@@ -11,14 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from automechanica.catalog.feeds.pies import (
-    XmlPiece,
-    brand_for_aaia_id,
-    check_count,
-    child_text,
-    iter_xml,
-    xml_count,
-)
 from automechanica.catalog.feeds.records import (
     Application,
     ApplicationRecord,
@@ -32,6 +24,14 @@ from automechanica.catalog.feeds.values import (
     parse_decimal,
     parse_int,
     parse_part_type,
+)
+from automechanica.catalog.feeds.xml_stream import (
+    XmlPiece,
+    brand_for_aaia_id,
+    check_count,
+    child_text,
+    iter_xml,
+    xml_count,
 )
 
 #: PCdb position id -> the position name we store.

@@ -1,6 +1,6 @@
 """The JSON lines supplier feed: one offer object per line.
 
-JSON lines streams like CSV (it shares CSV's bounded line source) yet carries
+JSON lines streams like CSV (the bounded line source of `lines.py`) yet carries
 structure: nested pricing, per-warehouse inventory, fitment lists and
 interchange. Numbers are read as Decimal, never float, so "12.30" stays exact.
 """
@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from automechanica.catalog.feeds.csv_feed import FeedLines, Line, too_long_rejection
+from automechanica.catalog.feeds.lines import FeedLines, Line, too_long_rejection
 from automechanica.catalog.feeds.records import FeedItem, FeedStream, OfferRecord, Rejection
 from automechanica.catalog.feeds.values import CellError, offer_from_cells
 

@@ -13,10 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from automechanica.catalog.feeds.aces import read_aces
-from automechanica.catalog.feeds.csv_feed import check_head, open_feed, read_csv
+from automechanica.catalog.feeds.csv_feed import read_csv
 from automechanica.catalog.feeds.jsonl_feed import read_jsonl
-from automechanica.catalog.feeds.pies import DTD_REFUSED, read_pies
+from automechanica.catalog.feeds.lines import check_head, open_feed
+from automechanica.catalog.feeds.pies import read_pies
 from automechanica.catalog.feeds.records import FEED_FORMATS, FeedFormat, FeedStream
+from automechanica.catalog.feeds.xml_stream import DTD_REFUSED
 from automechanica.errors import FeedError
 
 _SNIFF_BYTES = 4096
