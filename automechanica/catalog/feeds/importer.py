@@ -9,6 +9,7 @@ are handled in batches, each written with a few set-based statements.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -28,7 +29,7 @@ from automechanica.catalog.feeds.records import (
     OfferRecord,
     Rejection,
 )
-from automechanica.catalog.feeds.resolve import PUBLISH_THRESHOLD, FitmentRow, Lookups
+from automechanica.catalog.feeds.resolve import FitmentRow, Lookups
 from automechanica.catalog.normalize import normalize_mpn
 from automechanica.catalog.vocabulary import PART_TYPES, alias_key
 from automechanica.errors import FeedError
@@ -135,6 +136,7 @@ class _Writer:
 
     async def run(self, stream: Iterator[FeedItem], on_progress: ProgressCallback | None) -> None:
         await self.conn.execute(sql.CREATE_FITMENT_STAGE)
+        await self.conn.execute(sql.CREATE_OFFER_STAGE)
         for batch in _batches(stream, BATCH_SIZE):
             self.summary.rows_read += len(batch)
             rejections: list[tuple[Rejection, bool]] = []
@@ -202,12 +204,9 @@ class _Writer:
             problems += [problem] if problem else []
         if record.fitment_text:
             # One parse over all of a row's entries: a lone "front" qualifies the others.
-            parsed = self.lookups.parse_text("; ".join(record.fitment_text))
-            problems += [f"fitment text not understood: {u}" for u in parsed.unresolved]
-            for app in parsed.applications:
-                rows, problem = self.lookups.expand(app, structured=False)
-                fitments += rows
-                problems += [problem] if problem else []
+            parsed = self.lookups.text_fitments("; ".join(record.fitment_text))
+            fitments += parsed.rows
+            problems += parsed.problems
         for problem in dict.fromkeys(problems):
             rejections.append((_reject(record, problem), True))
         return _Offer(record, brand.id, brand.name, mpn, part_type_id, fitments)
@@ -301,32 +300,13 @@ class _Writer:
     async def _upsert_offers(self, offers: list[_Offer]) -> None:
         if not offers:
             return
-        records = [o.record for o in offers]
-        rows = await self._fetch(
-            sql.UPSERT_OFFERS,
-            (
-                self.supplier_id,
-                [r.supplier_sku for r in records],
-                [o.part_id for o in offers],
-                [r.brand for r in records],
-                [r.mpn for r in records],
-                [r.title for r in records],
-                [r.uom for r in records],
-                [r.pack_qty for r in records],
-                [r.cost for r in records],
-                [r.jobber for r in records],
-                [r.map_price for r in records],
-                [r.msrp for r in records],
-                [r.core_charge for r in records],
-                [Jsonb(r.stock) for r in records],
-                [sum(r.stock.values()) for r in records],
-                [r.weight_lb for r in records],
-                [r.hazmat for r in records],
-                [Jsonb(r.raw) for r in records],
-                [_offer_hash(o) for o in offers],
-                [r.updated_at for r in records],
-            ),
-        )
+        async with self.conn.cursor(row_factory=dict_row) as cur:
+            async with cur.copy(sql.COPY_OFFER_STAGE) as copy:
+                for offer in offers:
+                    await copy.write_row(_offer_row(offer))
+            await cur.execute(sql.MERGE_OFFER_STAGE, (self.supplier_id,))
+            rows = await cur.fetchall()
+            await cur.execute(sql.CLEAR_OFFER_STAGE)
         self.summary.offers += len(rows)
         # Merged: an offer seen for the first time that joins a part which already existed.
         by_sku = {o.record.supplier_sku: o for o in offers}
@@ -350,6 +330,7 @@ class _Writer:
                     [x[1] for x in links],
                     [x[2] for x in links],
                 ),
+                binary=True,
             )
 
     async def _write_applications(
@@ -393,30 +374,8 @@ class _Writer:
         copied = 0
         async with self.conn.cursor() as cur:
             async with cur.copy(sql.COPY_FITMENT_STAGE) as copy:
-                for part_id, part_type_id, f in rows:
-                    status = "published" if f.confidence >= PUBLISH_THRESHOLD else "pending_review"
-                    await copy.write_row(
-                        (
-                            part_id,
-                            part_type_id,
-                            f.base_vehicle_id,
-                            f.submodel,
-                            f.engine_liters,
-                            f.engine_cylinders,
-                            f.engine_code,
-                            f.fuel,
-                            f.aspiration,
-                            f.drive,
-                            f.body,
-                            f.transmission,
-                            f.position,
-                            f.quantity,
-                            Jsonb(f.qualifiers),
-                            f.notes,
-                            f.confidence,
-                            status,
-                        )
-                    )
+                for part_id, part_type_id, row in rows:
+                    await copy.write_row((part_id, part_type_id, *row))
                     copied += 1
             if copied:
                 await cur.execute(sql.MERGE_FITMENT_STAGE, (source, self.supplier_id))
@@ -445,7 +404,7 @@ class _Writer:
 
     async def _fetch(self, query: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         async with self.conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(query, params)
+            await cur.execute(query, params, binary=True)  # arrays dump fast in binary
             return await cur.fetchall()
 
 
@@ -473,9 +432,32 @@ def _fit_class(part_type: str | None) -> str:
     )
 
 
-def _offer_hash(offer: _Offer) -> str:
+def _offer_row(offer: _Offer) -> tuple[Any, ...]:
+    """The staging row of an offer, with a hash of everything stored about it."""
     r = offer.record
+    stock, raw = json.dumps(r.stock), json.dumps(r.raw)
     fields = (
+        offer.part_id,
+        r.supplier_sku,
+        r.brand,
+        r.mpn,
+        r.title,
+        r.uom,
+        r.pack_qty,
+        r.cost,
+        r.jobber,
+        r.map_price,
+        r.msrp,
+        r.core_charge,
+        stock,
+        r.weight_lb,
+        r.hazmat,
+        raw,
+        r.updated_at,
+    )
+    digest = hashlib.blake2b("\x1f".join(map(str, fields)).encode(), digest_size=16).hexdigest()
+    return (
+        r.supplier_sku,
         offer.part_id,
         r.brand,
         r.mpn,
@@ -487,13 +469,14 @@ def _offer_hash(offer: _Offer) -> str:
         r.map_price,
         r.msrp,
         r.core_charge,
-        sorted(r.stock.items()),
+        stock,
+        sum(r.stock.values()),
         r.weight_lb,
         r.hazmat,
-        sorted(r.raw.items()),
+        raw,
+        digest,
         r.updated_at,
     )
-    return hashlib.blake2b(repr(fields).encode(), digest_size=16).hexdigest()
 
 
 def _batches(stream: Iterator[FeedItem], size: int) -> Iterator[list[FeedItem]]:

@@ -6,9 +6,10 @@ so memory stays flat however large the feed is.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
@@ -43,14 +44,19 @@ class BrandRef:
 
 
 @dataclass(slots=True)
-class ParsedText:
-    applications: list[Application]
-    unresolved: list[str]
+class TextFitments:
+    """What one distinct fitment string yields: rows to store, and what was not understood."""
+
+    rows: list[FitmentRow]
+    problems: list[str]
 
 
-@dataclass(slots=True)
-class FitmentRow:
-    """One row of `fitments`, ready to be copied in (part id filled in later)."""
+class FitmentRow(NamedTuple):
+    """One row of `fitments` without its part, in the staging table's column order.
+
+    Built once per application and shared by every offer that names it, so the
+    per-row work of an import is a tuple splice.
+    """
 
     base_vehicle_id: int
     submodel: str | None
@@ -64,9 +70,10 @@ class FitmentRow:
     transmission: str | None
     position: str | None
     quantity: int | None
-    qualifiers: list[dict[str, Any]]
+    qualifiers_json: str  # [{"text", "verify"}], serialized once
     notes: list[str]
     confidence: float
+    status: str
 
 
 @dataclass(slots=True)
@@ -76,7 +83,7 @@ class Lookups:
     base_vehicles: dict[tuple[str, str, int], int]
     make_names: dict[str, str]
     vocabulary: VehicleVocabulary
-    _texts: dict[str, ParsedText] = field(default_factory=dict)
+    _texts: dict[str, TextFitments] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, conn: AsyncConnection[Any]) -> Lookups:
@@ -110,12 +117,18 @@ class Lookups:
             return None
         return self.part_types.get(raw.strip() if raw.strip().isdigit() else alias_key(raw))
 
-    def parse_text(self, text: str) -> ParsedText:
-        """Parse free-text fitment once per distinct string."""
+    def text_fitments(self, text: str) -> TextFitments:
+        """Parse and expand free-text fitment once per distinct string."""
         cached = self._texts.get(text)
         if cached is None:
             parsed = parse_fitment_text(text, self.vocabulary)
-            cached = ParsedText(parsed.to_applications(), list(parsed.unresolved))
+            cached = TextFitments(
+                [], [f"fitment text not understood: {u}" for u in parsed.unresolved]
+            )
+            for app in parsed.to_applications():
+                rows, problem = self.expand(app, structured=False)
+                cached.rows += rows
+                cached.problems += [problem] if problem else []
             if len(self._texts) >= _TEXT_CACHE_LIMIT:
                 self._texts.clear()
             self._texts[text] = cached
@@ -132,7 +145,8 @@ class Lookups:
         verify = [q for q in app.qualifiers if q]
         base = CONFIDENCE_STRUCTURED if structured else CONFIDENCE_PARSED_TEXT
         confidence = round(max(0.3, base - CONFIDENCE_PER_VERIFY * len(verify)), 2)
-        qualifiers = [{"text": q, "verify": True} for q in verify]
+        qualifiers = json.dumps([{"text": q, "verify": True} for q in verify])
+        status = "published" if confidence >= PUBLISH_THRESHOLD else "pending_review"
         rows = []
         for year in range(app.year_start, app.year_end + 1):
             base_vehicle_id = self.base_vehicles.get((make_key, model_key, year))
@@ -157,6 +171,7 @@ class Lookups:
                         qualifiers,
                         list(app.notes),
                         confidence,
+                        status,
                     )
                 )
         if not rows:
