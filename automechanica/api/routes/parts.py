@@ -5,18 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from automechanica.api.deps import Conn
 from automechanica.api.schemas import FitCheck, FitRequest, PartDetail, PartSearch
 from automechanica.catalog.fitment import VehicleQuery, check_fit
 from automechanica.catalog.parts import part_detail
-from automechanica.catalog.search import SearchQuery, search_parts
+from automechanica.catalog.search import SearchQuery, search_page
 
 router = APIRouter(prefix="/api", tags=["parts"])
 
 
-@router.get("/parts", response_model=PartSearch)
+@router.get("/parts", response_model=PartSearch, response_class=Response)
 async def search(
     conn: Conn,
     q: Annotated[str | None, Query(max_length=200, description="words or a part number")] = None,
@@ -25,9 +25,11 @@ async def search(
     vehicle_id: Annotated[int | None, Query(description="only parts that fit this vehicle")] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 24,
-) -> PartSearch:
-    result = await search_parts(conn, SearchQuery(q, part_type, brand, vehicle_id, page, per_page))
-    return PartSearch.model_validate(asdict(result))
+) -> Response:
+    page_json = await search_page(
+        conn, SearchQuery(q, part_type, brand, vehicle_id, page, per_page)
+    )
+    return Response(page_json, media_type="application/json")  # already shaped as PartSearch
 
 
 @router.get("/parts/{part_id}", response_model=PartDetail)

@@ -1,0 +1,215 @@
+"""'Parts of type T that fit vehicle V' over 1,000,000+ fitment rows, through the HTTP API.
+
+    .venv/bin/python bench/fitment_query.py [--parts 50000] [--rate 200] [--seconds 15]
+
+Builds the demo store, adds synthetic parts with 20 fitments each (some engine-
+constrained) until there are at least a million fitment rows, then in one run:
+  - baseline: the bare SQL query (psycopg, prepared), p50/p99, one client;
+  - ours: GET /api/parts?part_type=T&vehicle_id=V on the real server (`automechanica up`),
+    open-loop at --rate requests/s (latency counted from each request's scheduled
+    start, so a stall is not hidden), then closed-loop with 32 clients for requests/s.
+Target (issue 2): p99 under 25 ms at 200 requests/s on this 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import bench_database, percentile, prepare_catalog
+
+from automechanica.catalog.demo import DEMO_FEEDS
+from automechanica.catalog.feeds.generator import generate_demo_feeds
+from automechanica.catalog.feeds.importer import import_feed
+from automechanica.catalog.search import FITTING_PARTS
+
+SYNTHETIC_PARTS = """
+INSERT INTO parts (brand_id, part_number, mpn_normalized, part_type_id, title)
+SELECT b.id, 'BX' || g, 'BX' || g, t.id, t.name || ' ' || g
+FROM generate_series(1, %(parts)s) g
+JOIN LATERAL (SELECT id FROM brands ORDER BY id OFFSET g %% 13 LIMIT 1) b ON true
+JOIN LATERAL (SELECT id, name FROM part_types WHERE NOT universal ORDER BY id
+              OFFSET g %% 28 LIMIT 1) t ON true
+"""
+SYNTHETIC_FITMENTS = """
+WITH bv AS (SELECT array_agg(id) AS ids FROM base_vehicles),
+     engines AS (SELECT array_agg(DISTINCT engine_liters) AS liters FROM vehicles
+                 WHERE engine_liters IS NOT NULL)
+INSERT INTO fitments (part_id, part_type_id, base_vehicle_id, engine_liters, source, confidence)
+SELECT p.id, p.part_type_id,
+       bv.ids[1 + floor(random() * array_length(bv.ids, 1))::int],
+       CASE WHEN random() < 0.3
+            THEN engines.liters[1 + floor(random() * array_length(engines.liters, 1))::int] END,
+       'bench', 0.9
+FROM parts p, bv, engines, generate_series(1, 20) k
+WHERE p.part_number LIKE 'BX%%'
+ON CONFLICT DO NOTHING
+"""
+BARE_QUERY = (
+    "SELECT p.id, p.part_number, p.title FROM parts p WHERE p.part_type_id = %(type_id)s"
+    " AND p.id IN (" + FITTING_PARTS + " AND f.part_type_id = %(type_id)s) ORDER BY p.id LIMIT 24"
+)
+
+
+def build(url: str, work: Path, parts: int) -> int:
+    vehicles = prepare_catalog(url)
+    feeds = work / "feeds"
+    generate_demo_feeds(feeds, vehicles)
+
+    async def load() -> None:
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            for supplier, name in DEMO_FEEDS:
+                await import_feed(conn, feeds / name, supplier=supplier)
+
+    asyncio.run(load())
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SYNTHETIC_PARTS, {"parts": parts})
+        conn.execute(SYNTHETIC_FITMENTS)
+        conn.execute("VACUUM ANALYZE")
+        row = conn.execute("SELECT count(*) FROM fitments").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def sample_queries(url: str, n: int) -> list[tuple[int, int, str]]:
+    """(vehicle id, part type id, slug) pairs, seeded."""
+    with psycopg.connect(url) as conn:
+        vehicles = [r[0] for r in conn.execute("SELECT id FROM vehicles ORDER BY id")]
+        types = conn.execute("SELECT id, slug FROM part_types WHERE NOT universal ORDER BY id")
+        type_rows = list(types)
+    rng = random.Random(42)
+    return [(rng.choice(vehicles), *rng.choice(type_rows)) for _ in range(n)]
+
+
+def bare_sql(url: str, queries: list[tuple[int, int, str]]) -> list[float]:
+    latencies = []
+    with psycopg.connect(url, prepare_threshold=0) as conn:
+        for vehicle_id, type_id, _ in queries:
+            started = time.perf_counter()
+            conn.execute(BARE_QUERY, {"vehicle_id": vehicle_id, "type_id": type_id}).fetchall()
+            latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+async def open_loop(
+    base: str, queries: list[tuple[int, int, str]], rate: float, seconds: float
+) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    total = int(rate * seconds)
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+        start = time.perf_counter() + 0.1
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            scheduled = start + i / rate
+            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+            vehicle_id, _, slug = queries[i % len(queries)]
+            response = await client.get(
+                "/api/parts", params={"part_type": slug, "vehicle_id": vehicle_id}
+            )
+            if response.status_code != 200:
+                errors += 1
+            latencies.append((time.perf_counter() - scheduled) * 1000)
+
+        await asyncio.gather(*(one(i) for i in range(total)))
+    return latencies, errors
+
+
+async def closed_loop(
+    base: str, queries: list[tuple[int, int, str]], clients: int, seconds: float
+) -> float:
+    done = 0
+    deadline = time.perf_counter() + seconds
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+
+        async def worker(k: int) -> None:
+            nonlocal done
+            i = k
+            while time.perf_counter() < deadline:
+                vehicle_id, _, slug = queries[i % len(queries)]
+                await client.get("/api/parts", params={"part_type": slug, "vehicle_id": vehicle_id})
+                done += 1
+                i += clients
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(k) for k in range(clients)))
+    return done / (time.perf_counter() - started)
+
+
+def serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = os.environ | {"AUTOMECHANICA_DATABASE_URL": url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "automechanica", "up", "--no-demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def report(name: str, latencies: list[float], extra: str = "") -> None:
+    print(f"{name:34}{percentile(latencies, 50):8.2f}{percentile(latencies, 99):8.2f}  {extra}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", type=int, default=50_000)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--seconds", type=float, default=15)
+    args = parser.parse_args()
+    with bench_database("bench_fitment") as (url, work):
+        started = time.perf_counter()
+        rows = build(url, work, args.parts)
+        print(f"{rows:,} fitment rows built in {time.perf_counter() - started:.0f} s")
+        queries = sample_queries(url, 2000)
+        bare_sql(url, queries[:200])  # warm the cache
+        baseline = bare_sql(url, queries)
+        proc, base = serve(url)
+        try:
+            asyncio.run(open_loop(base, queries, args.rate, 2))  # warm up
+            latencies, errors = asyncio.run(open_loop(base, queries, args.rate, args.seconds))
+            throughput = asyncio.run(closed_loop(base, queries, 32, 10))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    print(f"{'':34}{'p50 ms':>8}{'p99 ms':>8}")
+    report(
+        "bare SQL (baseline, 1 client)",
+        baseline,
+        f"{len(baseline) / (sum(baseline) / 1000):,.0f} queries/s",
+    )
+    report(
+        f"HTTP API at {args.rate:.0f} req/s",
+        latencies,
+        f"{len(latencies):,} requests, {errors} errors",
+    )
+    print(f"HTTP API closed loop, 32 clients: {throughput:,.0f} requests/s")
+    verdict = "met" if percentile(latencies, 99) < 25 else "NOT met"
+    print(f"target: p99 < 25 ms at {args.rate:.0f} req/s -> {verdict}")
+
+
+if __name__ == "__main__":
+    main()
