@@ -24,9 +24,9 @@ import psycopg
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import bench_database, prepare_catalog  # noqa: E402
+from _setup import bench_database, prepare_catalog
 
-from automechanica.catalog.feeds.generator import write_large_csv  # noqa: E402
+from automechanica.catalog.feeds.generator import write_large_csv
 
 
 def copy_baseline(url: str, path: Path) -> float:

@@ -76,3 +76,9 @@ def test_openapi_documents_every_endpoint(client: TestClient) -> None:
         "/api/fit-check",
     ):
         assert path in paths
+
+
+def test_part_search_documents_its_response_shape(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schema = spec["paths"]["/api/parts"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert schema["schema"]["$ref"].endswith("/PartSearch")

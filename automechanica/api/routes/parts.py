@@ -16,7 +16,11 @@ from automechanica.catalog.search import SearchQuery, search_page
 router = APIRouter(prefix="/api", tags=["parts"])
 
 
-@router.get("/parts", response_model=PartSearch, response_class=Response)
+@router.get(
+    "/parts",
+    response_model=None,
+    responses={200: {"model": PartSearch, "description": "a page of parts, with facets"}},
+)
 async def search(
     conn: Conn,
     q: Annotated[str | None, Query(max_length=200, description="words or a part number")] = None,
