@@ -14,11 +14,18 @@ from typing import Annotated, Any
 import psycopg
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from automechanica.catalog.demo import demo_loaded, load_demo_store
 from automechanica.catalog.feeds.importer import ImportSummary, import_feed
+from automechanica.catalog.feeds.readers import count_records, detect_format
 from automechanica.catalog.feeds.records import FEED_FORMATS
 from automechanica.catalog.fitment_text import VehicleVocabulary, parse_fitment_text
 from automechanica.catalog.vehicles import SELECT_MAKE_MODEL_PAIRS
@@ -157,21 +164,24 @@ def feeds_import(
         raise typer.Exit(2)
 
     async def run(url: str) -> ImportSummary:
+        fmt = format or detect_format(file)
+        total = count_records(file, fmt)
         async with await psycopg.AsyncConnection.connect(url) as conn:
             with Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
+                TextColumn("Importing {task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
                 console=console,
                 transient=True,
             ) as progress:
-                task = progress.add_task(f"Importing {file.name}", total=None)
+                task = progress.add_task(file.name, total=total)
 
                 def advance(rows: int) -> None:
-                    progress.update(task, description=f"Importing {file.name}: {rows:,} rows")
+                    progress.update(task, completed=min(rows, total))
 
                 return await import_feed(
-                    conn, file, supplier=supplier, fmt=format, on_progress=advance
+                    conn, file, supplier=supplier, fmt=fmt, on_progress=advance
                 )
 
     try:

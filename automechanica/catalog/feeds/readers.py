@@ -73,6 +73,29 @@ def detect_format(path: Path) -> FeedFormat:
     return _BY_EXTENSION.get(path.suffix.lower(), "csv")
 
 
+#: What starts one record in each format, for counting records ahead of an import.
+_RECORD_MARKS: dict[FeedFormat, tuple[bytes, ...]] = {
+    "csv": (b"\n",),
+    "jsonl": (b"\n",),
+    "pies": (b"<Item>", b"<Item "),
+    "aces": (b"<App>", b"<App "),
+}
+
+
+def count_records(path: Path, fmt: FeedFormat) -> int:
+    """About how many records the file holds, for a progress bar: a byte scan at disk
+    speed (lines for CSV and JSON lines, less the header; opening tags for XML)."""
+    marks = _RECORD_MARKS[fmt]
+    overlap = max(len(m) for m in marks) - 1
+    count, tail = 0, b""
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            window = tail + chunk
+            count += sum(window.count(m) - tail.count(m) for m in marks)
+            tail = window[-overlap:] if overlap else b""
+    return max(count - 1, 0) if fmt == "csv" else count  # CSV: less the header
+
+
 def read_feed(path: Path, fmt: FeedFormat | None = None) -> FeedStream:
     """Records and rejections from a feed file, in the given format or the detected one.
 
