@@ -61,6 +61,14 @@ async def test_four_formats_make_one_deduplicated_catalog(conn: Conn, feeds: Dem
         )
     ).fetchone()
     assert shared is not None and shared["n"] > counts["parts"] // 4
+    # Interchange is stored as links between parts, never as a merge.
+    assert counts["part_interchange"] > 0
+    linked = await (
+        await conn.execute(
+            "SELECT count(*) AS n FROM part_interchange WHERE interchange_part_id = part_id"
+        )
+    ).fetchone()
+    assert linked is not None and linked["n"] == 0
     assert all(s.status == "completed" for s in summaries)
 
 
