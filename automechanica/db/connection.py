@@ -47,7 +47,9 @@ async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Async
         url,
         min_size=min_size,
         max_size=max_size,
-        kwargs={"row_factory": dict_row},
+        # Autocommit: a read is one round trip, not BEGIN + query + ROLLBACK on return;
+        # writers open `conn.transaction()` explicitly.
+        kwargs={"row_factory": dict_row, "autocommit": True},
         open=False,
     )
     try:
