@@ -1,19 +1,15 @@
-"""The `automechanica` command."""
+"""`automechanica vin | feeds | fitment | demo`: the catalog's commands."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -30,86 +26,15 @@ from automechanica.catalog.feeds.records import FEED_FORMATS
 from automechanica.catalog.fitment_text import VehicleVocabulary, parse_fitment_text
 from automechanica.catalog.vehicles import SELECT_MAKE_MODEL_PAIRS
 from automechanica.catalog.vin_match import match_vin
+from automechanica.cli.common import console, database, errors, fail
 from automechanica.config import Settings
 from automechanica.db import migrate as migrations
-from automechanica.db.connection import check_server
-from automechanica.db.embedded import EmbeddedPostgres
 from automechanica.errors import AutoMechanicaError
 
-app = typer.Typer(help="AutoMechanica: run an online auto-parts store.", no_args_is_help=True)
-db_app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
 vin_app = typer.Typer(help="VIN decoding (offline NHTSA data).", no_args_is_help=True)
 feeds_app = typer.Typer(help="Supplier feeds.", no_args_is_help=True)
 fitment_app = typer.Typer(help="Fitment tools.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo store.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(vin_app, name="vin")
-app.add_typer(feeds_app, name="feeds")
-app.add_typer(fitment_app, name="fitment")
-app.add_typer(demo_app, name="demo")
-
-#: The CLI starts the API by name: nothing imports `api` (DESIGN.md §2).
-API_FACTORY = "automechanica.api.app:create_app_from_settings"
-console = Console()
-errors = Console(stderr=True)
-
-
-@contextmanager
-def database(settings: Settings) -> Iterator[str]:
-    """The database URL to use: the configured server, or the embedded one (started here)."""
-    if settings.database_url:
-        check_server(settings.database_url)
-        yield settings.database_url
-        return
-    server = EmbeddedPostgres(settings.embedded_pgdata)
-    server.start()
-    try:
-        yield server.url()
-    finally:
-        server.stop()
-
-
-def _fail(exc: AutoMechanicaError) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {exc.message}")
-    return typer.Exit(code=1)
-
-
-@db_app.command("migrate")
-def db_migrate() -> None:
-    """Bring the schema to the newest revision."""
-    try:
-        with database(Settings()) as url:
-            migrations.migrate(url)
-            console.print(f"Schema at revision {migrations.status(url).current}.")
-    except AutoMechanicaError as exc:
-        raise _fail(exc) from exc
-
-
-@db_app.command("status")
-def db_status() -> None:
-    """Show the applied revision and what is still to apply."""
-    try:
-        with database(Settings()) as url:
-            state = migrations.status(url)
-    except AutoMechanicaError as exc:
-        raise _fail(exc) from exc
-    console.print(f"current: {state.current or '(empty database)'}  head: {state.head}")
-    console.print("up to date" if state.up_to_date else f"pending: {', '.join(state.pending)}")
-
-
-@db_app.command("reset")
-def db_reset(
-    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
-) -> None:
-    """Drop every table and migrate again (all data is lost)."""
-    if not yes:
-        typer.confirm("This deletes every part, order and decision. Continue?", abort=True)
-    try:
-        with database(Settings()) as url:
-            migrations.reset(url)
-    except AutoMechanicaError as exc:
-        raise _fail(exc) from exc
-    console.print("Schema dropped and migrated again.")
 
 
 @vin_app.command("decode")
@@ -124,7 +49,7 @@ def vin_decode(vin: str) -> None:
         with database(Settings()) as url:
             result = asyncio.run(run(url))
     except AutoMechanicaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(result["message"])
     decoded = result["decoded"]
     console.print("decoded: " + ", ".join(f"{k}={v}" for k, v in decoded.items() if v is not None))
@@ -189,7 +114,7 @@ def feeds_import(
             migrations.migrate(url)
             summary = asyncio.run(run(url))
     except AutoMechanicaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
         typer.echo(json.dumps(asdict(summary), default=str, indent=2))
     else:
@@ -233,7 +158,7 @@ def fitment_parse(text: str) -> None:
             vocabulary = VehicleVocabulary.from_pairs(asyncio.run(pairs(url)))
         parsed = parse_fitment_text(text, vocabulary)
     except AutoMechanicaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     typer.echo(json.dumps(parsed.to_json(), indent=2))
 
 
@@ -244,12 +169,12 @@ def demo_load() -> None:
     try:
         with database(settings) as url:
             migrations.migrate(url)
-            asyncio.run(_load_demo(url, settings))
+            asyncio.run(load_demo(url, settings))
     except AutoMechanicaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
-async def _load_demo(url: str, settings: Settings) -> None:
+async def load_demo(url: str, settings: Settings) -> None:
     async with await psycopg.AsyncConnection.connect(url) as conn:
         await load_demo_store(
             conn,
@@ -261,36 +186,6 @@ async def _load_demo(url: str, settings: Settings) -> None:
         )
 
 
-async def _demo_missing(url: str) -> bool:
+async def demo_missing(url: str) -> bool:
     async with await psycopg.AsyncConnection.connect(url) as conn:
         return not await demo_loaded(conn)
-
-
-@app.command("up")
-def up(
-    host: Annotated[str | None, typer.Option(help="address to serve on")] = None,
-    port: Annotated[int | None, typer.Option(help="port to serve on")] = None,
-    demo: Annotated[bool, typer.Option(help="load the demo store on first start")] = True,
-) -> None:
-    """Migrate, load the demo store on first start, and serve the API until Ctrl-C."""
-    import uvicorn
-
-    settings = Settings()
-    try:
-        with database(settings) as url:
-            console.print("Migrating the schema…")
-            migrations.migrate(url)
-            if demo and asyncio.run(_demo_missing(url)):
-                console.print("First start: loading the demo store.")
-                asyncio.run(_load_demo(url, settings))
-            os.environ["AUTOMECHANICA_DATABASE_URL"] = url  # read by the API's factory
-            bind_host, bind_port = host or settings.host, port or settings.port
-            console.print(
-                f"Serving on http://{bind_host}:{bind_port} (API docs at /docs). Ctrl-C stops."
-            )
-            uvicorn.run(
-                API_FACTORY, factory=True, host=bind_host, port=bind_port, log_level="warning"
-            )
-    except AutoMechanicaError as exc:
-        raise _fail(exc) from exc
-    console.print("Stopped.")

@@ -1,0 +1,19 @@
+"""The `automechanica` command: one sub-command group per module."""
+
+from __future__ import annotations
+
+import typer
+
+from automechanica.cli.catalog import demo_app, feeds_app, fitment_app, vin_app
+from automechanica.cli.db import db_app
+from automechanica.cli.up import up
+
+app = typer.Typer(help="AutoMechanica: run an online auto-parts store.", no_args_is_help=True)
+app.command("up")(up)
+app.add_typer(db_app, name="db")
+app.add_typer(vin_app, name="vin")
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(fitment_app, name="fitment")
+app.add_typer(demo_app, name="demo")
+
+__all__ = ["app"]

@@ -1,0 +1,47 @@
+"""`automechanica up`: migrate, load the demo store on first start, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Annotated
+
+import typer
+
+from automechanica.cli.catalog import demo_missing, load_demo
+from automechanica.cli.common import console, database, fail
+from automechanica.config import Settings
+from automechanica.db import migrate as migrations
+from automechanica.errors import AutoMechanicaError
+
+#: The CLI starts the API by name: nothing imports `api` (DESIGN.md §2).
+API_FACTORY = "automechanica.api.app:create_app_from_settings"
+
+
+def up(
+    host: Annotated[str | None, typer.Option(help="address to serve on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to serve on")] = None,
+    demo: Annotated[bool, typer.Option(help="load the demo store on first start")] = True,
+) -> None:
+    """Migrate, load the demo store on first start, and serve the API until Ctrl-C."""
+    import uvicorn
+
+    settings = Settings()
+    try:
+        with database(settings) as url:
+            console.print("Migrating the schema…")
+            migrations.migrate(url)
+            if demo and asyncio.run(demo_missing(url)):
+                console.print("First start: loading the demo store.")
+                asyncio.run(load_demo(url, settings))
+            os.environ["AUTOMECHANICA_DATABASE_URL"] = url  # read by the API's factory
+            bind_host, bind_port = host or settings.host, port or settings.port
+            console.print(
+                f"Serving on http://{bind_host}:{bind_port} (API docs at /docs). Ctrl-C stops."
+            )
+            uvicorn.run(
+                API_FACTORY, factory=True, host=bind_host, port=bind_port, log_level="warning"
+            )
+    except AutoMechanicaError as exc:
+        raise fail(exc) from exc
+    console.print("Stopped.")
