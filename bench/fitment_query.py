@@ -1,6 +1,6 @@
 """'Parts of type T that fit vehicle V' over 1,000,000+ fitment rows, through the HTTP API.
 
-    .venv/bin/python bench/fitment_query.py [--parts 50000] [--rate 200] [--seconds 15]
+    .venv/bin/python -m bench.fitment_query [--parts 50000] [--rate 200] [--seconds 15]
 
 Builds the demo store, adds synthetic parts with 20 fitments each (some engine-
 constrained) until there are at least a million fitment rows, then in one run:
@@ -26,13 +26,11 @@ from pathlib import Path
 import httpx
 import psycopg
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import bench_database, percentile, prepare_catalog
-
 from automechanica.catalog.demo import DEMO_FEEDS
 from automechanica.catalog.feeds.generator import generate_demo_feeds
 from automechanica.catalog.feeds.importer import import_feed
 from automechanica.catalog.search import FITTING_PARTS
+from bench._setup import bench_database, percentile, prepare_catalog
 
 SYNTHETIC_PARTS = """
 INSERT INTO parts (brand_id, part_number, mpn_normalized, part_type_id, title)

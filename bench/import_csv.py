@@ -1,6 +1,6 @@
 """Import of a generated CSV feed against PostgreSQL COPY of the same file.
 
-    .venv/bin/python bench/import_csv.py [--rows 1000000]
+    .venv/bin/python -m bench.import_csv [--rows 1000000]
 
 Baseline: COPY of the file into an unindexed staging table of text columns, in the
 same run and on the same server. Ours: the real CLI (`automechanica feeds import`)
@@ -23,10 +23,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import bench_database, prepare_catalog
-
 from automechanica.catalog.feeds.generator import write_large_csv
+from bench._setup import bench_database, prepare_catalog
 
 
 def copy_baseline(url: str, path: Path) -> float:

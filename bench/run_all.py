@@ -1,4 +1,8 @@
-"""Run every benchmark in turn (`make bench`); each prints its own figures and baseline."""
+"""Run every benchmark in turn (`make bench`); each prints its own figures and baseline.
+
+Benchmarks run as modules (`python -m bench.NAME`) so that `bench/queue.py` never
+shadows the standard library's `queue` for the others.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("read_feeds.py", "import_csv.py", "fitment_query.py")
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ("read_feeds", "import_csv", "fitment_query", "queue")
 
 
 def main() -> int:
     failed = []
     for name in BENCHMARKS:
         print(f"\n=== {name} ===", flush=True)
-        if subprocess.run([sys.executable, str(HERE / name)]).returncode != 0:
+        if subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=ROOT).returncode != 0:
             failed.append(name)
     if failed:
         print(f"failed: {', '.join(failed)}")
