@@ -176,3 +176,26 @@ async def test_a_latin1_file_is_refused_with_a_hint(conn: Conn, tmp_path: Path) 
     with pytest.raises(FeedError) as error:
         await import_feed(conn, path, supplier="acme")
     assert "UTF-8" in str(error.value)
+
+
+@pytest.mark.parametrize("batch_size", [2, 100])
+async def test_a_repeated_sku_is_a_warning_and_the_later_row_wins(
+    conn: Conn, tmp_path: Path, batch_size: int
+) -> None:
+    path = tmp_path / "repeats.csv"
+    path.write_text(
+        "sku,brand,mpn,description,part_type,cost\n"
+        "A-1,Fram,PH7317,Fram oil filter,Oil Filter,4.00\n"
+        "B-1,Fram,PH3614,Fram oil filter,Oil Filter,4.50\n"
+        "C-1,Fram,PH8A,Fram oil filter,Oil Filter,5.00\n"
+        "A-1,Fram,PH7317,Fram oil filter,Oil Filter,3.75\n",
+        encoding="utf-8",
+    )
+    summary = await import_feed(conn, path, supplier="acme", batch_size=batch_size)
+    assert summary.warnings == 1
+    assert summary.rejections[0].line == 5
+    assert "already appeared at line 2" in summary.rejections[0].reason
+    row = await (
+        await conn.execute("SELECT cost FROM supplier_parts WHERE supplier_sku = 'A-1'")
+    ).fetchone()
+    assert row is not None and str(row["cost"]) == "3.75"

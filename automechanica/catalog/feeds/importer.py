@@ -89,6 +89,7 @@ async def import_feed(
     supplier: str,
     fmt: FeedFormat | None = None,
     on_progress: ProgressCallback | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportSummary:
     """Import one supplier file; raises FeedError (nothing stored) if it is unreadable."""
     if not path.is_file():
@@ -106,7 +107,7 @@ async def import_feed(
     try:
         async with conn.transaction():
             writer = _Writer(conn, await Lookups.load(conn), supplier_id, supplier_key, summary)
-            await writer.run(read_feed(path, fmt), on_progress)
+            await writer.run(read_feed(path, fmt), on_progress, batch_size)
         summary.status = "completed"
     except FeedError as exc:
         summary.status, summary.error = "failed", exc.message
@@ -132,12 +133,14 @@ class _Writer:
         self.summary = summary
         self.text_source = f"feed:{supplier}"
         self.aces_source = f"aces:{supplier}"
-        self.seen_skus: dict[str, str] = {}
 
-    async def run(self, stream: Iterator[FeedItem], on_progress: ProgressCallback | None) -> None:
+    async def run(
+        self, stream: Iterator[FeedItem], on_progress: ProgressCallback | None, batch_size: int
+    ) -> None:
         await self.conn.execute(sql.CREATE_FITMENT_STAGE)
         await self.conn.execute(sql.CREATE_OFFER_STAGE)
-        for batch in _batches(stream, BATCH_SIZE):
+        await self.conn.execute(sql.CREATE_SEEN_SKUS)
+        for batch in _batches(stream, batch_size):
             self.summary.rows_read += len(batch)
             rejections: list[tuple[Rejection, bool]] = []
             offers: list[_Offer] = []
@@ -183,19 +186,6 @@ class _Writer:
         if record.part_type and part_type_id is None:
             rejections.append((_reject(record, f"unknown part type {record.part_type!r}"), False))
             return None
-        previous = self.seen_skus.get(record.supplier_sku)
-        if previous is not None:
-            rejections.append(
-                (
-                    _reject(
-                        record,
-                        f"SKU {record.supplier_sku!r} already appeared at {previous}; "
-                        "this later row replaces it",
-                    ),
-                    True,
-                )
-            )
-        self.seen_skus[record.supplier_sku] = record.where
         fitments: list[FitmentRow] = []
         problems: list[str] = []
         for app in record.applications:
@@ -214,9 +204,19 @@ class _Writer:
     async def _write_offers(
         self, offers: list[_Offer], rejections: list[tuple[Rejection, bool]]
     ) -> None:
-        # A SKU repeated within one batch: the later row wins.
-        latest = {o.record.supplier_sku: o for o in offers}
+        # A SKU repeated in the file: the later row wins, and the repeat is a warning.
+        latest: dict[str, _Offer] = {}
+        for offer in offers:
+            earlier = latest.get(offer.record.supplier_sku)
+            if earlier is not None:
+                rejections.append((_repeated(offer.record, earlier.record.where), True))
+            latest[offer.record.supplier_sku] = offer
         offers = list(latest.values())
+        seen = await self._fetch(
+            sql.SEEN_BEFORE, (list(latest), list(latest), [o.record.where for o in offers])
+        )
+        for row in seen:
+            rejections.append((_repeated(latest[row["sku"]].record, row["place"]), True))
         await self._attach_parts(offers)
         for offer in offers:
             if offer.part_id is None:
@@ -251,7 +251,8 @@ class _Writer:
                 offer.part_id = found["id"]
                 offer.part_type_id = found["part_type_id"]
                 offer.part_existed = True
-                fills[found["id"]] = offer
+                if _fills_something(offer.record, found):
+                    fills[found["id"]] = offer
             elif offer.part_type_id is None:
                 continue  # rejected below: a new part needs a type
             else:
@@ -263,6 +264,8 @@ class _Writer:
                 if row is not None:
                     offer.part_id, offer.part_type_id = row["id"], row["part_type_id"]
         self.summary.parts_created += len(created)
+        if not fills:
+            return
         updated = await self._fetch(
             sql.FILL_PARTS,
             (
@@ -406,6 +409,23 @@ class _Writer:
         async with self.conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(query, params, binary=True)  # arrays dump fast in binary
             return await cur.fetchall()
+
+
+def _repeated(record: OfferRecord, earlier: str) -> Rejection:
+    return _reject(
+        record,
+        f"SKU {record.supplier_sku!r} already appeared at {earlier}; this later row replaces it",
+    )
+
+
+def _fills_something(record: OfferRecord, part: dict[str, Any]) -> bool:
+    """Whether this offer knows something its existing part lacks (so FILL_PARTS is needed)."""
+    if record.upc and not part["upc"]:
+        return True
+    if record.description and not part["has_description"]:
+        return True
+    attributes = part["attributes"]
+    return any(key not in attributes for key in record.attributes)
 
 
 def _reject(item: OfferRecord | ApplicationRecord, reason: str) -> Rejection:

@@ -25,14 +25,16 @@ VALUES (%s, %s, %s, %s, %s, %s)
 
 # Dedupe step 1: the same brand and normalized part number.
 PARTS_BY_KEY = """
-SELECT p.id, p.brand_id, p.mpn_normalized, p.part_type_id, p.upc
+SELECT p.id, p.brand_id, p.mpn_normalized, p.part_type_id, p.upc,
+       p.description IS NOT NULL AS has_description, p.attributes
 FROM parts p
 JOIN unnest(%b::int[], %b::text[]) AS k(brand_id, mpn) ON p.brand_id = k.brand_id
                                                         AND p.mpn_normalized = k.mpn
 """
 # Dedupe step 2: the same UPC/GTIN under another brand spelling or number.
 PARTS_BY_UPC = """
-SELECT DISTINCT ON (upc) id, upc, part_type_id
+SELECT DISTINCT ON (upc) id, upc, part_type_id, true AS has_upc,
+       description IS NOT NULL AS has_description, attributes
 FROM parts WHERE upc = ANY(%b::text[]) ORDER BY upc, id
 """
 INSERT_PARTS = """
@@ -88,6 +90,21 @@ RETURNING supplier_sku, (xmax = 0) AS inserted
 """
 )
 CLEAR_OFFER_STAGE = "TRUNCATE stage_offers"
+# SKUs this import has written, kept server-side so the importer's memory stays flat.
+CREATE_SEEN_SKUS = """
+CREATE TEMP TABLE IF NOT EXISTS seen_skus (sku text PRIMARY KEY, place text NOT NULL)
+ON COMMIT DROP
+"""
+# Where each SKU of a batch appeared earlier in this import (if it did); records the new place.
+SEEN_BEFORE = """
+WITH earlier AS (
+    SELECT sku, place FROM seen_skus WHERE sku = ANY(%b::text[])
+), noted AS (
+    INSERT INTO seen_skus (sku, place) SELECT * FROM unnest(%b::text[], %b::text[])
+    ON CONFLICT (sku) DO UPDATE SET place = excluded.place
+)
+SELECT sku, place FROM earlier
+"""
 INSERT_INTERCHANGE = """
 INSERT INTO part_interchange (part_id, brand_name, mpn_normalized, interchange_part_id, source)
 SELECT u.part_id, u.brand_name, u.mpn, other.id, %s
