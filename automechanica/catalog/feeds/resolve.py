@@ -35,6 +35,7 @@ CONFIDENCE_PER_VERIFY = 0.1
 PUBLISH_THRESHOLD = 0.7
 #: Parsed texts kept per import; suppliers repeat the same strings on many rows.
 _TEXT_CACHE_LIMIT = 50_000
+_SPELLINGS_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,8 @@ class Lookups:
     make_names: dict[str, str]
     vocabulary: VehicleVocabulary
     _texts: dict[str, TextFitments] = field(default_factory=dict)
+    _brand_spellings: dict[str, BrandRef | None] = field(default_factory=dict)
+    _type_spellings: dict[str, int | None] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, conn: AsyncConnection[Any]) -> Lookups:
@@ -110,12 +113,26 @@ class Lookups:
         return cls(brands, part_types, base_vehicles, make_names, vocabulary)
 
     def brand(self, raw: str) -> BrandRef | None:
-        return self.brands.get(alias_key(raw))
+        """The brand a supplier's spelling names (spellings are few: cached)."""
+        try:
+            return self._brand_spellings[raw]
+        except KeyError:
+            if len(self._brand_spellings) >= _SPELLINGS_LIMIT:  # a hostile file: stay bounded
+                self._brand_spellings.clear()
+            found = self._brand_spellings[raw] = self.brands.get(alias_key(raw))
+            return found
 
     def part_type(self, raw: str | None) -> int | None:
         if not raw:
             return None
-        return self.part_types.get(raw.strip() if raw.strip().isdigit() else alias_key(raw))
+        try:
+            return self._type_spellings[raw]
+        except KeyError:
+            if len(self._type_spellings) >= _SPELLINGS_LIMIT:
+                self._type_spellings.clear()
+            key = raw.strip() if raw.strip().isdigit() else alias_key(raw)
+            found = self._type_spellings[raw] = self.part_types.get(key)
+            return found
 
     def text_fitments(self, text: str) -> TextFitments:
         """Parse and expand free-text fitment once per distinct string."""
