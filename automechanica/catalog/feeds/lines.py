@@ -1,8 +1,9 @@
 """Opening a feed file safely, and reading it as bounded lines (CSV and JSON lines).
 
 Every reader opens its file here and checks the first 64 KB is UTF-8 before it
-yields anything. CSV and JSON lines are then read one physical line at a time
-with a hard cap on line length, so a 100 MB line (a broken export, a runaway
+yields anything. CSV and JSON lines are then read as physical lines (decoded a
+block of many at a time, which is what keeps the readers fast) with a hard cap
+on line length, so a 100 MB line (a broken export, a runaway
 quoted field) costs one rejection and bounded memory, never the whole import.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -77,20 +79,47 @@ class Line:
     size: int
 
 
+_BLOCK_BYTES = 1 << 18  # read at a time; under the cap, so only a line carried over can pass it
+_TOO_LONG = MAX_LINE_BYTES + 2  # a line whose text (line end excluded) has this many bytes
+_ODD_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _split_lines(text: str) -> list[str]:
+    """`text` cut after each "\\n" only, line ends kept (what `readline` gives, and what
+    the csv module wants); `str.splitlines` also cuts at \\r, \\f, U+2028 and others,
+    so it serves only when none of those is there ("\\r\\n" is fine)."""
+    odd = [c for c in _ODD_BREAKS if c in text]
+    if not odd or (odd == ["\r"] and text.count("\r") == text.count("\r\n")):
+        return text.splitlines(keepends=True)
+    lines = [line + "\n" for line in text.split("\n")]
+    last = lines.pop()
+    if last != "\n":
+        lines.append(last[:-1])
+    return lines
+
+
 class FeedLines:
     """The file's lines, decoded as UTF-8, each at most `MAX_LINE_BYTES` long.
 
     Use it in a `with` block: entering checks the file's first 64 KB. Lines keep
     their line ending, as the csv module wants. A longer line is read through in
-    chunks and discarded: it comes out with `text=None` and is listed in `too_long`.
+    chunks and discarded: it comes out with `text=None` (as "\\n" from `texts`) and is
+    listed in `too_long` when it is reached.
+
+    The file is read and decoded in blocks of many lines, not line by line: that is
+    what lets a CSV reader keep up with the csv module. A bad byte still raises only
+    when its line is reached, after every line before it has come out.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.number = 0  # the last line read
+        self.number = 0  # the last line returned by `next`
         self.too_long: list[Line] = []
+        self.keep_from = 1  # lines from here on are kept for `raw`
         self._file: BinaryIO | None = None
-        self._offset = 0
+        self._texts: Iterator[str] = iter(())
+        self._kept: list[tuple[int, list[str]]] = []  # (number of the first line, lines)
+        self._bom = 0  # bytes of BOM dropped from line 1
         self._recent: list[str] = []
         self._recent_chars = 0
 
@@ -109,6 +138,7 @@ class FeedLines:
         except BaseException:
             self._file.close()
             raise
+        self._texts = chain.from_iterable(self._blocks(self._file))
         return self
 
     def __exit__(
@@ -117,39 +147,97 @@ class FeedLines:
         if self._file is not None:
             self._file.close()
 
+    def texts(self) -> Iterator[str]:
+        """The text of every line in turn, for the csv module (which counts them in
+        `line_num`); a line over the cap is "\\n" here."""
+        return self._texts
+
     def __iter__(self) -> Iterator[Line]:
         return self
 
     def __next__(self) -> Line:
         assert self._file is not None, "use FeedLines in a with block"
-        chunk = self._file.readline(MAX_LINE_BYTES + 2)
-        if not chunk:
-            raise StopIteration
+        text = next(self._texts)
         self.number += 1
-        start = self._offset
-        self._offset += len(chunk)
-        if len(chunk) == MAX_LINE_BYTES + 2 and not chunk.endswith(b"\n"):
-            return self._skip_rest(len(chunk))
-        try:
-            text = chunk.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise not_utf8(self.path, exc, start, self.number) from exc
-        if self.number == 1:
-            text = text.removeprefix("\ufeff")
+        self.keep_from = self.number
+        if self.too_long and self.too_long[-1].number == self.number:
+            return self.too_long[-1]
         self._remember(text)
-        return Line(self.number, text, len(chunk))
+        size = len(text.encode()) + (self._bom if self.number == 1 else 0)
+        return Line(self.number, text, size)
 
-    def _skip_rest(self, size: int) -> Line:
-        assert self._file is not None
-        while True:
-            more = self._file.readline(_SKIP_CHUNK)
-            size += len(more)
-            self._offset += len(more)
-            if not more or more.endswith(b"\n"):
-                break
-        line = Line(self.number, None, size)
-        self.too_long.append(line)
-        return line
+    def _blocks(self, file: BinaryIO) -> Iterator[list[str]]:
+        """The lines, a block at a time; a line over the cap is reported as it is reached."""
+        number = 0  # lines given out so far
+        offset = 0  # file offset of `data`
+        data = b""
+        while chunk := file.read(_BLOCK_BYTES):
+            carried = len(data)
+            data = data + chunk if carried else chunk
+            end = data.find(b"\n") if carried else 0
+            if end >= _TOO_LONG or (end < 0 and len(data) >= _TOO_LONG):
+                size, data = self._skip_long(file, data, end)
+                number += 1
+                self.too_long.append(Line(number, None, size))
+                yield self._keep(number, ["\n"])
+                offset += size
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                yield from self._decoded(data[:cut], offset, number)
+                number = self._kept[-1][0] + len(self._kept[-1][1]) - 1
+                offset += cut
+                data = data[cut:]
+        if data:
+            yield from self._decoded(data, offset, number)
+
+    def _skip_long(self, file: BinaryIO, data: bytes, end: int) -> tuple[int, bytes]:
+        """Read through a line over the cap: (its size in bytes, what follows it)."""
+        size = 0
+        while end < 0:
+            size += len(data)
+            data = file.read(_SKIP_CHUNK)
+            if not data:
+                return size, b""
+            end = data.find(b"\n")
+        return size + end + 1, data[end + 1 :]
+
+    def _decoded(self, data: bytes, offset: int, number: int) -> Iterator[list[str]]:
+        """The lines of `data` (whole lines, the first being line `number + 1`); for a
+        byte that is not UTF-8, the lines before its line, then the FeedError."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = number + data.count(b"\n", 0, exc.start) + 1
+            error = not_utf8(self.path, exc, offset, line)
+            good = data.rfind(b"\n", 0, exc.start) + 1
+            if good:
+                yield from self._decoded(data[:good], offset, number)
+            raise error from exc
+        if number == 0 and text.startswith("\ufeff"):
+            text = text[1:]
+            self._bom = len(codecs.BOM_UTF8)
+        yield self._keep(number + 1, _split_lines(text))
+
+    def _keep(self, first: int, lines: list[str]) -> list[str]:
+        """Hold on to `lines` for `raw` while they may belong to the row being read."""
+        kept = self._kept
+        while kept and kept[0][0] + len(kept[0][1]) <= self.keep_from:  # ends before it
+            del kept[0]
+        kept.append((first, lines))
+        return lines
+
+    def raw(self, first: int, last: int) -> str:
+        """The start of lines `first` to `last` (a rejected row as read), without its
+        line end; only lines from `keep_from` on are still at hand."""
+        parts: list[str] = []
+        chars = 0
+        for start, lines in self._kept:
+            for text in lines[max(first - start, 0) : max(last - start + 1, 0)]:
+                if chars >= RAW_CHARS:
+                    break
+                parts.append(text)
+                chars += len(text)
+        return "".join(parts)[:RAW_CHARS].rstrip("\r\n")
 
     def _remember(self, text: str) -> None:
         if self._recent_chars < RAW_CHARS:
@@ -157,7 +245,7 @@ class FeedLines:
             self._recent_chars += len(text)
 
     def take_raw(self) -> str:
-        """The start of the text read since the last call: the raw row for a rejection."""
+        """The start of the text read by `next` since the last call: the raw row for a rejection."""
         raw = "".join(self._recent)[:RAW_CHARS].rstrip("\r\n")
         self._recent.clear()
         self._recent_chars = 0

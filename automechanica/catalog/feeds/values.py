@@ -21,6 +21,8 @@ MAX_PRICE = Decimal("9999999.99")
 MAX_COUNT = 1_000_000_000
 
 _MONEY = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?$")
+#: A price as most files write it ("12.50", "$12.50"): Decimal(group 1) is its value
+PLAIN_MONEY = re.compile(r"\$?([0-9]{1,7}\.[0-9]{2})")
 _WHOLE = re.compile(r"^\+?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?$")
 _NUMBER = re.compile(r"^\+?(?:\d+\.?\d*|\.\d+)$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -46,12 +48,17 @@ def clean_text(text: str, name: str, *, max_length: int = 2000) -> str:
     C1 controls (U+0080–U+009F) are refused too: they are the usual trace of
     Windows-1252 text decoded as Latin-1 somewhere upstream.
     """
-    if not text.isprintable():  # the rare cell with tabs, line breaks or control characters
+    if text.isprintable():  # so the only whitespace in it is the plain space
+        if " " not in text or (text[0] != " " and text[-1] != " " and "  " not in text):
+            cleaned = text  # the usual cell: nothing to strip or collapse
+        else:
+            cleaned = " ".join(text.split())
+    else:  # the rare cell with tabs, line breaks or control characters
         bad = _CONTROL.search(text)
         if bad is not None:
             code = f"U+{ord(bad.group()):04X}"
             raise CellError(f"{name} contains a control character ({code})")
-    cleaned = " ".join(text.split())
+        cleaned = " ".join(text.split())
     if len(cleaned) > max_length:
         raise CellError(
             f"{name} is {len(cleaned):,} characters long; at most {max_length:,} are allowed"
@@ -72,6 +79,9 @@ def parse_money(text: str, name: str) -> Decimal:
     Accepts "12.5", "$12.50", "1,234.00" and " $ 7 "; refuses negatives,
     exponents, NaN and anything else that is not plainly a price.
     """
+    plain = PLAIN_MONEY.fullmatch(text)
+    if plain is not None:  # "12.50" or "$12.50": Decimal reads it exactly, in cents already
+        return Decimal(plain[1])
     compact = text.replace(" ", "").strip()
     negative = compact.startswith("-") or compact.startswith("$-")
     digits = compact.replace("$", "", 1).lstrip("-") if negative else compact.replace("$", "", 1)
@@ -91,7 +101,9 @@ def parse_money(text: str, name: str) -> Decimal:
 def parse_int(text: str, name: str, *, minimum: int = 0) -> int:
     """A whole number such as "4", "1,200" or "2.0", at least `minimum`."""
     compact = text.strip()
-    if compact.startswith("-") and _WHOLE.match(compact[1:]):
+    if compact.isdigit() and compact.isascii():  # the usual "4"
+        value = int(compact)
+    elif compact.startswith("-") and _WHOLE.match(compact[1:]):
         value = -int(compact[1:].split(".")[0].replace(",", ""))
     elif _WHOLE.match(compact):
         value = int(compact.lstrip("+").split(".")[0].replace(",", ""))
@@ -129,8 +141,13 @@ def parse_bool(text: str, name: str) -> bool:
 
 def gtin_check_digit(body: str) -> int:
     """The GS1 check digit for the digits before it (UPC-E/A, EAN-13, GTIN-14)."""
-    reverse = body[::-1]
-    total = 3 * sum(map(int, reverse[0::2])) + sum(map(int, reverse[1::2]))
+    if body.isdigit() and body.isascii():  # sum the bytes, less 48 ("0") for each digit
+        data = body.encode()[::-1]
+        odd, even = data[0::2], data[1::2]
+        total = 3 * (sum(odd) - 48 * len(odd)) + sum(even) - 48 * len(even)
+    else:
+        reverse = body[::-1]
+        total = 3 * sum(map(int, reverse[0::2])) + sum(map(int, reverse[1::2]))
     return (10 - total % 10) % 10
 
 
@@ -228,7 +245,8 @@ class _Cells:
         return None if text is None else parse_money(text, self.labels.get(key, key))
 
 
-def _stock(stock: Mapping[str, str], labels: Mapping[str, str]) -> dict[str, int]:
+def stock_counts(stock: Mapping[str, str], labels: Mapping[str, str]) -> dict[str, int]:
+    """Units per warehouse from their cells; a blank cell is no figure, not zero."""
     counts: dict[str, int] = {}
     for warehouse, text in stock.items():
         if text and not text.isspace():
@@ -285,7 +303,7 @@ def offer_from_cells(
         map_price=row.money("map"),
         msrp=row.money("msrp"),
         core_charge=row.money("core_charge"),
-        stock=_stock(stock or {}, labels),
+        stock=stock_counts(stock or {}, labels),
         weight_lb=parse_decimal(weight, row.label("weight_lb")) if weight else None,
         hazmat=parse_bool(hazmat, row.label("hazmat")) if hazmat else False,
         attributes=_attributes(attributes or {}),
