@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from automechanica import __version__
-from automechanica.api.routes import health, parts, vehicles
+from automechanica.api.routes import admin_queue, health, parts, vehicles
 from automechanica.config import Settings
 from automechanica.db.connection import open_pool
 from automechanica.errors import (
@@ -47,7 +47,7 @@ def create_app(database_url: str, *, pool_min_size: int = 2, pool_max_size: int 
         status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
         return JSONResponse({"detail": exc.message, "error": type(exc).__name__}, status)
 
-    for module in (health, vehicles, parts):
+    for module in (health, vehicles, parts, admin_queue):
         app.include_router(module.router)
     return app
 

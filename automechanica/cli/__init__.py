@@ -6,7 +6,9 @@ import typer
 
 from automechanica.cli.catalog import demo_app, feeds_app, fitment_app, vin_app
 from automechanica.cli.db import db_app
+from automechanica.cli.queue import queue_app
 from automechanica.cli.up import up
+from automechanica.cli.worker import worker
 
 app = typer.Typer(help="AutoMechanica: run an online auto-parts store.", no_args_is_help=True)
 app.command("up")(up)
@@ -15,5 +17,7 @@ app.add_typer(vin_app, name="vin")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(fitment_app, name="fitment")
 app.add_typer(demo_app, name="demo")
+app.add_typer(queue_app, name="queue")
+app.command("worker")(worker)
 
 __all__ = ["app"]

@@ -1,0 +1,116 @@
+"""`automechanica worker`: run queued tasks until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import signal
+from typing import Annotated
+
+import typer
+
+from automechanica.cli.common import console, database, fail
+from automechanica.config import Settings
+from automechanica.errors import AutoMechanicaError, ConfigurationError
+from automechanica.queue import TaskRegistry, Worker, WorkerOptions, WorkerReport, default_registry
+
+
+def load_registry(specs: list[str]) -> TaskRegistry:
+    """The handlers named by `--tasks module` or `--tasks module:attribute`.
+
+    A bare module is imported for its side effects (handlers registered on
+    `automechanica.queue.default_registry`) and its `registry`, if it has one.
+    """
+    found: list[TaskRegistry] = []
+    for spec in specs:
+        module_name, _, attribute = spec.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"--tasks {spec}: cannot import {module_name} ({exc})"
+            ) from exc
+        candidate = getattr(module, attribute or "registry", None)
+        if attribute and not isinstance(candidate, TaskRegistry):
+            raise ConfigurationError(f"--tasks {spec}: {attribute} is not a TaskRegistry")
+        if isinstance(candidate, TaskRegistry):
+            found.append(candidate)
+    found.append(default_registry)
+    registry = TaskRegistry()
+    for each in {id(r): r for r in found}.values():
+        registry.include(each)
+    if not len(registry):
+        raise ConfigurationError(
+            "No task handlers to run: pass --tasks MODULE (a module that registers handlers "
+            "with @registry.task) or set AUTOMECHANICA_WORKER_TASKS."
+        )
+    return registry
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    names = [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+    return names or None
+
+
+async def _run(worker: Worker) -> WorkerReport:
+    loop = asyncio.get_running_loop()
+    signals = {"count": 0}
+
+    def on_signal() -> None:
+        signals["count"] += 1
+        if signals["count"] == 1:
+            logging.getLogger("automechanica.worker").info(
+                "stopping: finishing running tasks (signal again to stop now)"
+            )
+        worker.stop(now=signals["count"] > 1)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
+    return await worker.run()
+
+
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="tasks run at once")] = 10,
+    kinds: Annotated[
+        list[str] | None, typer.Option(help="only these task kinds (comma-separated or repeated)")
+    ] = None,
+    tasks: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="module[:registry] registering the handlers (repeatable)",
+            envvar="AUTOMECHANICA_WORKER_TASKS",
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="tasks leased per query")] = 100,
+    lease_seconds: Annotated[float, typer.Option(help="lease length; heartbeat every third")] = 30,
+    poll_seconds: Annotated[float, typer.Option(help="poll this often if NOTIFY is lost")] = 1.0,
+    grace_seconds: Annotated[float, typer.Option(help="time to finish on shutdown")] = 10,
+    rescue_seconds: Annotated[float, typer.Option(help="look for expired leases this often")] = 5,
+    retention_hours: Annotated[
+        float, typer.Option(help="prune completed tasks older than this (0: never)")
+    ] = 168,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR")] = "INFO",
+) -> None:
+    """Run queued tasks until SIGTERM or Ctrl-C (a second signal stops at once)."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("psycopg.pool").setLevel(logging.WARNING)
+    options = WorkerOptions(
+        concurrency=concurrency,
+        kinds=_split(kinds),
+        batch_size=batch_size,
+        lease_seconds=lease_seconds,
+        poll_seconds=poll_seconds,
+        grace_seconds=grace_seconds,
+        rescue_seconds=rescue_seconds,
+        retention_seconds=retention_hours * 3600 if retention_hours > 0 else None,
+    )
+    try:
+        registry = load_registry(_split(tasks) or [])
+        with database(Settings()) as url:
+            report = asyncio.run(_run(Worker(url, registry, options)))
+    except AutoMechanicaError as exc:
+        raise fail(exc) from exc
+    console.print(f"Stopped: {report}.", soft_wrap=True)
