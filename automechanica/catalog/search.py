@@ -37,11 +37,15 @@ SELECT f.part_id FROM fitments f JOIN vehicles v ON v.base_vehicle_id = f.base_v
 WHERE v.id = %(vehicle_id)s AND f.status = 'published' AND"""
     + CONSTRAINTS_MATCH
 )
-FITS_VEHICLE = "p.id IN (" + FITTING_PARTS + ")"
+#: Universal parts fit every vehicle; listed so the filter below stays one IN (...),
+#: which PostgreSQL evaluates first and then fetches only those parts by id.
+UNIVERSAL_PARTS = "SELECT u.id FROM parts u WHERE u.fit_class = 'universal'"
+FITS_VEHICLE = "p.id IN (" + FITTING_PARTS + " UNION ALL " + UNIVERSAL_PARTS + ")"
 #: The same, narrowed to one part type so the index's second column is used too.
 FITS_VEHICLE_OF_TYPE = (
     "p.id IN (" + FITTING_PARTS + " AND f.part_type_id = "
-    "(SELECT id FROM part_types WHERE slug = %(part_type)s))"
+    "(SELECT id FROM part_types WHERE slug = %(part_type)s) UNION ALL " + UNIVERSAL_PARTS
+    + " AND u.part_type_id = (SELECT id FROM part_types WHERE slug = %(part_type)s))"
 )
 TEXT_MATCH = """
 (p.search_text @@ websearch_to_tsquery('simple', %(q)s)
@@ -152,6 +156,6 @@ def _filters(query: SearchQuery) -> tuple[list[sql.Composable], dict[str, Any]]:
         params["brand"] = query.brand
     if query.vehicle_id is not None:
         fits = FITS_VEHICLE_OF_TYPE if query.part_type else FITS_VEHICLE
-        where.append(sql.SQL("(p.fit_class = 'universal' OR " + fits + ")"))
+        where.append(sql.SQL(fits))
         params["vehicle_id"] = query.vehicle_id
     return where, params

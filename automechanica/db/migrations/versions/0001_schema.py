@@ -126,6 +126,7 @@ CREATE TABLE parts (
 CREATE INDEX parts_upc ON parts (upc) WHERE upc IS NOT NULL;        -- dedupe step 2: same UPC/GTIN
 CREATE INDEX parts_part_type ON parts (part_type_id, id);           -- search by part type, paged by id
 CREATE INDEX parts_mpn ON parts (mpn_normalized);                   -- search by bare part number
+CREATE INDEX parts_universal ON parts (part_type_id, id) WHERE fit_class = 'universal';  -- "fits this vehicle": universal parts (of a type)
 CREATE INDEX parts_search_text ON parts USING gin (search_text);    -- full-text part search
 CREATE INDEX parts_title_trgm ON parts USING gin (title gin_trgm_ops);  -- fuzzy title search
 
