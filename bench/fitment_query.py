@@ -115,10 +115,12 @@ async def open_loop(
             scheduled = start + i / rate
             await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
             vehicle_id, _, slug = queries[i % len(queries)]
-            response = await client.get(
-                "/api/parts", params={"part_type": slug, "vehicle_id": vehicle_id}
-            )
-            if response.status_code != 200:
+            try:
+                response = await client.get(
+                    "/api/parts", params={"part_type": slug, "vehicle_id": vehicle_id}
+                )
+                errors += response.status_code != 200
+            except httpx.HTTPError:  # a refused or dropped connection counts, it does not stop us
                 errors += 1
             latencies.append((time.perf_counter() - scheduled) * 1000)
 
@@ -138,8 +140,13 @@ async def closed_loop(
             i = k
             while time.perf_counter() < deadline:
                 vehicle_id, _, slug = queries[i % len(queries)]
-                await client.get("/api/parts", params={"part_type": slug, "vehicle_id": vehicle_id})
-                done += 1
+                try:
+                    await client.get(
+                        "/api/parts", params={"part_type": slug, "vehicle_id": vehicle_id}
+                    )
+                    done += 1
+                except httpx.HTTPError:
+                    pass
                 i += clients
 
         started = time.perf_counter()
