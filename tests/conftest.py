@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,11 +26,15 @@ _counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", delete_on_exit=True)
+def pg_server() -> Iterator[EmbeddedPostgres]:
+    # Outside pytest's basetemp: a second pytest session re-permissions that folder,
+    # which would pull the data directory from under a server still running there.
+    root = Path(tempfile.mkdtemp(prefix="automechanica-test-pg-"))
+    server = EmbeddedPostgres(root / "data", delete_on_exit=True)
     server.start()
     yield server
     server.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
