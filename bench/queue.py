@@ -1,6 +1,6 @@
 """The task queue against procrastinate and a raw-SQL ceiling, in one run (issue 3).
 
-    .venv/bin/python bench/queue.py [--tasks 20000] [--workers 2] [--concurrency 200]
+    .venv/bin/python -m bench.queue [--tasks 20000] [--workers 2] [--concurrency 200]
 
 One embedded PostgreSQL (durable: fsync and synchronous_commit on), one database
 per contender, the same no-op tasks and the same number of worker processes:
@@ -21,9 +21,12 @@ from __future__ import annotations
 import os
 import sys
 
-# This file is named queue.py: keep its folder from shadowing the standard `queue`.
+# Run as `python -m bench.queue` (make bench does). Run as a file, this folder would
+# come first on sys.path and this module would shadow the standard `queue`: drop it.
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE] + [HERE]
+ROOT = os.path.dirname(HERE)
+if not __package__:
+    sys.path[:] = [ROOT] + [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -34,7 +37,6 @@ from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 import psycopg  # noqa: E402
-from _setup import bench_database, percentile  # noqa: E402
 from psycopg.conninfo import make_conninfo  # noqa: E402
 
 from automechanica.db import migrate  # noqa: E402
@@ -48,6 +50,7 @@ from automechanica.queue import (  # noqa: E402
     new_task,
     prune_all,
 )
+from bench._setup import bench_database, percentile  # noqa: E402
 
 PROCRASTINATE = "procrastinate==3.10.0"
 BATCH = 1000
@@ -152,10 +155,10 @@ def run_raw(url: str, batch: int, one_commit: bool) -> None:
 
 
 def spawn(role: str, url: str, args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    command = [sys.executable, __file__, "--role", role, "--url", url]
+    command = [sys.executable, "-m", "bench.queue", "--role", role, "--url", url]
     command += ["--concurrency", str(args.concurrency), "--batch", str(args.batch)]
     command += ["--procrastinate-concurrency", str(args.procrastinate_concurrency)]
-    return subprocess.Popen(command)
+    return subprocess.Popen(command, cwd=ROOT)
 
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:

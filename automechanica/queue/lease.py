@@ -147,7 +147,7 @@ async def exchange(
     }
     async with conn.pipeline(), conn.transaction():
         settling = conn.cursor(row_factory=tuple_row)
-        leasing = conn.cursor(row_factory=tuple_row)
+        leasing = conn.cursor(row_factory=tuple_row, binary=True)
         if bundle:
             await settling.execute(queries.SETTLE, _settle_params(bundle))
         await leasing.execute(queries.LEASE, lease_params)
