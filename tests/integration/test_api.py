@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from automechanica.api.app import create_app
+from automechanica.db.migrate import status
 
 
 @pytest.fixture
@@ -16,10 +17,10 @@ def client(db_url: str) -> Iterator[TestClient]:
         yield c
 
 
-def test_health_reports_schema_and_counts(client: TestClient) -> None:
+def test_health_reports_schema_and_counts(client: TestClient, db_url: str) -> None:
     body = client.get("/api/health").json()
     assert body["status"] == "ok"
-    assert body["schema_revision"] == "0001"
+    assert body["schema_revision"] == status(db_url).head
     assert body["vehicles"] > 1000
 
 
