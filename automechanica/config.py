@@ -6,10 +6,11 @@ receives the values it needs as arguments.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +38,34 @@ class Settings(BaseSettings):
     )
     pool_min_size: int = 2
     pool_max_size: int = 10
+
+    # LLM router (docs/llm.md). Keys also come from the conventional OPENAI_API_KEY /
+    # ANTHROPIC_API_KEY; the AUTOMECHANICA_ names win when both are set.
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "AUTOMECHANICA_OPENAI_API_KEY", "OPENAI_API_KEY", "openai_api_key"
+        ),
+    )
+    openai_base_url: str = "https://api.openai.com/v1"
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "AUTOMECHANICA_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY", "anthropic_api_key"
+        ),
+    )
+    anthropic_base_url: str = "https://api.anthropic.com"
+    ollama_base_url: str | None = Field(
+        default=None, description="e.g. http://127.0.0.1:11434; unset: no Ollama models"
+    )
+    llm_models_file: Path | None = Field(
+        default=None, description="a TOML file merged over the built-in model catalog"
+    )
+    llm_daily_budget_usd: Decimal | None = Field(default=None, description="spend cap per UTC day")
+    llm_workflow_budget_usd: Decimal | None = Field(
+        default=None, description="spend cap per workflow"
+    )
+    llm_timeout_seconds: float = 60.0
 
     @property
     def embedded_pgdata(self) -> Path:
