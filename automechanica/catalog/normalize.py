@@ -43,7 +43,10 @@ def normalize_mpn(raw: str, brand: str | None = None) -> str:
     With the canonical `brand`, a leading line code of that brand followed by
     a separator is dropped too ('WAG-ZD1212' -> 'ZD1212').
     """
-    text = _DASHES.sub("-", unicodedata.normalize("NFKC", raw)).upper().strip()
+    if raw.isascii():  # NFKC and the dash kinds change nothing in ASCII: skip them
+        text = raw.upper().strip()
+    else:
+        text = _DASHES.sub("-", unicodedata.normalize("NFKC", raw)).upper().strip()
     if brand is not None and (pattern := _LINE_CODE_PATTERNS.get(brand)):
         stripped = pattern.sub("", text, count=1)
         if _SEPARATORS.sub("", stripped):

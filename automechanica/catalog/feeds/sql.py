@@ -23,60 +23,120 @@ INSERT INTO import_rejections (report_id, line, element, severity, reason, raw)
 VALUES (%s, %s, %s, %s, %s, %s)
 """
 
-# Dedupe step 1: the same brand and normalized part number.
+# ACES applications name their part by brand and normalized part number.
 PARTS_BY_KEY = """
-SELECT p.id, p.brand_id, p.mpn_normalized, p.part_type_id, p.upc,
-       p.description IS NOT NULL AS has_description, p.attributes
+SELECT p.id, p.brand_id, p.mpn_normalized, p.part_type_id
 FROM parts p
 JOIN unnest(%b::int[], %b::text[]) AS k(brand_id, mpn) ON p.brand_id = k.brand_id
                                                         AND p.mpn_normalized = k.mpn
 """
+# Offers are staged whole (COPY text built by `staging.offer_line`), then placed
+# set-based: one pipelined round trip of the statements below per batch.
+STAGE_OFFER_COLUMNS = """ord, place, supplier_sku, brand_id, part_number, mpn_normalized,
+    part_type_id, fit_class, title, description, upc, attributes, brand_raw, mpn_raw, title_raw,
+    uom, pack_qty, cost, jobber, map_price, msrp, core_charge, stock, stock_total, weight_lb,
+    hazmat, raw, source_updated_at, fitset, interchange"""
+CREATE_OFFER_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS stage_offers (
+    ord integer, place text, supplier_sku text, brand_id integer, part_number text,
+    mpn_normalized text, part_type_id integer, fit_class text, title text, description text,
+    upc text, attributes jsonb, brand_raw text, mpn_raw text, title_raw text, uom text,
+    pack_qty integer, cost numeric, jobber numeric, map_price numeric, msrp numeric,
+    core_charge numeric, stock jsonb, stock_total integer, weight_lb numeric, hazmat boolean,
+    raw jsonb, source_updated_at timestamptz, fitset integer, interchange jsonb,
+    part_id bigint, existed boolean NOT NULL DEFAULT false
+) ON COMMIT DROP
+"""
+COPY_OFFER_STAGE = "COPY stage_offers (" + STAGE_OFFER_COLUMNS + ") FROM STDIN"
+CLEAR_OFFER_STAGE = "TRUNCATE stage_offers"
+
+# SKUs this import has written, kept server-side so the importer's memory stays flat.
+CREATE_SEEN_SKUS = """
+CREATE TEMP TABLE IF NOT EXISTS seen_skus (sku text PRIMARY KEY, place text NOT NULL)
+ON COMMIT DROP
+"""
+# Where each staged SKU appeared earlier in this import (if it did); records the new place.
+# (Both parts read the same snapshot: `earlier` sees the places before this batch.)
+SEEN_BEFORE = """
+WITH earlier AS (
+    SELECT s.sku, s.place FROM seen_skus s JOIN stage_offers o ON o.supplier_sku = s.sku
+), noted AS (
+    INSERT INTO seen_skus (sku, place) SELECT supplier_sku, place FROM stage_offers
+    ON CONFLICT (sku) DO UPDATE SET place = excluded.place
+)
+SELECT sku, place FROM earlier
+"""
+# Dedupe step 1: the same brand and normalized part number.
+ATTACH_BY_KEY = """
+UPDATE stage_offers s SET part_id = p.id, part_type_id = p.part_type_id, existed = true
+FROM parts p
+WHERE s.part_id IS NULL AND p.brand_id = s.brand_id AND p.mpn_normalized = s.mpn_normalized
+"""
 # Dedupe step 2: the same UPC/GTIN under another brand spelling or number.
-PARTS_BY_UPC = """
-SELECT DISTINCT ON (upc) id, upc, part_type_id, true AS has_upc,
-       description IS NOT NULL AS has_description, attributes
-FROM parts WHERE upc = ANY(%b::text[]) ORDER BY upc, id
+ATTACH_BY_UPC = """
+UPDATE stage_offers s SET part_id = u.id, part_type_id = u.part_type_id, existed = true
+FROM (SELECT DISTINCT ON (upc) id, upc, part_type_id FROM parts
+      WHERE upc IN (SELECT upc FROM stage_offers WHERE part_id IS NULL AND upc IS NOT NULL)
+      ORDER BY upc, id) AS u
+WHERE s.part_id IS NULL AND s.upc = u.upc
 """
-INSERT_PARTS = """
-INSERT INTO parts (brand_id, part_number, mpn_normalized, part_type_id, title, description,
-                   upc, attributes, fit_class)
-SELECT * FROM unnest(%b::int[], %b::text[], %b::text[], %b::int[], %b::text[], %b::text[],
-                     %b::text[], %b::jsonb[], %b::text[])
-ON CONFLICT (brand_id, mpn_normalized) DO NOTHING
-RETURNING id, brand_id, mpn_normalized, part_type_id
+# A new part from the first offer naming it (with a type); the offers naming it attach.
+CREATE_PARTS = """
+WITH created AS (
+    INSERT INTO parts (brand_id, part_number, mpn_normalized, part_type_id, title, description,
+                       upc, attributes, fit_class)
+    SELECT DISTINCT ON (brand_id, mpn_normalized) brand_id, part_number, mpn_normalized,
+           part_type_id, title, description, upc, attributes, fit_class
+    FROM stage_offers WHERE part_id IS NULL AND part_type_id IS NOT NULL
+    ORDER BY brand_id, mpn_normalized, ord
+    ON CONFLICT (brand_id, mpn_normalized) DO NOTHING
+    RETURNING id, brand_id, mpn_normalized, part_type_id
+), attached AS (
+    UPDATE stage_offers s SET part_id = c.id, part_type_id = c.part_type_id
+    FROM created c
+    WHERE s.part_id IS NULL AND s.brand_id = c.brand_id AND s.mpn_normalized = c.mpn_normalized
+)
+SELECT count(*) AS created FROM created
 """
-# A later supplier fills what the first one left empty; it never overwrites.
+# Offers left without a part: new to the catalog, and no part type to create it with.
+UNPLACED = "SELECT supplier_sku FROM stage_offers WHERE part_id IS NULL"
+# A later supplier fills what existing parts lack (first offer in the file wins); it
+# never overwrites.
 FILL_PARTS = """
-UPDATE parts p SET upc = COALESCE(p.upc, u.upc),
-                   description = COALESCE(p.description, u.description),
-                   attributes = u.attributes || p.attributes,
-                   updated_at = now()
-FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::jsonb[])
-     AS u(id, upc, description, attributes)
-WHERE p.id = u.id
-  AND ((p.upc IS NULL AND u.upc IS NOT NULL)
-       OR (p.description IS NULL AND u.description IS NOT NULL)
-       OR (u.attributes || p.attributes) IS DISTINCT FROM p.attributes)
-RETURNING p.id
+WITH known AS (
+    SELECT part_id,
+           (array_agg(upc ORDER BY ord) FILTER (WHERE upc IS NOT NULL))[1] AS upc,
+           (array_agg(description ORDER BY ord) FILTER (WHERE description IS NOT NULL))[1]
+               AS description
+    FROM stage_offers WHERE existed GROUP BY part_id
+), attributes AS (
+    SELECT s.part_id, jsonb_object_agg(a.key, a.value ORDER BY s.ord DESC) AS attributes
+    FROM stage_offers s CROSS JOIN LATERAL jsonb_each(s.attributes) AS a
+    WHERE s.existed GROUP BY s.part_id
+), filled AS (
+    UPDATE parts p SET upc = COALESCE(p.upc, k.upc),
+                       description = COALESCE(p.description, k.description),
+                       attributes = COALESCE(a.attributes, '{}') || p.attributes,
+                       updated_at = now()
+    FROM known k LEFT JOIN attributes a USING (part_id)
+    WHERE p.id = k.part_id
+      AND ((p.upc IS NULL AND k.upc IS NOT NULL)
+           OR (p.description IS NULL AND k.description IS NOT NULL)
+           OR (COALESCE(a.attributes, '{}') || p.attributes) IS DISTINCT FROM p.attributes)
+    RETURNING p.id
+)
+SELECT count(*) AS updated FROM filled
 """
 OFFER_COLUMNS = """supplier_sku, part_id, brand_raw, mpn_raw, title_raw, uom, pack_qty, cost,
     jobber, map_price, msrp, core_charge, stock, stock_total, weight_lb, hazmat, raw,
-    content_hash, source_updated_at"""
-# Offers go through a staging table: COPY formats rows in C, far cheaper than arrays.
-CREATE_OFFER_STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS stage_offers (
-    supplier_sku text, part_id bigint, brand_raw text, mpn_raw text, title_raw text, uom text,
-    pack_qty integer, cost numeric, jobber numeric, map_price numeric, msrp numeric,
-    core_charge numeric, stock jsonb, stock_total integer, weight_lb numeric, hazmat boolean,
-    raw jsonb, content_hash text, source_updated_at timestamptz
-) ON COMMIT DROP
-"""
-COPY_OFFER_STAGE = "COPY stage_offers (" + OFFER_COLUMNS + ") FROM STDIN"
-MERGE_OFFER_STAGE = (
-    "INSERT INTO supplier_parts (supplier_id, " + OFFER_COLUMNS + ")\n"
-    "SELECT %s, "
-    + OFFER_COLUMNS
-    + " FROM stage_offers\n"
+    source_updated_at"""
+# Offers whose content changed (or are new); `merged`: new offers joining a part that
+# existed before this batch.
+UPSERT_OFFERS = (
+    "WITH upserted AS (\n"
+    "INSERT INTO supplier_parts (supplier_id, content_hash, " + OFFER_COLUMNS + ")\n"
+    "SELECT %s, md5(ROW(" + OFFER_COLUMNS + ")::text), " + OFFER_COLUMNS + "\n"
+    "FROM stage_offers WHERE part_id IS NOT NULL\n"
     + """ON CONFLICT (supplier_id, supplier_sku) DO UPDATE SET
     part_id = excluded.part_id, brand_raw = excluded.brand_raw, mpn_raw = excluded.mpn_raw,
     title_raw = excluded.title_raw, uom = excluded.uom, pack_qty = excluded.pack_qty,
@@ -87,31 +147,65 @@ MERGE_OFFER_STAGE = (
     source_updated_at = excluded.source_updated_at, updated_at = now()
 WHERE supplier_parts.content_hash IS DISTINCT FROM excluded.content_hash
 RETURNING supplier_sku, (xmax = 0) AS inserted
+)
+SELECT count(*) AS offers,
+       count(*) FILTER (WHERE u.inserted AND s.existed) AS merged
+FROM upserted u JOIN stage_offers s USING (supplier_sku)
 """
 )
-CLEAR_OFFER_STAGE = "TRUNCATE stage_offers"
-# SKUs this import has written, kept server-side so the importer's memory stays flat.
-CREATE_SEEN_SKUS = """
-CREATE TEMP TABLE IF NOT EXISTS seen_skus (sku text PRIMARY KEY, place text NOT NULL)
-ON COMMIT DROP
-"""
-# Where each SKU of a batch appeared earlier in this import (if it did); records the new place.
-SEEN_BEFORE = """
-WITH earlier AS (
-    SELECT sku, place FROM seen_skus WHERE sku = ANY(%b::text[])
-), noted AS (
-    INSERT INTO seen_skus (sku, place) SELECT * FROM unnest(%b::text[], %b::text[])
-    ON CONFLICT (sku) DO UPDATE SET place = excluded.place
-)
-SELECT sku, place FROM earlier
-"""
-INSERT_INTERCHANGE = """
+# Interchange named by staged offers: links between parts, never a merge (DOMAIN.md).
+STAGED_INTERCHANGE = """
 INSERT INTO part_interchange (part_id, brand_name, mpn_normalized, interchange_part_id, source)
-SELECT u.part_id, u.brand_name, u.mpn, other.id, %s
-FROM unnest(%b::bigint[], %b::text[], %b::text[]) AS u(part_id, brand_name, mpn)
-LEFT JOIN brands b ON b.name = u.brand_name
-LEFT JOIN parts other ON other.brand_id = b.id AND other.mpn_normalized = u.mpn
+SELECT s.part_id, x.brand_name, x.mpn, other.id, %s
+FROM stage_offers s
+CROSS JOIN LATERAL (SELECT e->>0, e->>1 FROM jsonb_array_elements(s.interchange) AS e)
+     AS x(brand_name, mpn)
+LEFT JOIN brands b ON b.name = x.brand_name
+LEFT JOIN parts other ON other.brand_id = b.id AND other.mpn_normalized = x.mpn
+WHERE s.interchange IS NOT NULL AND s.part_id IS NOT NULL
 ON CONFLICT (part_id, brand_name, mpn_normalized) DO NOTHING
+"""
+# Distinct fitment sets of the import, expanded per base vehicle (see staging.Fitsets).
+CREATE_FITSET_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS stage_fitsets (
+    fitset integer, base_vehicle_id integer, submodel text, engine_liters numeric(3,1),
+    engine_cylinders smallint, engine_code text, fuel text, aspiration text, drive text,
+    body text, transmission text, position text, quantity smallint, qualifiers jsonb,
+    notes text[], confidence real, status text
+) ON COMMIT DROP
+"""
+COPY_FITSET_STAGE = """
+COPY stage_fitsets (fitset, base_vehicle_id, submodel, engine_liters, engine_cylinders,
+    engine_code, fuel, aspiration, drive, body, transmission, position, quantity, qualifiers,
+    notes, confidence, status) FROM STDIN
+"""
+CREATE_FITSET_INDEX = "CREATE INDEX IF NOT EXISTS stage_fitsets_set ON stage_fitsets (fitset)"
+# (part, fitment set) pairs already written by this import: each is expanded once.
+CREATE_APPLIED_FITSETS = """
+CREATE TEMP TABLE IF NOT EXISTS applied_fitsets (
+    part_id bigint, part_type_id integer, fitset integer, PRIMARY KEY (part_id, fitset)
+) ON COMMIT DROP
+"""
+APPLY_FITSETS = """
+WITH fresh AS (
+    INSERT INTO applied_fitsets (part_id, part_type_id, fitset)
+    SELECT DISTINCT part_id, part_type_id, fitset FROM stage_offers
+    WHERE part_id IS NOT NULL AND part_type_id IS NOT NULL AND fitset IS NOT NULL
+    ON CONFLICT DO NOTHING
+    RETURNING part_id, part_type_id, fitset
+), written AS (
+    INSERT INTO fitments (part_id, part_type_id, base_vehicle_id, submodel, engine_liters,
+        engine_cylinders, engine_code, fuel, aspiration, drive, body, transmission, position,
+        quantity, qualifiers, notes, confidence, status, source, supplier_id)
+    SELECT p.part_id, p.part_type_id, f.base_vehicle_id, f.submodel, f.engine_liters,
+        f.engine_cylinders, f.engine_code, f.fuel, f.aspiration, f.drive, f.body,
+        f.transmission, f.position, f.quantity, f.qualifiers, f.notes, f.confidence, f.status,
+        %s, %s
+    FROM fresh p JOIN stage_fitsets f USING (fitset)
+    ON CONFLICT ON CONSTRAINT fitments_application DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) AS fitments FROM written
 """
 CREATE_FITMENT_STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS stage_fitments (
@@ -137,3 +231,4 @@ FROM stage_fitments
 ON CONFLICT ON CONSTRAINT fitments_application DO NOTHING
 """
 CLEAR_FITMENT_STAGE = "TRUNCATE stage_fitments"
+CLEAR_STAGES = "TRUNCATE stage_offers, seen_skus, stage_fitsets, applied_fitsets, stage_fitments"
