@@ -39,6 +39,25 @@ class Settings(BaseSettings):
     pool_min_size: int = 2
     pool_max_size: int = 10
 
+    # Vector memory (docs/memory.md).
+    embedding_provider: str = Field(
+        default="local", description="local (ONNX all-MiniLM-L6-v2, offline) or openai"
+    )
+    embedding_model: str | None = Field(
+        default=None, description="openai provider: the embedding model's name"
+    )
+    embedding_base_url: str | None = Field(
+        default=None, description="openai provider: an OpenAI-compatible /v1 URL"
+    )
+    embedding_api_key: str | None = Field(default=None, repr=False)
+    embedding_dimension: int = 384
+    vector_store: str = Field(default="pgvector", description="pgvector or qdrant")
+    qdrant_url: str | None = Field(
+        default=None, description="a Qdrant server; unset: in-process under data_dir/qdrant"
+    )
+    qdrant_api_key: str | None = Field(default=None, repr=False)
+    hnsw_ef_search: int = Field(default=100, description="HNSW candidates per vector search")
+
     # LLM router (docs/llm.md). Keys also come from the conventional OPENAI_API_KEY /
     # ANTHROPIC_API_KEY; the AUTOMECHANICA_ names win when both are set.
     openai_api_key: SecretStr | None = Field(

@@ -1,0 +1,350 @@
+"""The embedding worker: lease jobs in batches, skip what is unchanged, embed, store.
+
+    worker = EmbeddingWorker(pool, embedder, store, url=url)
+    await worker.run()          # until stop(); `automechanica worker --kinds embedding`
+    await worker.drain()        # until no job is due (tests, benchmarks, `memory drain`)
+
+One round: lease up to `batch_size` due jobs under one token; of several jobs for
+the same row keep the newest; skip jobs whose content hash the store already has
+for this model; read the payloads (filterable fields) of the rest from their
+source rows; embed them `embed_batch` texts at a time in a thread; then write
+the vectors and complete the jobs in one transaction (pgvector), or write the
+vectors first and then complete (Qdrant). An embedding call that fails is retried
+text by text, so one poison input fails alone: it is retried with backoff, and
+dead at once when the provider says the input can never be embedded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg import sql
+from psycopg.rows import tuple_row
+from psycopg_pool import AsyncConnectionPool
+
+from automechanica.memory import jobs
+from automechanica.memory.embedders import Embedder, Vectors
+from automechanica.memory.errors import EmbeddingInputError
+from automechanica.memory.jobs import Batch, Job, JobFailure
+from automechanica.memory.sources import KINDS, Kind, source
+from automechanica.memory.stores.base import Point, VectorStore
+from automechanica.queue.backoff import RetryPolicy, after_failure
+
+log = logging.getLogger("automechanica.memory.worker")
+
+
+@dataclass(frozen=True)
+class EmbeddingWorkerOptions:
+    """How the embedding worker behaves; the CLI maps its options onto these."""
+
+    kinds: Sequence[Kind] = KINDS
+    batch_size: int = 256  # jobs leased per round trip
+    embed_batch: int = 64  # texts per model call
+    lease_seconds: float = 300.0
+    poll_seconds: float = 2.0
+    max_attempts: int = 5
+    retry: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy(base_seconds=5, factor=2, cap_seconds=900)
+    )
+    rescue_seconds: float = 30.0
+    retention_seconds: float | None = 24 * 3600.0  # done jobs kept this long (None: forever)
+    backfill: bool = True  # at start: jobs for rows without a vector of this model
+
+
+@dataclass
+class EmbeddingReport:
+    """What the worker did."""
+
+    embedded: int = 0
+    skipped: int = 0  # the store already had this content for this model
+    superseded: int = 0  # a newer job for the same row was in the batch
+    gone: int = 0  # the source row was deleted before its turn
+    failed: int = 0
+    dead: int = 0
+    batches: int = 0
+
+    def __str__(self) -> str:
+        return ", ".join(f"{v} {k}" for k, v in vars(self).items())
+
+
+class EmbeddingWorker:
+    """Drains `embedding_jobs` into `store` with `embedder`."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Any],
+        embedder: Embedder,
+        store: VectorStore,
+        options: EmbeddingWorkerOptions | None = None,
+        *,
+        url: str | None = None,
+    ) -> None:
+        self.pool = pool
+        self.embedder = embedder
+        self.store = store
+        self.options = options or EmbeddingWorkerOptions()
+        self.url = url  # for LISTEN; without it the worker only polls
+        self.report = EmbeddingReport()
+        self._stopping = asyncio.Event()
+        self._kick = asyncio.Event()
+
+    # -- control -----------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._kick.set()
+
+    async def drain(self) -> EmbeddingReport:
+        """Process batches until none is due; returns the report."""
+        while await self.process_batch():
+            pass
+        return self.report
+
+    async def run(self) -> EmbeddingReport:
+        """Work until `stop()`: wake on NOTIFY, poll as a fallback, survive restarts."""
+        if self.options.backfill and self.store.transactional:
+            await self._guarded(self.backfill)
+        helpers = [asyncio.create_task(self._janitor())]
+        if self.url:
+            helpers.append(asyncio.create_task(self._listen(self.url)))
+        log.info(
+            "embedding worker running %s with %s",
+            ", ".join(self.options.kinds),
+            self.embedder.model,
+        )
+        failures = 0
+        try:
+            while not self._stopping.is_set():
+                try:
+                    handled = await self.process_batch()
+                    failures = 0
+                except psycopg.Error as exc:
+                    failures += 1
+                    log.warning("embedding worker lost the database (%s); retrying", exc)
+                    await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                    continue
+                if handled < self.options.batch_size:
+                    self._kick.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._kick.wait(), self.options.poll_seconds)
+        finally:
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+        log.info("embedding worker stopped: %s", self.report)
+        return self.report
+
+    async def backfill(self) -> int:
+        """Jobs for rows that have no vector of this model (first start, or a new model)."""
+        added = 0
+        async with self.pool.connection() as conn:
+            for kind in self.options.kinds:
+                added += await jobs.backfill(
+                    conn, source(kind).backfill_sql, model=self.embedder.model
+                )
+        if added:
+            log.info("queued %d rows without a %s vector", added, self.embedder.model)
+        return added
+
+    # -- one round ---------------------------------------------------------------------
+
+    async def process_batch(self) -> int:
+        """Lease, embed and store one batch; returns how many jobs it leased."""
+        options, model = self.options, self.embedder.model
+        async with self.pool.connection() as conn:
+            batch = await jobs.lease(
+                conn,
+                kinds=options.kinds,
+                model=model,
+                limit=options.batch_size,
+                lease_seconds=options.lease_seconds,
+            )
+        if not batch.jobs:
+            return 0
+        self.report.batches += 1
+        latest, superseded = _newest_per_row(batch.jobs)
+        unchanged = await self._unchanged(latest)
+        payloads = await self._payloads([j for j in latest if j.id not in unchanged])
+        todo = [j for j in latest if j.id not in unchanged and (j.kind, j.ref) in payloads]
+        gone = [j for j in latest if j.id not in unchanged and (j.kind, j.ref) not in payloads]
+        vectors, failures = await self._embed(todo)
+        points: dict[Kind, list[Point]] = defaultdict(list)
+        for job in todo:
+            if job.id in vectors:
+                points[job.kind].append(
+                    Point(
+                        job.ref,
+                        vectors[job.id],
+                        job.content_hash,
+                        payloads[(job.kind, job.ref)],
+                        job.id,
+                    )
+                )
+        done = [j.id for j in superseded] + sorted(unchanged) + [j.id for j in gone]
+        done += [j.id for j in todo if j.id in vectors]
+        await self._write(batch, points, done, failures)
+        report = self.report
+        report.superseded += len(superseded)
+        report.skipped += len(unchanged)
+        report.gone += len(gone)
+        report.embedded += len(vectors)
+        report.failed += sum(f.status == "failed" for f in failures)
+        report.dead += sum(f.status == "dead" for f in failures)
+        return len(batch.jobs)
+
+    async def _unchanged(self, latest: list[Job]) -> set[int]:
+        """Jobs whose text the store already holds for this model."""
+        by_kind: dict[Kind, list[Job]] = defaultdict(list)
+        for job in latest:
+            by_kind[job.kind].append(job)
+        unchanged: set[int] = set()
+        for kind, group in by_kind.items():
+            stored = await self.store.content_hashes(
+                kind, self.embedder.model, [j.ref for j in group]
+            )
+            unchanged |= {j.id for j in group if stored.get(j.ref) == j.content_hash}
+        return unchanged
+
+    async def _payloads(self, todo: list[Job]) -> dict[tuple[Kind, int], dict[str, Any]]:
+        """Filterable fields from the source rows (missing: the row was deleted)."""
+        by_kind: dict[Kind, list[int]] = defaultdict(list)
+        for job in todo:
+            by_kind[job.kind].append(job.ref)
+        found: dict[tuple[Kind, int], dict[str, Any]] = {}
+        if not by_kind:
+            return found
+        async with self.pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            for kind, refs in by_kind.items():
+                await cur.execute(sql.SQL(source(kind).payload_sql), {"ids": refs})
+                for ref, payload in await cur.fetchall():
+                    found[(kind, int(ref))] = dict(payload)
+        return found
+
+    async def _embed(self, todo: list[Job]) -> tuple[dict[int, Vectors], list[JobFailure]]:
+        """Vectors by job id; a failed call is retried text by text to isolate poison."""
+        vectors: dict[int, Vectors] = {}
+        failures: list[JobFailure] = []
+        size = self.options.embed_batch
+        for start in range(0, len(todo), size):
+            chunk = todo[start : start + size]
+            try:
+                rows = await asyncio.to_thread(self.embedder.embed, [j.content for j in chunk])
+            except Exception as exc:
+                if len(chunk) == 1:
+                    failures.append(self._failure(chunk[0], exc))
+                else:
+                    sub_vectors, sub_failures = await self._embed_one_by_one(chunk)
+                    vectors |= sub_vectors
+                    failures += sub_failures
+                continue
+            for job, row in zip(chunk, rows, strict=True):
+                vectors[job.id] = np.asarray(row, dtype=np.float32)
+        return vectors, failures
+
+    async def _embed_one_by_one(
+        self, chunk: list[Job]
+    ) -> tuple[dict[int, Vectors], list[JobFailure]]:
+        vectors: dict[int, Vectors] = {}
+        failures: list[JobFailure] = []
+        for job in chunk:
+            try:
+                (row,) = await asyncio.to_thread(self.embedder.embed, [job.content])
+            except Exception as exc:
+                failures.append(self._failure(job, exc))
+                continue
+            vectors[job.id] = np.asarray(row, dtype=np.float32)
+        return vectors, failures
+
+    def _failure(self, job: Job, exc: Exception) -> JobFailure:
+        status, delay = after_failure(
+            self.options.retry,
+            attempt=job.attempt,
+            max_attempts=self.options.max_attempts,
+            retryable=not isinstance(exc, EmbeddingInputError),
+        )
+        error = f"{type(exc).__name__}: {exc}"
+        if status == "dead":
+            log.warning("embedding job %s (%s %s) is dead: %s", job.id, job.kind, job.ref_id, error)
+        return JobFailure(job.id, status, delay, error)
+
+    async def _write(
+        self,
+        batch: Batch,
+        points: dict[Kind, list[Point]],
+        done: list[int],
+        failures: list[JobFailure],
+    ) -> None:
+        model = self.embedder.model
+        if not self.store.transactional:
+            for kind, group in points.items():
+                await self.store.upsert(kind, model, group)
+        async with self.pool.connection() as conn, conn.transaction():
+            if self.store.transactional:
+                for kind, group in points.items():
+                    await self.store.upsert(kind, model, group, conn=conn)
+            completed = await jobs.complete(conn, batch, done, model=model)
+            await jobs.fail(conn, batch, failures)
+        if completed < len(done):
+            log.warning(
+                "%d embedding job(s) were taken back before they completed; they run again",
+                len(done) - completed,
+            )
+
+    # -- wake-up and housekeeping ------------------------------------------------------
+
+    async def _listen(self, url: str) -> None:
+        """Kick the loop on every NOTIFY of the triggers; reconnect when the link drops."""
+        backoff = 0.1
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+                async with conn:
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(jobs.CHANNEL)))
+                    backoff = 0.1
+                    self._kick.set()
+                    async for _ in conn.notifies():
+                        self._kick.set()
+            except psycopg.Error as exc:
+                log.debug("embedding listener: %s; polling until it is back", exc)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _janitor(self) -> None:
+        options = self.options
+        while True:
+            await self._guarded(self._housekeeping)
+            await asyncio.sleep(options.rescue_seconds)
+
+    async def _housekeeping(self) -> None:
+        options = self.options
+        async with self.pool.connection() as conn:
+            rescued = await jobs.rescue_expired(conn, max_attempts=options.max_attempts)
+            if rescued:
+                log.info("took back %d expired embedding lease(s)", rescued)
+            if options.retention_seconds is not None:
+                await jobs.prune_done(
+                    conn, kinds=options.kinds, older_than_seconds=options.retention_seconds
+                )
+
+    async def _guarded(self, job: Any) -> None:
+        try:
+            await job()
+        except psycopg.Error as exc:
+            log.info("embedding worker: housekeeping skipped (%s)", exc)
+
+
+def _newest_per_row(batch: list[Job]) -> tuple[list[Job], list[Job]]:
+    """The newest job of each row, and the older ones it makes unnecessary."""
+    newest: dict[tuple[Kind, str], Job] = {}
+    for job in batch:  # sorted by id
+        newest[(job.kind, job.ref_id)] = job
+    keep = {j.id for j in newest.values()}
+    return list(newest.values()), [j for j in batch if j.id not in keep]
