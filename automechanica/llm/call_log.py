@@ -33,7 +33,7 @@ class CallRecord:
     model_requested: str
     model_used: str
     attempt: int
-    outcome: str  # ok | retry (same model again) | fallback (moved on) | failed (gave up)
+    outcome: str  # ok | retry (same model again) | fallback (moved on) | failed | cancelled
     task_kind: str | None = None
     complexity: str | None = None
     workflow_id: UUID | None = None

@@ -214,6 +214,9 @@ class Router:
             try:
                 result = await provider.complete(self._provider_request(run, candidate, messages))
                 parsed = self._validate(run, candidate, result)
+            except asyncio.CancelledError:
+                self._cancelled(run, candidate, began, arrival_reason)
+                raise
             except ProviderError as exc:
                 latency = (time.perf_counter() - began) * 1000
                 delay = self._after_failure(run, candidate, exc, failures, latency, arrival_reason)
@@ -422,6 +425,9 @@ class Router:
                             yield event.text
                         elif isinstance(event, StreamEnd):
                             usage = event.usage
+                except (GeneratorExit, asyncio.CancelledError):  # the caller stopped reading
+                    self._cancelled(run, candidate, began, arrival_reason)
+                    raise
                 except ProviderError as exc:
                     latency = (time.perf_counter() - began) * 1000
                     if parts:  # the caller has text already: no fallback now
@@ -450,6 +456,21 @@ class Router:
                 )
                 return
         raise AllModelsFailedError(run.errors)
+
+    def _cancelled(
+        self, run: _Run, candidate: Candidate, began: float, arrival_reason: str | None
+    ) -> None:
+        """The caller gave up mid-attempt: still one row (tokens unknown)."""
+        self._record(
+            run,
+            candidate,
+            outcome="cancelled",
+            usage=Usage(),
+            cost=None,
+            latency_ms=(time.perf_counter() - began) * 1000,
+            error_kind=None,
+            reason=arrival_reason,
+        )
 
     def _broken_stream(
         self,
