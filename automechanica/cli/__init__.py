@@ -6,6 +6,7 @@ import typer
 
 from automechanica.cli.catalog import demo_app, feeds_app, fitment_app, vin_app
 from automechanica.cli.db import db_app
+from automechanica.cli.llm import llm_app
 from automechanica.cli.queue import queue_app
 from automechanica.cli.up import up
 from automechanica.cli.worker import worker
@@ -18,6 +19,7 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(fitment_app, name="fitment")
 app.add_typer(demo_app, name="demo")
 app.add_typer(queue_app, name="queue")
+app.add_typer(llm_app, name="llm")
 app.command("worker")(worker)
 
 __all__ = ["app"]

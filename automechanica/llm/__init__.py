@@ -25,7 +25,7 @@ from automechanica.llm.errors import (
     ProviderError,
     StreamInterruptedError,
 )
-from automechanica.llm.factory import build_providers, build_router
+from automechanica.llm.factory import build_providers, build_router, configured
 from automechanica.llm.failures import POLICIES, FailureKind, Policy
 from automechanica.llm.health import HealthBoard, HealthView
 from automechanica.llm.router import LLMStream, RetryOptions, Router
@@ -76,6 +76,7 @@ __all__ = [
     "Usage",
     "build_providers",
     "build_router",
+    "configured",
     "load_catalog",
     "plan",
 ]

@@ -31,32 +31,44 @@ def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
+def endpoint(spec: ProviderSpec, settings: Settings) -> tuple[str, str | None] | None:
+    """(base URL, key) for a provider, or None when it is not configured."""
+    env_key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
+    if spec.kind == "offline":
+        return ("", None)
+    if spec.kind == "openai_compat":
+        if spec.name == "openai":
+            key = _secret(settings.openai_api_key)
+            return (spec.base_url or settings.openai_base_url, key) if key else None
+        return (spec.base_url, env_key) if spec.base_url else None
+    if spec.kind == "anthropic":
+        key = _secret(settings.anthropic_api_key) if spec.name == "anthropic" else env_key
+        return (spec.base_url or settings.anthropic_base_url, key) if key else None
+    base = spec.base_url or (settings.ollama_base_url if spec.name == "ollama" else None)
+    return (base, None) if base else None
+
+
+def configured(settings: Settings, catalog: Catalog) -> set[str]:
+    """The names of the providers these settings configure."""
+    return {name for name, spec in catalog.providers.items() if endpoint(spec, settings)}
+
+
 def build_provider(spec: ProviderSpec, settings: Settings) -> Provider | None:
     """The adapter for one catalog provider, or None when it is not configured."""
+    found = endpoint(spec, settings)
+    if found is None:
+        return None
+    base, key = found
     timeout = settings.llm_timeout_seconds
-    env_key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
     if spec.kind == "offline":
         return OfflineProvider(spec.name)
     if spec.kind == "openai_compat":
-        key = _secret(settings.openai_api_key) if spec.name == "openai" else env_key
-        base = spec.base_url or (settings.openai_base_url if spec.name == "openai" else None)
-        if base is None or (spec.name == "openai" and not key):
-            return None
         return OpenAICompatProvider(
-            spec.name,
-            base,
-            api_key=key,
-            structured_output=spec.structured_output,
-            timeout=timeout,
+            spec.name, base, api_key=key, structured_output=spec.structured_output, timeout=timeout
         )
     if spec.kind == "anthropic":
-        key = _secret(settings.anthropic_api_key) if spec.name == "anthropic" else env_key
-        if not key:
-            return None
-        base = spec.base_url or settings.anthropic_base_url
-        return AnthropicProvider(spec.name, base, api_key=key, timeout=timeout)
-    base = spec.base_url or (settings.ollama_base_url if spec.name == "ollama" else None)
-    return OllamaProvider(spec.name, base, timeout=timeout) if base else None
+        return AnthropicProvider(spec.name, base, api_key=key or "", timeout=timeout)
+    return OllamaProvider(spec.name, base, timeout=timeout)
 
 
 def build_providers(settings: Settings, catalog: Catalog) -> dict[str, Provider]:

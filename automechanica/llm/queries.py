@@ -34,9 +34,10 @@ SPEND_OF_WORKFLOW: Final = """
 SELECT coalesce(sum(cost_usd), 0) AS spent FROM llm_calls WHERE workflow_id = %(workflow_id)s
 """
 
-#: `automechanica llm usage`: calls, tokens and cost per model (or per agent) since a time.
-USAGE: Final = """
-SELECT {group} AS key,
+#: `automechanica llm usage`: calls, tokens and cost per model since a time. Unpriced
+#: successful calls are counted apart: their cost is unknown, not zero.
+USAGE_BY_MODEL: Final = """
+SELECT model_used AS key,
        count(*) AS calls,
        count(*) FILTER (WHERE outcome <> 'ok') AS errors,
        coalesce(sum(tokens_in), 0) AS tokens_in,
@@ -46,9 +47,23 @@ SELECT {group} AS key,
 FROM llm_calls
 WHERE created_at >= %(since)s
 GROUP BY 1
-ORDER BY cost_usd DESC, calls DESC
+ORDER BY cost_usd DESC, calls DESC, key
 """
-USAGE_GROUPS: Final = {"model": "model_used", "agent": "coalesce(agent, '-')"}
+
+#: The same per agent (calls made outside any agent show as "-").
+USAGE_BY_AGENT: Final = """
+SELECT coalesce(agent, '-') AS key,
+       count(*) AS calls,
+       count(*) FILTER (WHERE outcome <> 'ok') AS errors,
+       coalesce(sum(tokens_in), 0) AS tokens_in,
+       coalesce(sum(tokens_out), 0) AS tokens_out,
+       coalesce(sum(cost_usd), 0) AS cost_usd,
+       count(*) FILTER (WHERE cost_usd IS NULL AND outcome = 'ok') AS unpriced
+FROM llm_calls
+WHERE created_at >= %(since)s
+GROUP BY 1
+ORDER BY cost_usd DESC, calls DESC, key
+"""
 
 #: `automechanica llm models`: each model's recent record (health as seen in the log).
 RECENT_BY_MODEL: Final = """
