@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, errors
 from psycopg.rows import dict_row
 
 from automechanica.catalog.feeds import sql
@@ -97,6 +97,7 @@ async def import_feed(
             conn, sql.START_REPORT, (supplier_id, path.name, _sha256(path), fmt)
         )
     summary = ImportSummary(report_id, supplier_key, path.name, fmt)
+    await _widen_temp_buffers(conn)
     try:
         async with conn.transaction():
             lookups = await Lookups.load(conn)
@@ -167,37 +168,46 @@ class _Preparer:
             for t in PART_TYPES
             if t.universal and (type_id := lookups.part_types.get(alias_key(t.name)))
         }
+        self.order = 0  # offers' order in the file, so "the first offer" is well defined
 
-    def prepare(self, items: list[FeedItem]) -> _Batch:
-        rejections: list[tuple[Rejection, bool]] = []
-        latest: dict[str, tuple[OfferRecord, PartFacts]] = {}
-        applications: list[ApplicationRecord] = []
-        for item in items:
-            if isinstance(item, Rejection):
-                rejections.append((item, False))
-            elif isinstance(item, OfferRecord):
-                facts = self._resolve(item, rejections)
-                if facts is None:
-                    continue
-                # A SKU repeated in the file: the later row wins, and the repeat is a warning.
-                earlier = latest.pop(item.supplier_sku, None)
-                if earlier is not None:
-                    rejections.append((_repeated(item, earlier[0].where), True))
-                latest[item.supplier_sku] = (item, facts)
-            else:
-                applications.append(item)
-        return _Batch(
-            rows_read=len(items),
-            rejections=rejections,
-            offers={sku: record for sku, (record, _) in latest.items()},
-            offer_lines="".join(
-                offer_line(order, record, facts)
-                for order, (record, facts) in enumerate(latest.values())
-            ),
+        self._start_batch()
+
+    def _start_batch(self) -> None:
+        self.rows_read = 0
+        self.rejections: list[tuple[Rejection, bool]] = []
+        self.latest: dict[str, tuple[OfferRecord, str]] = {}  # SKU -> (row, staging line)
+        self.interchange = False
+        self.applications: list[ApplicationRecord] = []
+
+    def add(self, item: FeedItem) -> None:
+        """Resolve one item into the batch being built (the per-row work, done as read)."""
+        self.rows_read += 1
+        if isinstance(item, Rejection):
+            self.rejections.append((item, False))
+        elif isinstance(item, ApplicationRecord):
+            self.applications.append(item)
+        elif (facts := self._resolve(item, self.rejections)) is not None:
+            # A SKU repeated in the file: the later row wins, and the repeat is a warning.
+            earlier = self.latest.pop(item.supplier_sku, None)
+            if earlier is not None:
+                self.rejections.append((_repeated(item, earlier[0].where), True))
+            self.order += 1
+            self.latest[item.supplier_sku] = (item, offer_line(self.order, item, facts))
+            self.interchange = self.interchange or bool(facts.interchange)
+
+    def take(self) -> _Batch:
+        """The batch built so far, ready for the writer; the next one starts empty."""
+        batch = _Batch(
+            rows_read=self.rows_read,
+            rejections=self.rejections,
+            offers={sku: record for sku, (record, _) in self.latest.items()},
+            offer_lines="".join(line for _, line in self.latest.values()),
             fitset_lines=self.fitsets.take_copy_text(),
-            interchange=any(facts.interchange for _, facts in latest.values()),
-            applications=applications,
+            interchange=self.interchange,
+            applications=self.applications,
         )
+        self._start_batch()
+        return batch
 
     def _resolve(
         self, record: OfferRecord, rejections: list[tuple[Rejection, bool]]
@@ -260,6 +270,7 @@ class _Writer:
     async def create_stages(self) -> None:
         for statement in (
             sql.CREATE_OFFER_STAGE,
+            sql.CREATE_PLACE_STAGE,
             sql.CREATE_SEEN_SKUS,
             sql.CREATE_FITSET_STAGE,
             sql.CREATE_FITSET_INDEX,
@@ -291,11 +302,13 @@ class _Writer:
             async with cur.copy(sql.COPY_OFFER_STAGE) as copy:
                 await copy.write(batch.offer_lines)
         statements: list[tuple[str, tuple[Any, ...]]] = [
+            (sql.STAGE_PLACES, ()),
             (sql.SEEN_BEFORE, ()),
             (sql.ATTACH_BY_KEY, ()),
             (sql.ATTACH_BY_UPC, ()),
             (sql.CREATE_PARTS, ()),
-            (sql.ATTACH_BY_KEY, ()),  # parts another import created meanwhile
+            (sql.ATTACH_BY_KEY, ()),  # numbers that met a new part's UPC, or another import's
+            (sql.ATTACH_BY_UPC, ()),
             (sql.UNPLACED, ()),
             (sql.FILL_PARTS, ()),
             (sql.UPSERT_OFFERS, (self.supplier_id,)),
@@ -311,7 +324,7 @@ class _Writer:
                 await cur.execute(query, params)
                 cursors.append(cur)
             seen, created, unplaced, updated, offers, fitments = [
-                await cursors[i].fetchall() for i in (0, 3, 5, 6, 7, 8)
+                await cursors[i].fetchall() for i in (1, 4, 7, 8, 9, 10)
             ]
         for row in seen:
             record = batch.offers[row["sku"]]
@@ -429,16 +442,14 @@ async def _prepared(
     """Batches of the feed, read and resolved; yields to the event loop every few
     hundred items so the writer's statements go on meanwhile (PostgreSQL works on
     the previous batch while Python reads this one)."""
-    items: list[FeedItem] = []
     for item in stream:
-        items.append(item)
-        if len(items) % _YIELD_EVERY == 0:
+        preparer.add(item)
+        if preparer.rows_read >= size:
+            yield preparer.take()
+        elif preparer.rows_read % _YIELD_EVERY == 0:
             await asyncio.sleep(0)
-        if len(items) >= size:
-            yield preparer.prepare(items)
-            items = []
-    if items:
-        yield preparer.prepare(items)
+    if preparer.rows_read:
+        yield preparer.take()
 
 
 async def _hand_over(
@@ -467,6 +478,16 @@ async def _scalar(conn: AsyncConnection[Any], query: str, params: tuple[Any, ...
         row = await cur.fetchone()
     assert row is not None
     return int(row["id"])
+
+
+async def _widen_temp_buffers(conn: AsyncConnection[Any]) -> None:
+    """Room for the staging tables in memory (PostgreSQL's default is 8 MB). Only
+    possible before a session's first temporary table; later imports keep what it got."""
+    try:
+        async with conn.transaction():
+            await conn.execute(sql.WIDEN_TEMP_BUFFERS)
+    except errors.InvalidParameterValue:
+        pass
 
 
 async def _finish_report(conn: AsyncConnection[Any], summary: ImportSummary) -> None:

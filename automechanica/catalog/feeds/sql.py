@@ -18,6 +18,7 @@ UPDATE import_reports SET status = %(status)s, rows_read = %(rows_read)s,
     finished_at = now()
 WHERE id = %(report_id)s
 """
+WIDEN_TEMP_BUFFERS = "SET temp_buffers = '128MB'"
 INSERT_REJECTION = """
 INSERT INTO import_rejections (report_id, line, element, severity, reason, raw)
 VALUES (%s, %s, %s, %s, %s, %s)
@@ -31,11 +32,13 @@ JOIN unnest(%b::int[], %b::text[]) AS k(brand_id, mpn) ON p.brand_id = k.brand_i
                                                         AND p.mpn_normalized = k.mpn
 """
 # Offers are staged whole (COPY text built by `staging.offer_line`), then placed
-# set-based: one pipelined round trip of the statements below per batch.
-STAGE_OFFER_COLUMNS = """ord, place, supplier_sku, brand_id, part_number, mpn_normalized,
+# set-based: one pipelined round trip of the statements below per batch. The wide
+# rows are written once; placing works on a narrow copy (`stage_places`), so the
+# updates it makes stay small and within the session's temp buffers.
+STAGE_OFFER_COLUMNS = """ord, place, fitset, supplier_sku, brand_id, part_number, mpn_normalized,
     part_type_id, fit_class, title, description, upc, attributes, brand_raw, mpn_raw, title_raw,
     uom, pack_qty, cost, jobber, map_price, msrp, core_charge, stock, stock_total, weight_lb,
-    hazmat, raw, source_updated_at, fitset, interchange"""
+    hazmat, raw, source_updated_at, interchange, content_hash"""
 CREATE_OFFER_STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS stage_offers (
     ord integer, place text, supplier_sku text, brand_id integer, part_number text,
@@ -44,11 +47,24 @@ CREATE TEMP TABLE IF NOT EXISTS stage_offers (
     pack_qty integer, cost numeric, jobber numeric, map_price numeric, msrp numeric,
     core_charge numeric, stock jsonb, stock_total integer, weight_lb numeric, hazmat boolean,
     raw jsonb, source_updated_at timestamptz, fitset integer, interchange jsonb,
-    part_id bigint, existed boolean NOT NULL DEFAULT false
+    content_hash text
+) ON COMMIT DROP
+"""
+CREATE_PLACE_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS stage_places (
+    ord integer, supplier_sku text, place text, brand_id integer, mpn_normalized text,
+    upc text, part_type_id integer, fitset integer, part_id bigint,
+    existed boolean NOT NULL DEFAULT false
 ) ON COMMIT DROP
 """
 COPY_OFFER_STAGE = "COPY stage_offers (" + STAGE_OFFER_COLUMNS + ") FROM STDIN"
-CLEAR_OFFER_STAGE = "TRUNCATE stage_offers"
+STAGE_PLACES = """
+INSERT INTO stage_places (ord, supplier_sku, place, brand_id, mpn_normalized, upc, part_type_id,
+                          fitset)
+SELECT ord, supplier_sku, place, brand_id, mpn_normalized, upc, part_type_id, fitset
+FROM stage_offers
+"""
+CLEAR_OFFER_STAGE = "TRUNCATE stage_offers, stage_places"
 
 # SKUs this import has written, kept server-side so the importer's memory stays flat.
 CREATE_SEEN_SKUS = """
@@ -59,60 +75,75 @@ ON COMMIT DROP
 # (Both parts read the same snapshot: `earlier` sees the places before this batch.)
 SEEN_BEFORE = """
 WITH earlier AS (
-    SELECT s.sku, s.place FROM seen_skus s JOIN stage_offers o ON o.supplier_sku = s.sku
+    SELECT s.sku, s.place FROM seen_skus s JOIN stage_places o ON o.supplier_sku = s.sku
 ), noted AS (
-    INSERT INTO seen_skus (sku, place) SELECT supplier_sku, place FROM stage_offers
+    INSERT INTO seen_skus (sku, place) SELECT supplier_sku, place FROM stage_places
     ON CONFLICT (sku) DO UPDATE SET place = excluded.place
 )
 SELECT sku, place FROM earlier
 """
 # Dedupe step 1: the same brand and normalized part number.
 ATTACH_BY_KEY = """
-UPDATE stage_offers s SET part_id = p.id, part_type_id = p.part_type_id, existed = true
+UPDATE stage_places s SET part_id = p.id, part_type_id = p.part_type_id, existed = true
 FROM parts p
 WHERE s.part_id IS NULL AND p.brand_id = s.brand_id AND p.mpn_normalized = s.mpn_normalized
 """
 # Dedupe step 2: the same UPC/GTIN under another brand spelling or number.
 ATTACH_BY_UPC = """
-UPDATE stage_offers s SET part_id = u.id, part_type_id = u.part_type_id, existed = true
+UPDATE stage_places s SET part_id = u.id, part_type_id = u.part_type_id, existed = true
 FROM (SELECT DISTINCT ON (upc) id, upc, part_type_id FROM parts
-      WHERE upc IN (SELECT upc FROM stage_offers WHERE part_id IS NULL AND upc IS NOT NULL)
+      WHERE upc IN (SELECT upc FROM stage_places WHERE part_id IS NULL AND upc IS NOT NULL)
       ORDER BY upc, id) AS u
 WHERE s.part_id IS NULL AND s.upc = u.upc
 """
-# A new part from the first offer naming it (with a type); the offers naming it attach.
+# New parts: one per brand + number, from its first offer, and only for the first number
+# seen with a UPC (a later number with the same UPC joins that part, as step 2 says).
+# The offers naming a new part attach to it; the others are placed by steps 1 and 2 again.
 CREATE_PARTS = """
-WITH created AS (
+WITH candidates AS (
+    SELECT s.ord, s.brand_id, s.mpn_normalized, s.upc, s.part_type_id
+    FROM stage_places s
+    WHERE s.part_id IS NULL AND s.part_type_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM stage_places e
+                      WHERE e.upc = s.upc AND e.ord < s.ord AND e.part_id IS NULL
+                        AND e.part_type_id IS NOT NULL
+                        AND (e.brand_id, e.mpn_normalized) <> (s.brand_id, s.mpn_normalized))
+), created AS (
     INSERT INTO parts (brand_id, part_number, mpn_normalized, part_type_id, title, description,
                        upc, attributes, fit_class)
-    SELECT DISTINCT ON (brand_id, mpn_normalized) brand_id, part_number, mpn_normalized,
-           part_type_id, title, description, upc, attributes, fit_class
-    FROM stage_offers WHERE part_id IS NULL AND part_type_id IS NOT NULL
-    ORDER BY brand_id, mpn_normalized, ord
+    SELECT DISTINCT ON (c.brand_id, c.mpn_normalized) c.brand_id, o.part_number,
+           c.mpn_normalized, c.part_type_id, o.title, o.description, o.upc, o.attributes,
+           o.fit_class
+    FROM candidates c JOIN stage_offers o USING (ord)
+    ORDER BY c.brand_id, c.mpn_normalized, c.ord
     ON CONFLICT (brand_id, mpn_normalized) DO NOTHING
     RETURNING id, brand_id, mpn_normalized, part_type_id
 ), attached AS (
-    UPDATE stage_offers s SET part_id = c.id, part_type_id = c.part_type_id
+    UPDATE stage_places s SET part_id = c.id, part_type_id = c.part_type_id
     FROM created c
     WHERE s.part_id IS NULL AND s.brand_id = c.brand_id AND s.mpn_normalized = c.mpn_normalized
 )
 SELECT count(*) AS created FROM created
 """
 # Offers left without a part: new to the catalog, and no part type to create it with.
-UNPLACED = "SELECT supplier_sku FROM stage_offers WHERE part_id IS NULL"
+UNPLACED = "SELECT supplier_sku FROM stage_places WHERE part_id IS NULL"
 # A later supplier fills what existing parts lack (first offer in the file wins); it
 # never overwrites.
 FILL_PARTS = """
-WITH known AS (
+WITH offered AS (
+    SELECT s.part_id, s.ord, o.upc, o.description, o.attributes
+    FROM stage_places s JOIN stage_offers o USING (ord)
+    WHERE s.existed
+), known AS (
     SELECT part_id,
            (array_agg(upc ORDER BY ord) FILTER (WHERE upc IS NOT NULL))[1] AS upc,
            (array_agg(description ORDER BY ord) FILTER (WHERE description IS NOT NULL))[1]
                AS description
-    FROM stage_offers WHERE existed GROUP BY part_id
+    FROM offered GROUP BY part_id
 ), attributes AS (
-    SELECT s.part_id, jsonb_object_agg(a.key, a.value ORDER BY s.ord DESC) AS attributes
-    FROM stage_offers s CROSS JOIN LATERAL jsonb_each(s.attributes) AS a
-    WHERE s.existed GROUP BY s.part_id
+    SELECT f.part_id, jsonb_object_agg(a.key, a.value ORDER BY f.ord DESC) AS attributes
+    FROM offered f CROSS JOIN LATERAL jsonb_each(f.attributes) AS a
+    GROUP BY f.part_id
 ), filled AS (
     UPDATE parts p SET upc = COALESCE(p.upc, k.upc),
                        description = COALESCE(p.description, k.description),
@@ -129,40 +160,44 @@ SELECT count(*) AS updated FROM filled
 """
 OFFER_COLUMNS = """supplier_sku, part_id, brand_raw, mpn_raw, title_raw, uom, pack_qty, cost,
     jobber, map_price, msrp, core_charge, stock, stock_total, weight_lb, hazmat, raw,
-    source_updated_at"""
+    source_updated_at, content_hash"""
 # Offers whose content changed (or are new); `merged`: new offers joining a part that
-# existed before this batch.
-UPSERT_OFFERS = (
-    "WITH upserted AS (\n"
-    "INSERT INTO supplier_parts (supplier_id, content_hash, " + OFFER_COLUMNS + ")\n"
-    "SELECT %s, md5(ROW(" + OFFER_COLUMNS + ")::text), " + OFFER_COLUMNS + "\n"
-    "FROM stage_offers WHERE part_id IS NOT NULL\n"
-    + """ON CONFLICT (supplier_id, supplier_sku) DO UPDATE SET
-    part_id = excluded.part_id, brand_raw = excluded.brand_raw, mpn_raw = excluded.mpn_raw,
-    title_raw = excluded.title_raw, uom = excluded.uom, pack_qty = excluded.pack_qty,
-    cost = excluded.cost, jobber = excluded.jobber, map_price = excluded.map_price,
-    msrp = excluded.msrp, core_charge = excluded.core_charge, stock = excluded.stock,
-    stock_total = excluded.stock_total, weight_lb = excluded.weight_lb,
-    hazmat = excluded.hazmat, raw = excluded.raw, content_hash = excluded.content_hash,
-    source_updated_at = excluded.source_updated_at, updated_at = now()
-WHERE supplier_parts.content_hash IS DISTINCT FROM excluded.content_hash
-RETURNING supplier_sku, (xmax = 0) AS inserted
+# existed before this batch. The hash covers the staged line (staging.offer_line) and
+# the part the offer landed on.
+UPSERT_OFFERS = """
+WITH upserted AS (
+    INSERT INTO supplier_parts (supplier_id, """ + OFFER_COLUMNS + """)
+    SELECT %s, o.supplier_sku, s.part_id, o.brand_raw, o.mpn_raw, o.title_raw, o.uom,
+           o.pack_qty, o.cost, o.jobber, o.map_price, o.msrp, o.core_charge, o.stock,
+           o.stock_total, o.weight_lb, o.hazmat, o.raw, o.source_updated_at,
+           o.content_hash || ':' || s.part_id
+    FROM stage_places s JOIN stage_offers o USING (ord)
+    WHERE s.part_id IS NOT NULL
+    ON CONFLICT (supplier_id, supplier_sku) DO UPDATE SET
+        part_id = excluded.part_id, brand_raw = excluded.brand_raw, mpn_raw = excluded.mpn_raw,
+        title_raw = excluded.title_raw, uom = excluded.uom, pack_qty = excluded.pack_qty,
+        cost = excluded.cost, jobber = excluded.jobber, map_price = excluded.map_price,
+        msrp = excluded.msrp, core_charge = excluded.core_charge, stock = excluded.stock,
+        stock_total = excluded.stock_total, weight_lb = excluded.weight_lb,
+        hazmat = excluded.hazmat, raw = excluded.raw, content_hash = excluded.content_hash,
+        source_updated_at = excluded.source_updated_at, updated_at = now()
+    WHERE supplier_parts.content_hash IS DISTINCT FROM excluded.content_hash
+    RETURNING supplier_sku, (xmax = 0) AS inserted
 )
 SELECT count(*) AS offers,
        count(*) FILTER (WHERE u.inserted AND s.existed) AS merged
-FROM upserted u JOIN stage_offers s USING (supplier_sku)
+FROM upserted u JOIN stage_places s USING (supplier_sku)
 """
-)
 # Interchange named by staged offers: links between parts, never a merge (DOMAIN.md).
 STAGED_INTERCHANGE = """
 INSERT INTO part_interchange (part_id, brand_name, mpn_normalized, interchange_part_id, source)
 SELECT s.part_id, x.brand_name, x.mpn, other.id, %s
-FROM stage_offers s
-CROSS JOIN LATERAL (SELECT e->>0, e->>1 FROM jsonb_array_elements(s.interchange) AS e)
+FROM stage_places s JOIN stage_offers o USING (ord)
+CROSS JOIN LATERAL (SELECT e->>0, e->>1 FROM jsonb_array_elements(o.interchange) AS e)
      AS x(brand_name, mpn)
 LEFT JOIN brands b ON b.name = x.brand_name
 LEFT JOIN parts other ON other.brand_id = b.id AND other.mpn_normalized = x.mpn
-WHERE s.interchange IS NOT NULL AND s.part_id IS NOT NULL
+WHERE o.interchange IS NOT NULL AND s.part_id IS NOT NULL
 ON CONFLICT (part_id, brand_name, mpn_normalized) DO NOTHING
 """
 # Distinct fitment sets of the import, expanded per base vehicle (see staging.Fitsets).
@@ -189,7 +224,7 @@ CREATE TEMP TABLE IF NOT EXISTS applied_fitsets (
 APPLY_FITSETS = """
 WITH fresh AS (
     INSERT INTO applied_fitsets (part_id, part_type_id, fitset)
-    SELECT DISTINCT part_id, part_type_id, fitset FROM stage_offers
+    SELECT DISTINCT part_id, part_type_id, fitset FROM stage_places
     WHERE part_id IS NOT NULL AND part_type_id IS NOT NULL AND fitset IS NOT NULL
     ON CONFLICT DO NOTHING
     RETURNING part_id, part_type_id, fitset
@@ -231,4 +266,6 @@ FROM stage_fitments
 ON CONFLICT ON CONSTRAINT fitments_application DO NOTHING
 """
 CLEAR_FITMENT_STAGE = "TRUNCATE stage_fitments"
-CLEAR_STAGES = "TRUNCATE stage_offers, seen_skus, stage_fitsets, applied_fitsets, stage_fitments"
+CLEAR_STAGES = """
+TRUNCATE stage_offers, stage_places, seen_skus, stage_fitsets, applied_fitsets, stage_fitments
+"""

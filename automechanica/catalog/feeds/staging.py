@@ -9,6 +9,7 @@ of rows), and the database expands it per part.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,46 +139,47 @@ class PartFacts:
 
 
 def offer_line(order: int, record: OfferRecord, facts: PartFacts) -> str:
-    """The `stage_offers` line of an offer (column order: sql.STAGE_OFFER_COLUMNS)."""
+    """The `stage_offers` line of an offer (column order: sql.STAGE_OFFER_COLUMNS).
+
+    Ends with a hash of what is stored about the offer (all but its place in the
+    file and the batch), so an unchanged offer is not rewritten by the next import.
+    """
     r = record
     part_number = r.mpn.strip()
-    return (
-        "\t".join(
-            (
-                str(order),
-                text(r.where),
-                text(r.supplier_sku),
-                str(facts.brand_id),
-                text(part_number),
-                text(facts.mpn_normalized),
-                plain(facts.part_type_id),
-                facts.fit_class,
-                text(r.title or f"{facts.brand_name} {part_number}"),
-                text(r.description),
-                text(r.upc),
-                json_cell(r.attributes),
-                text(r.brand),
-                text(r.mpn),
-                text(r.title),
-                text(r.uom),
-                str(r.pack_qty),
-                str(r.cost),
-                plain(r.jobber),
-                plain(r.map_price),
-                plain(r.msrp),
-                plain(r.core_charge),
-                json_cell(r.stock),
-                str(sum(r.stock.values())),
-                plain(r.weight_lb),
-                "t" if r.hazmat else "f",
-                json_cell(r.raw),
-                NULL if r.updated_at is None else r.updated_at.isoformat(),
-                NULL if facts.fitset is None else str(facts.fitset.id),
-                json_cell(facts.interchange) if facts.interchange else NULL,
-            )
+    body = "\t".join(
+        (
+            text(r.supplier_sku),
+            str(facts.brand_id),
+            text(part_number),
+            text(facts.mpn_normalized),
+            plain(facts.part_type_id),
+            facts.fit_class,
+            text(r.title or f"{facts.brand_name} {part_number}"),
+            text(r.description),
+            text(r.upc),
+            json_cell(r.attributes),
+            text(r.brand),
+            text(r.mpn),
+            text(r.title),
+            text(r.uom),
+            str(r.pack_qty),
+            str(r.cost),
+            plain(r.jobber),
+            plain(r.map_price),
+            plain(r.msrp),
+            plain(r.core_charge),
+            json_cell(r.stock),
+            str(sum(r.stock.values())),
+            plain(r.weight_lb),
+            "t" if r.hazmat else "f",
+            json_cell(r.raw),
+            NULL if r.updated_at is None else r.updated_at.isoformat(),
+            json_cell(facts.interchange) if facts.interchange else NULL,
         )
-        + "\n"
     )
+    fitset = NULL if facts.fitset is None else str(facts.fitset.id)
+    digest = hashlib.md5(body.encode(), usedforsecurity=False).hexdigest()
+    return f"{order}\t{text(r.where)}\t{fitset}\t{body}\t{digest}\n"
 
 
 def _text_array(values: Sequence[str]) -> str:
