@@ -7,6 +7,7 @@ import typer
 from automechanica.cli.catalog import demo_app, feeds_app, fitment_app, vin_app
 from automechanica.cli.db import db_app
 from automechanica.cli.llm import llm_app
+from automechanica.cli.memory import docs_app, memory_app
 from automechanica.cli.queue import queue_app
 from automechanica.cli.up import up
 from automechanica.cli.worker import worker
@@ -21,5 +22,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(queue_app, name="queue")
 app.add_typer(llm_app, name="llm")
 app.command("worker")(worker)
+app.add_typer(memory_app, name="memory")
+app.add_typer(docs_app, name="docs")
 
 __all__ = ["app"]

@@ -6,13 +6,16 @@ import asyncio
 import importlib
 import logging
 import signal
-from typing import Annotated
+from collections.abc import Coroutine
+from typing import Annotated, Any
 
 import typer
 
 from automechanica.cli.common import console, database, fail
+from automechanica.cli.memory import EMBEDDING, run_embedding_worker
 from automechanica.config import Settings
 from automechanica.errors import AutoMechanicaError, ConfigurationError
+from automechanica.memory import EmbeddingWorkerOptions
 from automechanica.queue import TaskRegistry, Worker, WorkerOptions, WorkerReport, default_registry
 
 
@@ -53,7 +56,7 @@ def _split(values: list[str] | None) -> list[str] | None:
     return names or None
 
 
-async def _run(worker: Worker) -> WorkerReport:
+async def _run(worker: Worker, beside: Coroutine[Any, Any, Any] | None = None) -> WorkerReport:
     loop = asyncio.get_running_loop()
     signals = {"count": 0}
 
@@ -67,13 +70,24 @@ async def _run(worker: Worker) -> WorkerReport:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
-    return await worker.run()
+    if beside is None:
+        return await worker.run()
+    side = asyncio.create_task(beside)  # the embedding worker, stopped with the queue's
+    try:
+        return await worker.run()
+    finally:
+        side.cancel()
+        await asyncio.gather(side, return_exceptions=True)
 
 
 def worker(
     concurrency: Annotated[int, typer.Option(min=1, help="tasks run at once")] = 10,
     kinds: Annotated[
-        list[str] | None, typer.Option(help="only these task kinds (comma-separated or repeated)")
+        list[str] | None,
+        typer.Option(
+            help="only these task kinds (comma-separated or repeated); "
+            "`embedding` runs the embedding worker"
+        ),
     ] = None,
     tasks: Annotated[
         list[str] | None,
@@ -97,9 +111,12 @@ def worker(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("psycopg.pool").setLevel(logging.WARNING)
+    wanted = _split(kinds) or []
+    embedding = EMBEDDING in wanted
+    task_kinds = [k for k in wanted if k != EMBEDDING] or None
     options = WorkerOptions(
         concurrency=concurrency,
-        kinds=_split(kinds),
+        kinds=task_kinds,
         batch_size=batch_size,
         lease_seconds=lease_seconds,
         poll_seconds=poll_seconds,
@@ -108,9 +125,24 @@ def worker(
         retention_seconds=retention_hours * 3600 if retention_hours > 0 else None,
     )
     try:
+        settings = Settings()
+        if embedding and task_kinds is None and not _split(tasks):  # embeddings only
+            with database(settings) as url:
+                embedded = asyncio.run(
+                    run_embedding_worker(
+                        url, settings, EmbeddingWorkerOptions(), stop_on_signals=True
+                    )
+                )
+            console.print(f"Stopped: {embedded}.", soft_wrap=True)
+            return
         registry = load_registry(_split(tasks) or [])
-        with database(Settings()) as url:
-            report = asyncio.run(_run(Worker(url, registry, options)))
+        with database(settings) as url:
+            beside = (
+                run_embedding_worker(url, settings, EmbeddingWorkerOptions(), stop_on_signals=False)
+                if embedding
+                else None
+            )
+            report = asyncio.run(_run(Worker(url, registry, options), beside))
     except AutoMechanicaError as exc:
         raise fail(exc) from exc
     console.print(f"Stopped: {report}.", soft_wrap=True)

@@ -1,7 +1,7 @@
 """Vector memory: embedding models, embedding jobs, vector stores, search (DESIGN.md §1, §3).
 
     embedder = OnnxEmbedder.default()               # all-MiniLM-L6-v2, int8, offline
-    store = PgVectorStore(pool)                     # or QdrantStore.local() / .remote(url)
+    store = PgVectorStore(pool)     # or stores.qdrant.QdrantStore.local() / .remote(url)
     memory = Memory(pool, embedder, store)
     await memory.add("support", "Customer says the 2014 Civic pads squeal", {"order": 42})
     await EmbeddingWorker(pool, embedder, store).drain()
@@ -10,6 +10,9 @@
 Rows of parts, agent events, fitment issues, document chunks and memory items get
 an embedding job in the transaction that writes them (triggers of migration
 0002); the embedding worker turns jobs into vectors. See docs/memory.md.
+
+`QdrantStore` lives in `automechanica.memory.stores.qdrant`, imported only where it
+is configured (qdrant-client takes most of a second to import).
 """
 
 from automechanica.memory.embedders import (
@@ -33,7 +36,6 @@ from automechanica.memory.sources import KINDS, Kind
 from automechanica.memory.status import KindStatus, memory_status
 from automechanica.memory.stores.base import Filters, Hit, Point, VectorStore
 from automechanica.memory.stores.pgvector import PgVectorStore
-from automechanica.memory.stores.qdrant import QdrantStore
 from automechanica.memory.worker import EmbeddingReport, EmbeddingWorker, EmbeddingWorkerOptions
 
 __all__ = [
@@ -57,7 +59,6 @@ __all__ = [
     "OpenAIEmbedder",
     "PgVectorStore",
     "Point",
-    "QdrantStore",
     "UnknownNamespaceError",
     "VectorMemoryError",
     "VectorStore",

@@ -27,7 +27,8 @@ class Source:
     payload_sql: str
     #: (id, text, ref, payload) of the source rows with ids = ANY(%(ids)s): what a hit shows.
     show_sql: str
-    #: Jobs for every source row that has no vector of model %(model)s yet.
+    #: Jobs for every source row that has no vector of model %(model)s yet and no job
+    #: under way (run at worker start and by `memory reembed`; not a hot path).
     backfill_sql: str
 
 
@@ -50,7 +51,9 @@ SOURCES: dict[Kind, Source] = {
            CROSS JOIN LATERAL (SELECT memory_part_text(b.name, p.title, p.part_number, t.name,
                                       p.description, p.attributes) AS content) x
            WHERE NOT EXISTS (SELECT 1 FROM part_embeddings e
-                             WHERE e.part_id = p.id AND e.model = %(model)s)""",
+                             WHERE e.part_id = p.id AND e.model = %(model)s)
+             AND NOT EXISTS (SELECT 1 FROM embedding_jobs j WHERE j.kind = 'part'
+                             AND j.ref_id = p.id::text AND j.status <> 'done')""",
     ),
     "event": Source(
         "event",
@@ -70,7 +73,9 @@ SOURCES: dict[Kind, Source] = {
            CROSS JOIN LATERAL (SELECT memory_event_text(e.agent, e.decision_type,
                   e.subject_kind, e.subject_id, e.rationale, e.outcome, e.input) AS content) x
            WHERE NOT EXISTS (SELECT 1 FROM event_embeddings v
-                             WHERE v.event_id = e.id AND v.model = %(model)s)""",
+                             WHERE v.event_id = e.id AND v.model = %(model)s)
+             AND NOT EXISTS (SELECT 1 FROM embedding_jobs j WHERE j.kind = 'event'
+                             AND j.ref_id = e.id::text AND j.status <> 'done')""",
     ),
     "issue": Source(
         "issue",
@@ -87,7 +92,9 @@ SOURCES: dict[Kind, Source] = {
            FROM fitment_issues i
            CROSS JOIN LATERAL (SELECT memory_issue_text(i.kind, i.description) AS content) x
            WHERE NOT EXISTS (SELECT 1 FROM issue_embeddings v
-                             WHERE v.issue_id = i.id AND v.model = %(model)s)""",
+                             WHERE v.issue_id = i.id AND v.model = %(model)s)
+             AND NOT EXISTS (SELECT 1 FROM embedding_jobs j WHERE j.kind = 'issue'
+                             AND j.ref_id = i.id::text AND j.status <> 'done')""",
     ),
     "document": Source(
         "document",
@@ -107,7 +114,9 @@ SOURCES: dict[Kind, Source] = {
            FROM document_chunks c JOIN supplier_documents d ON d.id = c.document_id
            CROSS JOIN LATERAL (SELECT d.title || E'\\n' || c.content AS content) x
            WHERE NOT EXISTS (SELECT 1 FROM document_embeddings v
-                             WHERE v.chunk_id = c.id AND v.model = %(model)s)""",
+                             WHERE v.chunk_id = c.id AND v.model = %(model)s)
+             AND NOT EXISTS (SELECT 1 FROM embedding_jobs j WHERE j.kind = 'document'
+                             AND j.ref_id = c.id::text AND j.status <> 'done')""",
     ),
     "memory": Source(
         "memory",
@@ -121,7 +130,9 @@ SOURCES: dict[Kind, Source] = {
            SELECT 'memory', m.id::text, m.content, md5(m.content), %(model)s
            FROM memory_items m
            WHERE NOT EXISTS (SELECT 1 FROM memory_embeddings v
-                             WHERE v.item_id = m.id AND v.model = %(model)s)""",
+                             WHERE v.item_id = m.id AND v.model = %(model)s)
+             AND NOT EXISTS (SELECT 1 FROM embedding_jobs j WHERE j.kind = 'memory'
+                             AND j.ref_id = m.id::text AND j.status <> 'done')""",
     ),
 }
 

@@ -18,10 +18,10 @@ from automechanica.memory import (
     EmbeddingWorkerOptions,
     OnnxEmbedder,
     PgVectorStore,
-    QdrantStore,
     memory_status,
 )
 from automechanica.memory.embedders import Vectors
+from automechanica.memory.stores.qdrant import QdrantStore
 from automechanica.memory.jobs import lease, rescue_expired
 from automechanica.queue import RetryPolicy
 from tests.integration.memory_fixtures import embedder, pool  # noqa: F401

@@ -12,7 +12,8 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from automechanica.db.embedded import EmbeddedPostgres, drop_database, ensure_database
-from automechanica.memory import PgVectorStore, Point, QdrantStore, VectorStore
+from automechanica.memory import PgVectorStore, Point, VectorStore
+from automechanica.memory.stores.qdrant import QdrantStore
 from tests.integration.memory_fixtures import open_pool
 
 MODEL = "test-model"
