@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from automechanica import __version__
+from automechanica.api.deps import QueryVectors
 from automechanica.api.routes import admin_queue, health, parts, vehicles
 from automechanica.config import Settings
 from automechanica.db.connection import open_pool
@@ -18,12 +19,21 @@ from automechanica.errors import (
     NotFoundError,
     VinError,
 )
+from automechanica.memory import Embedder
+from automechanica.memory.configure import embedder_from_settings
 
 _STATUS = {NotFoundError: 404, VinError: 422}
 
 
-def create_app(database_url: str, *, pool_min_size: int = 2, pool_max_size: int = 10) -> FastAPI:
-    """The API for the database at `database_url` (already migrated)."""
+def create_app(
+    database_url: str,
+    *,
+    pool_min_size: int = 2,
+    pool_max_size: int = 10,
+    embedder: Embedder | None = None,
+) -> FastAPI:
+    """The API for the database at `database_url` (already migrated). With `embedder`,
+    part search is hybrid (text + vectors of that model); without, text only."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,6 +51,7 @@ def create_app(database_url: str, *, pool_min_size: int = 2, pool_max_size: int 
         description="Auto-parts store API: vehicles, VINs, part search, fitment with evidence.",
         lifespan=lifespan,
     )
+    app.state.query_vectors = QueryVectors(embedder) if embedder is not None else None
 
     @app.exception_handler(AutoMechanicaError)
     async def explain(request: Request, exc: AutoMechanicaError) -> JSONResponse:
@@ -64,4 +75,5 @@ def create_app_from_settings() -> FastAPI:
         settings.database_url,
         pool_min_size=settings.pool_min_size,
         pool_max_size=settings.pool_max_size,
+        embedder=embedder_from_settings(settings),  # loads on the first query
     )

@@ -3,11 +3,24 @@
 One statement answers a page: the matching part ids are computed once (a
 materialized CTE) and the page, the total and both facets are read from them,
 so the "fits this vehicle" work is done once per request, not four times.
+
+Hybrid search: given the query's embedding (`SearchQuery.vector`, with the name of
+the model that made it), the statement also takes the nearest part vectors of that
+model (HNSW, under the same filters) and fuses the two rankings by reciprocal rank
+fusion: score = 1/(60 + text position) + 1/(60 + vector position), plus 1 for an
+exact part-number match so a typed part number always comes first. With no vectors
+yet, the vector list is empty and the order is the text order. The catalog never
+embeds anything itself: the caller (the API) brings the vector.
+
+A query that names a vehicle by model and year ("front pads for civic 2014") is
+narrowed to the parts that fit one of those vehicles, when such a vehicle exists.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +57,8 @@ FITS_VEHICLE = "p.id IN (" + FITTING_PARTS + " UNION ALL " + UNIVERSAL_PARTS + "
 #: The same, narrowed to one part type so the index's second column is used too.
 FITS_VEHICLE_OF_TYPE = (
     "p.id IN (" + FITTING_PARTS + " AND f.part_type_id = "
-    "(SELECT id FROM part_types WHERE slug = %(part_type)s) UNION ALL " + UNIVERSAL_PARTS
+    "(SELECT id FROM part_types WHERE slug = %(part_type)s) UNION ALL "
+    + UNIVERSAL_PARTS
     + " AND u.part_type_id = (SELECT id FROM part_types WHERE slug = %(part_type)s))"
 )
 TEXT_MATCH = """
@@ -57,11 +71,63 @@ TEXT_RANK = """
  + ts_rank(p.search_text, websearch_to_tsquery('simple', %(q)s))
  + similarity(p.title, %(q)s))
 """
-PAGE = """
+#: Text-only: the matched ids with their text rank.
+MATCHED = """
 WITH matched AS MATERIALIZED (
     SELECT p.id, p.part_type_id, p.brand_id, {rank} AS rank
     FROM parts p WHERE p.status = 'active' AND {where}
 )
+"""
+#: Hybrid: the text list and the vector list, each ranked, fused by RRF. The vector
+#: list is an HNSW scan of part_embeddings_hnsw (iterative, so filters keep k rows).
+MATCHED_HYBRID = """
+WITH text_hits AS MATERIALIZED (
+    SELECT p.id, row_number() OVER (ORDER BY {rank} DESC, p.id) AS pos,
+           p.mpn_normalized = %(mpn)s AS exact
+    FROM parts p WHERE p.status = 'active' AND {where} AND {text}
+),
+vector_hits AS MATERIALIZED (
+    SELECT n.id, row_number() OVER (ORDER BY n.distance, n.id) AS pos
+    FROM (SELECT e.part_id AS id, e.embedding <=> %(vector)s::vector AS distance
+          FROM part_embeddings e JOIN parts p ON p.id = e.part_id
+          WHERE e.model = %(model)s AND p.status = 'active' AND {where}
+          ORDER BY e.embedding <=> %(vector)s::vector
+          LIMIT %(vector_k)s) n
+    WHERE n.distance <= %(max_distance)s
+),
+matched AS MATERIALIZED (
+    SELECT p.id, p.part_type_id, p.brand_id,
+           coalesce(1.0 / (60 + t.pos), 0) + coalesce(1.0 / (60 + v.pos), 0)
+           + CASE WHEN t.exact THEN 1 ELSE 0 END AS rank
+    FROM (SELECT id FROM text_hits UNION SELECT id FROM vector_hits) u
+    JOIN parts p ON p.id = u.id
+    LEFT JOIN text_hits t ON t.id = u.id
+    LEFT JOIN vector_hits v ON v.id = u.id
+)
+"""
+#: The part of a query that names a vehicle: base vehicles whose model name is one of
+#: the query's words (or word pairs/triples) and whose year is one of its years.
+#: Served by models_lower_name and base_vehicles' (model_id, year) unique index.
+#: When no such vehicle exists the condition is true (one InitPlan), and the query is
+#: searched as it is.
+MENTIONED_BASE_VEHICLES = """
+SELECT bv.id FROM models m JOIN base_vehicles bv ON bv.model_id = m.id
+WHERE lower(m.name) = ANY(%(vehicle_words)s) AND bv.year = ANY(%(vehicle_years)s)"""
+MENTIONED_VEHICLE = (
+    "(NOT EXISTS (" + MENTIONED_BASE_VEHICLES + ") OR p.id IN ("
+    "SELECT f.part_id FROM fitments f WHERE f.status = 'published' AND f.base_vehicle_id IN ("
+    + MENTIONED_BASE_VEHICLES
+    + ") UNION ALL "
+    + UNIVERSAL_PARTS
+    + "))"
+)
+#: Per statement: HNSW candidates, and pgvector 0.8's iterative scan so that filtered
+#: searches still find `vector_k` rows.
+VECTOR_SETTINGS = """
+SELECT set_config('hnsw.ef_search', %(ef_search)s, true),
+       set_config('hnsw.iterative_scan', 'relaxed_order', true)
+"""
+PAGE = """
 SELECT json_build_object(
     'total', (SELECT count(*) FROM matched),
     'page', %(page)s::int,
@@ -98,6 +164,13 @@ class SearchQuery:
     vehicle_id: int | None = None
     page: int = 1
     per_page: int = 24
+    #: The embedding of `q` and the model that made it: hybrid search when both are set.
+    vector: Sequence[float] | None = None
+    model: str | None = None
+    #: Nearest vectors taken into the fusion, and the cosine distance they must be under.
+    vector_k: int = 50
+    max_distance: float = 0.6
+    ef_search: int = 100
 
 
 @dataclass
@@ -116,18 +189,68 @@ async def search_page(conn: AsyncConnection[Any], query: SearchQuery) -> str:
     was most of a request's cost.
     """
     where, params = _filters(query)
-    rank = sql.SQL(TEXT_RANK) if query.q else sql.SQL("0::real")
-    statement = sql.SQL(PAGE).format(rank=rank, where=sql.SQL(" AND ").join(where))
     params |= {
         "limit": query.per_page,
         "offset": (query.page - 1) * query.per_page,
         "page": query.page,
     }
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(statement, params)
+    hybrid = bool(query.q and query.vector is not None and query.model)
+    words, years = vehicle_mentions(query.q or "") if query.vehicle_id is None else ([], [])
+    if words and years:
+        params |= {"vehicle_words": words, "vehicle_years": years}
+        where.append(sql.SQL(MENTIONED_VEHICLE))
+    if hybrid:
+        text, rank = where.pop(1), sql.SQL(TEXT_RANK)  # TEXT_MATCH is second (see _filters)
+        head = sql.SQL(MATCHED_HYBRID).format(
+            rank=rank, text=text, where=sql.SQL(" AND ").join(where)
+        )
+        params |= {
+            "vector": "[" + ",".join(map(str, query.vector or ())) + "]",
+            "model": query.model,
+            "vector_k": query.vector_k,
+            "max_distance": query.max_distance,
+        }
+    else:
+        rank = sql.SQL(TEXT_RANK) if query.q else sql.SQL("0::real")
+        head = sql.SQL(MATCHED).format(rank=rank, where=sql.SQL(" AND ").join(where))
+    statement = sql.Composed([head, sql.SQL(PAGE)])
+    if not hybrid:
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(statement, params)
+            row = await cur.fetchone()
+    else:
+        # The HNSW settings hold for this statement only (SET LOCAL in a transaction);
+        # pipelined, so the whole exchange is still one round trip.
+        ef = str(max(query.ef_search, query.vector_k))
+        async with conn.pipeline(), conn.transaction():
+            settings = conn.cursor()
+            cur = conn.cursor(row_factory=dict_row)
+            await settings.execute(VECTOR_SETTINGS, {"ef_search": ef})
+            await cur.execute(statement, params)
         row = await cur.fetchone()
     assert row is not None
     return str(row["page"])
+
+
+YEAR = re.compile(r"^(?:19[5-9]\d|20[0-4]\d)$")
+SHORT_YEAR = re.compile(r"^'(\d\d)$")
+
+
+def vehicle_mentions(q: str) -> tuple[list[str], list[int]]:
+    """(candidate model names, years) a query may name: "civic 2014", "'14 f-150"."""
+    tokens = q.lower().replace(",", " ").split()
+    years: list[int] = []
+    words: list[str] = []
+    for token in tokens:
+        if YEAR.match(token):
+            years.append(int(token))
+        elif match := SHORT_YEAR.match(token):
+            short = int(match.group(1))
+            years.append(2000 + short if short < 50 else 1900 + short)
+        else:
+            words.append(token)
+    phrases = {" ".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1)}
+    return sorted(phrases), years
 
 
 async def search_parts(conn: AsyncConnection[Any], query: SearchQuery) -> SearchResult:

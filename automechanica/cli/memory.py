@@ -23,7 +23,7 @@ from rich.table import Table
 
 from automechanica.cli.common import console, database, fail
 from automechanica.config import Settings
-from automechanica.errors import AutoMechanicaError, ConfigurationError
+from automechanica.errors import AutoMechanicaError
 from automechanica.memory import (
     KINDS,
     Embedder,
@@ -31,11 +31,10 @@ from automechanica.memory import (
     EmbeddingWorker,
     EmbeddingWorkerOptions,
     Memory,
-    PgVectorStore,
     VectorStore,
-    make_embedder,
     memory_status,
 )
+from automechanica.memory.configure import embedder_from_settings, store_from_settings
 from automechanica.memory.documents import ingest
 from automechanica.memory.jobs import replay_dead
 from automechanica.memory.sources import Kind
@@ -45,36 +44,6 @@ docs_app = typer.Typer(help="Supplier documents (policies, notices).", no_args_i
 
 #: The pseudo task kind `automechanica worker --kinds embedding` runs.
 EMBEDDING = "embedding"
-
-
-def embedder_from_settings(settings: Settings) -> Embedder:
-    """The configured model; the openai provider falls back to the LLM router's OpenAI
-    URL and key (AUTOMECHANICA_OPENAI_*) when the embedding ones are unset."""
-    router_key = getattr(settings, "openai_api_key", None)
-    key = settings.embedding_api_key or (
-        router_key.get_secret_value() if router_key is not None else None
-    )
-    return make_embedder(
-        settings.embedding_provider,
-        model=settings.embedding_model,
-        base_url=settings.embedding_base_url or getattr(settings, "openai_base_url", None),
-        api_key=key,
-        dimension=settings.embedding_dimension,
-    )
-
-
-def store_from_settings(settings: Settings, pool: AsyncConnectionPool[Any]) -> VectorStore:
-    if settings.vector_store == "pgvector":
-        return PgVectorStore(pool, ef_search=settings.hnsw_ef_search)
-    if settings.vector_store == "qdrant":
-        from automechanica.memory.stores.qdrant import QdrantStore
-
-        if settings.qdrant_url:
-            return QdrantStore.remote(settings.qdrant_url, settings.qdrant_api_key)
-        return QdrantStore.local(str(settings.data_dir / "qdrant"))
-    raise ConfigurationError(
-        f"AUTOMECHANICA_VECTOR_STORE={settings.vector_store!r}: use pgvector or qdrant"
-    )
 
 
 @asynccontextmanager

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from automechanica.api.deps import Conn
+from automechanica.api.deps import Conn, Vectors
 from automechanica.api.schemas import FitCheck, FitRequest, PartDetail, PartSearch
 from automechanica.catalog.fitment import VehicleQuery, check_fit
 from automechanica.catalog.parts import part_detail
@@ -23,6 +23,7 @@ router = APIRouter(prefix="/api", tags=["parts"])
 )
 async def search(
     conn: Conn,
+    vectors: Vectors,
     q: Annotated[str | None, Query(max_length=200, description="words or a part number")] = None,
     part_type: Annotated[str | None, Query(description="part type slug, e.g. brake-pads")] = None,
     brand: str | None = None,
@@ -30,9 +31,13 @@ async def search(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 24,
 ) -> Response:
-    page_json = await search_page(
-        conn, SearchQuery(q, part_type, brand, vehicle_id, page, per_page)
-    )
+    """Full-text and trigram search fused with vector search (when the app has an
+    embedder and the parts have vectors of its model), plus filters and facets."""
+    query = SearchQuery(q, part_type, brand, vehicle_id, page, per_page)
+    if q and vectors is not None:
+        query.vector = await vectors.vector(q)
+        query.model = vectors.model if query.vector is not None else None
+    page_json = await search_page(conn, query)
     return Response(page_json, media_type="application/json")  # already shaped as PartSearch
 
 
