@@ -40,7 +40,7 @@ from automechanica.errors import FeedError
 
 BATCH_SIZE = 5000
 #: Items read between two chances for the writer to go on (a few milliseconds of reading).
-_YIELD_EVERY = 256
+_YIELD_EVERY = 32
 ProgressCallback = Callable[[int], None]
 
 
