@@ -164,9 +164,12 @@ OFFER_COLUMNS = """supplier_sku, part_id, brand_raw, mpn_raw, title_raw, uom, pa
 # Offers whose content changed (or are new); `merged`: new offers joining a part that
 # existed before this batch. The hash covers the staged line (staging.offer_line) and
 # the part the offer landed on.
-UPSERT_OFFERS = """
+UPSERT_OFFERS = (
+    """
 WITH upserted AS (
-    INSERT INTO supplier_parts (supplier_id, """ + OFFER_COLUMNS + """)
+    INSERT INTO supplier_parts (supplier_id, """
+    + OFFER_COLUMNS
+    + """)
     SELECT %s, o.supplier_sku, s.part_id, o.brand_raw, o.mpn_raw, o.title_raw, o.uom,
            o.pack_qty, o.cost, o.jobber, o.map_price, o.msrp, o.core_charge, o.stock,
            o.stock_total, o.weight_lb, o.hazmat, o.raw, o.source_updated_at,
@@ -188,6 +191,7 @@ SELECT count(*) AS offers,
        count(*) FILTER (WHERE u.inserted AND s.existed) AS merged
 FROM upserted u JOIN stage_places s USING (supplier_sku)
 """
+)
 # Interchange named by staged offers: links between parts, never a merge (DOMAIN.md).
 STAGED_INTERCHANGE = """
 INSERT INTO part_interchange (part_id, brand_name, mpn_normalized, interchange_part_id, source)

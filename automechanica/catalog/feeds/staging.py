@@ -12,11 +12,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 
-from automechanica.catalog.feeds.records import Application, OfferRecord
+from automechanica.catalog.feeds.records import OfferRecord
 from automechanica.catalog.feeds.resolve import FitmentRow, Lookups
 
 NULL = "\\N"
@@ -60,7 +59,7 @@ class Fitsets:
     """Distinct fitment sets of an import, numbered; new ones wait to be staged."""
 
     lookups: Lookups
-    _by_key: dict[tuple[str, tuple[Any, ...]], Fitset] = field(default_factory=dict)
+    _by_key: dict[tuple[str, str], Fitset] = field(default_factory=dict)
     _next_id: int = 1
     unstaged: list[Fitset] = field(default_factory=list)
 
@@ -68,7 +67,8 @@ class Fitsets:
         """The fitment set of an offer, or None when it names no fitment."""
         if not record.fitment_text and not record.applications:
             return None
-        key = ("; ".join(record.fitment_text), tuple(map(_application_key, record.applications)))
+        # repr names every field of a structured application (only JSONL and PIES have them)
+        key = ("; ".join(record.fitment_text), repr(record.applications))
         found = self._by_key.get(key)
         if found is None:
             if len(self._by_key) >= _FITSET_LIMIT:
@@ -188,25 +188,3 @@ def _text_array(values: Sequence[str]) -> str:
         return "{}"
     quoted = ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
     return text("{" + quoted + "}")
-
-
-def _application_key(app: Application) -> tuple[Any, ...]:
-    return (
-        app.year_start,
-        app.year_end,
-        app.make,
-        app.model,
-        tuple(app.submodels),
-        app.engine_liters,
-        app.engine_cylinders,
-        app.engine_code,
-        app.fuel,
-        app.aspiration,
-        app.drive,
-        app.body,
-        app.transmission,
-        app.position,
-        app.quantity,
-        tuple(app.qualifiers),
-        tuple(app.notes),
-    )
