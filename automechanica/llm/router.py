@@ -20,10 +20,11 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from types import TracebackType
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from automechanica.llm.budget import Budget
 from automechanica.llm.call_log import CallLog, CallRecord, MemoryCallLog
@@ -141,11 +142,8 @@ class Router:
         return plan(self.catalog, request, configured=self.providers, prompt_tokens=tokens)
 
     async def _start(self, request: LLMRequest) -> _Run:
-        schema = request.output_schema()
-        tokens = estimate_prompt_tokens(request, schema)
-        chain = plan(self.catalog, request, configured=self.providers, prompt_tokens=tokens)
         await self.budget.prepare(request.workflow_id, request.workflow_budget_usd)
-        return _Run(request, chain, schema, _prompt_hash(request, schema))
+        return _Run(request, self.chain(request), request.output_schema(), _prompt_hash(request))
 
     def _eligible(self, run: _Run) -> Iterator[Candidate]:
         """The candidates still allowed when their turn comes; skips are recorded as reasons."""
@@ -518,15 +516,21 @@ class LLMStream:
         await self.aclose()
 
 
-def _prompt_hash(request: LLMRequest, schema: dict[str, Any] | None) -> str:
+def _prompt_hash(request: LLMRequest) -> str:
     """Same prompt, same hash: finds repeated calls without storing the prompt."""
     payload = {
         "messages": [[m.role, m.content] for m in request.messages],
-        "schema": schema,
+        "output": None if request.output is None else _schema_digest(request.output),
         "tools": [t.model_dump() for t in request.tools],
     }
     encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+@lru_cache(maxsize=512)
+def _schema_digest(model: type[BaseModel]) -> str:
+    schema = json.dumps(model.model_json_schema(), sort_keys=True)
+    return hashlib.sha256(schema.encode()).hexdigest()
 
 
 def _repair(messages: tuple[Message, ...], exc: ProviderError) -> tuple[Message, ...]:

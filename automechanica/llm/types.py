@@ -7,6 +7,7 @@ a cost ceiling), never *which* model: choosing is the router's job.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
@@ -94,8 +95,14 @@ class LLMRequest(BaseModel):
         return frozenset(needed)
 
     def output_schema(self) -> dict[str, Any] | None:
-        """The JSON schema of `output`, or None for free text."""
-        return None if self.output is None else self.output.model_json_schema()
+        """The JSON schema of `output`, or None for free text (shared: do not modify it)."""
+        return None if self.output is None else _schema_of(self.output)
+
+
+@lru_cache(maxsize=512)
+def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    """Built once per output model: pydantic rebuilds it on every call otherwise."""
+    return model.model_json_schema()
 
 
 class Usage(BaseModel):

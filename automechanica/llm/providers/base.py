@@ -7,6 +7,7 @@ prices. It raises `ProviderError` with a `FailureKind`; the router decides.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
@@ -138,6 +139,10 @@ class HttpProvider(Provider):
         self.client = make_client(
             base_url, timeout=timeout, headers=headers or {}, max_connections=max_connections
         )
+        # At most one request per connection in flight: httpcore's pool rescans every
+        # waiting request whenever a connection frees up, which turns quadratic under a
+        # burst (1,000 queued requests took minutes). Waiting here is a plain FIFO.
+        self.slots = asyncio.Semaphore(max_connections)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -174,7 +179,8 @@ class HttpProvider(Provider):
     async def post_json(self, path: str, body: dict[str, Any], model: ModelSpec) -> dict[str, Any]:
         """POST a JSON body; the JSON object answered, or a classified ProviderError."""
         try:
-            response = await self.client.post(path, json=body)
+            async with self.slots:
+                response = await self.client.post(path, json=body)
         except httpx.HTTPError as exc:
             raise self.transport_error(exc, model) from exc
         if response.status_code >= 400:
@@ -203,7 +209,7 @@ class HttpProvider(Provider):
     ) -> AsyncGenerator[str, None]:
         """POST and yield the response's lines as they arrive (SSE or NDJSON)."""
         try:
-            async with self.client.stream("POST", path, json=body) as response:
+            async with self.slots, self.client.stream("POST", path, json=body) as response:
                 if response.status_code >= 400:
                     content = await response.aread()
                     raise self.http_error(response.status_code, response.headers, content, model)
