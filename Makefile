@@ -49,6 +49,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench-queue]'
 	$(BIN)/python -m bench.run_all
 
 clean:

@@ -52,7 +52,7 @@ from automechanica.queue import (  # noqa: E402
 )
 from bench._setup import bench_database, percentile  # noqa: E402
 
-PROCRASTINATE = "procrastinate==3.10.0"
+PROCRASTINATE = "procrastinate==3.10.0"  # as pinned in pyproject.toml's bench-queue extra
 BATCH = 1000
 SINGLES = 1000
 LATENCY_SAMPLES = 200
@@ -388,7 +388,8 @@ def have_procrastinate() -> bool:
     except ImportError:
         print(
             f"procrastinate is not installed: it is a dev dependency of this benchmark only.\n"
-            f"Install it with `.venv/bin/pip install {PROCRASTINATE}` to compare against it;\n"
+            "Install it with `.venv/bin/pip install -e '.[bench-queue]'` (or `make bench`)\n"
+            f"to compare against it ({PROCRASTINATE});\n"
             "running our queue and the raw ceiling without it.\n"
         )
         return False
