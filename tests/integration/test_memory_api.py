@@ -119,7 +119,8 @@ async def test_documents_are_sanitized_chunked_embedded_and_searchable(
             r["content"]
             for r in await (
                 await conn.execute(
-                    "SELECT content FROM document_chunks WHERE document_id = %s ORDER BY chunk_index",
+                    "SELECT content FROM document_chunks WHERE document_id = %s "
+                    "ORDER BY chunk_index",
                     [report.document_id],
                 )
             ).fetchall()

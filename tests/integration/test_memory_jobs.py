@@ -21,8 +21,8 @@ from automechanica.memory import (
     memory_status,
 )
 from automechanica.memory.embedders import Vectors
-from automechanica.memory.stores.qdrant import QdrantStore
 from automechanica.memory.jobs import lease, rescue_expired
+from automechanica.memory.stores.qdrant import QdrantStore
 from automechanica.queue import RetryPolicy
 from tests.integration.memory_fixtures import embedder, pool  # noqa: F401
 
@@ -44,7 +44,8 @@ async def add_parts(pool: Pool, titles: Sequence[str]) -> list[int]:  # noqa: F8
     """Parts in one statement (as an import batch writes them)."""
     found = await rows(
         pool,
-        """INSERT INTO parts (brand_id, part_number, mpn_normalized, part_type_id, title, attributes)
+        """INSERT INTO parts (brand_id, part_number, mpn_normalized, part_type_id, title,
+                              attributes)
            SELECT (SELECT id FROM brands ORDER BY id LIMIT 1), 'T-' || i, 'T' || i,
                   (SELECT id FROM part_types WHERE slug = 'wiper-blade'), t,
                   '{"Blade Length": "26 in"}'

@@ -7,7 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -21,8 +21,8 @@ from automechanica.memory import (
 
 
 class FakeEmbeddings(BaseHTTPRequestHandler):
-    requests: list[dict[str, Any]] = []
-    fail_next: list[int] = []
+    requests: ClassVar[list[dict[str, Any]]] = []
+    fail_next: ClassVar[list[int]] = []
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass

