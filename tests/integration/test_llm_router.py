@@ -7,10 +7,11 @@ import time
 from decimal import Decimal
 from typing import Any, Literal
 
+import pytest
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
-from automechanica.llm import HealthBoard, LLMRequest
+from automechanica.llm import AllModelsFailedError, HealthBoard, LLMRequest
 from tests.integration.llm_servers import (
     Reply,
     anthropic_error,
@@ -375,3 +376,16 @@ async def test_tools_are_sent_and_tool_calls_come_back(fakes: Any, llm_pool: Poo
             "parameters": lookup.parameters,
         },
     }
+
+
+async def test_without_the_offline_provider_every_failure_is_listed(
+    fakes: Any, llm_pool: Pool, db_url: str
+) -> None:
+    catalog = router_catalog(drop=("offline", "claude-haiku", "oa-big", "local"))
+    providers = fake_providers(fakes, openai=closed_port_url())
+    async with make_router(fakes, llm_pool, catalog=catalog, providers=providers) as router:
+        with pytest.raises(AllModelsFailedError) as caught:
+            await router.complete(ask())
+    assert [(e.model, e.kind.value) for e in caught.value.errors] == [("oa-mini", "connection")]
+    assert "automechanica llm usage" in str(caught.value)
+    assert brief(await call_rows(db_url)) == [("oa-mini", 1, "failed", "connection")]
