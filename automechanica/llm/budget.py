@@ -6,12 +6,14 @@ tiers, then to the free offline provider, and the skip is recorded as the
 fallback reason. Spend is the sum of known costs in `llm_calls` (re-read every
 `refresh_seconds`, so other processes' spend is seen within that lag) plus this
 process's own calls since. An unpriced model (cost unknown) may be used while
-spend is under the cap, never once it is reached.
+spend is under the cap, never once it is reached. When the log cannot be read
+(the database is down), the last known figures stand, with a warning.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -28,6 +30,8 @@ from automechanica.llm.call_log import CallLog
 
 ZERO = Decimal(0)
 MAX_WORKFLOWS = 10_000  # workflows whose spend is cached
+READ_TIMEOUT = 2.0  # seconds to wait for a pooled connection before using cached spend
+log = logging.getLogger(__name__)
 
 
 class Budget:
@@ -80,18 +84,28 @@ class Budget:
         if not (need_day or need_wf):
             return
         async with self._lock:
-            if self.call_log is not None:
-                await self.call_log.flush()  # our own rows count once: in the database
-            if need_day:
-                self._day_spent = await self._read(queries.SPEND_SINCE, {"since": day})
-                self._day, self._day_read_at = day, now
-            if need_wf and workflow_id is not None:
-                spent = await self._read(queries.SPEND_OF_WORKFLOW, {"workflow_id": workflow_id})
-                self._remember(workflow_id, spent, now)
+            try:
+                if self.call_log is not None:
+                    await self.call_log.flush()  # our own rows count once: in the database
+                if need_day:
+                    self._day_spent = await self._read(queries.SPEND_SINCE, {"since": day})
+                    self._day, self._day_read_at = day, now
+                if need_wf and workflow_id is not None:
+                    spent = await self._read(
+                        queries.SPEND_OF_WORKFLOW, {"workflow_id": workflow_id}
+                    )
+                    self._remember(workflow_id, spent, now)
+            except Exception:  # an unreadable log must not stop every agent: last known spend
+                log.warning("LLM budget: spend could not be read; using the last known figures")
+                if day != self._day:
+                    self._day, self._day_spent = day, ZERO
+                self._day_read_at = now  # try again after refresh_seconds, not on every call
+                if workflow_id is not None:
+                    self._remember(workflow_id, self.spent_by(workflow_id), now)
 
     async def _read(self, sql: str, params: dict[str, Any]) -> Decimal:
         assert self.pool is not None
-        async with self.pool.connection() as conn:
+        async with self.pool.connection(timeout=READ_TIMEOUT) as conn:
             cur = await conn.execute(sql, params)
             row = await cur.fetchone()
         value = row["spent"] if isinstance(row, dict) else (row[0] if row else 0)

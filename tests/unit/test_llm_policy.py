@@ -130,3 +130,25 @@ def test_requirements_filter_the_chain() -> None:
 def test_no_configured_model_at_all_is_a_clear_error() -> None:
     with pytest.raises(NoModelError, match="AUTOMECHANICA_OPENAI_API_KEY"):
         _chain(LLMRequest.ask("q"), configured=())
+
+
+async def test_an_unreadable_call_log_leaves_the_last_known_spend(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from automechanica.llm import Budget
+
+    class BrokenLog:
+        def record(self, row: object) -> None: ...
+
+        async def flush(self) -> None:
+            raise OSError("database is down")
+
+        async def aclose(self) -> None: ...
+
+    budget = Budget(daily_usd=Decimal("1"), pool=object(), call_log=BrokenLog())  # type: ignore[arg-type]
+    await budget.prepare(None, None)
+    budget.add(Decimal("0.4"), None)
+    await budget.prepare(None, None)  # within refresh_seconds: no second read
+    assert budget.spent_today() == Decimal("0.4")
+    assert budget.over_cap("m", Decimal("0.7"), None, None) is not None
+    assert "spend could not be read" in caplog.text
