@@ -34,9 +34,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import psycopg
+from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from automechanica.catalog.feeds.demo.tables import MAKERS, PRODUCT_LINES, SPECS
+from automechanica.catalog.search import (
+    VECTOR_SETTINGS,
+    SearchQuery,
+    page_statement,
+    search_page,
+    vector_settings,
+)
 from automechanica.memory import EmbeddingWorker, OnnxEmbedder, PgVectorStore
 from bench._setup import bench_database, percentile, prepare_catalog
 
@@ -272,8 +280,49 @@ async def end_to_end(url: str, n: int, embedder: OnnxEmbedder) -> None:
             f"\nend to end: {n:,} parts inserted (jobs by trigger) in {enqueued:.1f} s, "
             f"all searchable after {total:.1f} s ({n / total:,.0f} parts/s; {report})"
         )
+        await hybrid_search(pool, embedder)
     finally:
         await pool.close()
+
+
+SEARCHES = ("bosch wiper 26 inch", "brake disc", "ceramic brake pads front", "oil filter")
+
+
+async def hybrid_search(pool: AsyncConnectionPool[Any], embedder: OnnxEmbedder) -> None:
+    """The part search statement, text only and hybrid (query vectors computed ahead)."""
+    vectors = {q: embedder.embed([q])[0].tolist() for q in SEARCHES}
+    async with pool.connection() as conn:
+        await conn.execute("ANALYZE")
+        for label, hybrid in (("text only", False), ("hybrid (RRF)", True)):
+            times = []
+            for _ in range(25):
+                for q in SEARCHES:
+                    query = SearchQuery(q=q)
+                    if hybrid:
+                        query.vector, query.model = vectors[q], embedder.model
+                    started = time.perf_counter()
+                    await search_page(conn, query)
+                    times.append((time.perf_counter() - started) * 1000)
+            print(
+                f"part search, {label}: p50 {percentile(times, 50):.2f} ms, "
+                f"p99 {percentile(times, 99):.2f} ms"
+            )
+        plan = await explain_hybrid(conn, vectors[SEARCHES[0]], embedder.model)
+    print("EXPLAIN ANALYZE of the hybrid statement (vector part):")
+    for line in plan:
+        print("   ", line)
+
+
+async def explain_hybrid(conn: Any, vector: list[float], model: str) -> list[str]:
+    """The lines of the hybrid statement's plan that show how the vector list is read."""
+    query = SearchQuery(q=SEARCHES[0], vector=vector, model=model)
+    statement, params = page_statement(query)
+    async with conn.transaction():
+        await conn.execute(VECTOR_SETTINGS, vector_settings(query))
+        cur = await conn.execute(sql.SQL("EXPLAIN (ANALYZE, COSTS OFF) ") + statement, params)
+        lines = [row[0] for row in await cur.fetchall()]
+    keep = ("vector_hits", "Index Scan", "Execution Time", "Planning Time")
+    return [line for line in lines if any(k in line for k in keep)]
 
 
 async def trigger_cost(url: str, n: int = 20_000) -> None:

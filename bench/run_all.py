@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("read_feeds", "import_csv", "fitment_query", "queue", "router")
+BENCHMARKS = ("read_feeds", "import_csv", "fitment_query", "queue", "router", "memory")
 
 
 def main() -> int:

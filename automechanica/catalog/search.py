@@ -182,24 +182,23 @@ class SearchResult:
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-async def search_page(conn: AsyncConnection[Any], query: SearchQuery) -> str:
-    """A page of results as JSON text, built by PostgreSQL in one statement.
+def is_hybrid(query: SearchQuery) -> bool:
+    return bool(query.q and query.vector is not None and query.model)
 
-    The API returns it as is: parsing it into objects only to serialize it again
-    was most of a request's cost.
-    """
+
+def page_statement(query: SearchQuery) -> tuple[sql.Composed, dict[str, Any]]:
+    """The one statement answering `query`, and its parameters."""
     where, params = _filters(query)
     params |= {
         "limit": query.per_page,
         "offset": (query.page - 1) * query.per_page,
         "page": query.page,
     }
-    hybrid = bool(query.q and query.vector is not None and query.model)
     words, years = vehicle_mentions(query.q or "") if query.vehicle_id is None else ([], [])
     if words and years:
         params |= {"vehicle_words": words, "vehicle_years": years}
         where.append(sql.SQL(MENTIONED_VEHICLE))
-    if hybrid:
+    if is_hybrid(query):
         text, rank = where.pop(1), sql.SQL(TEXT_RANK)  # TEXT_MATCH is second (see _filters)
         head = sql.SQL(MATCHED_HYBRID).format(
             rank=rank, text=text, where=sql.SQL(" AND ").join(where)
@@ -213,23 +212,44 @@ async def search_page(conn: AsyncConnection[Any], query: SearchQuery) -> str:
     else:
         rank = sql.SQL(TEXT_RANK) if query.q else sql.SQL("0::real")
         head = sql.SQL(MATCHED).format(rank=rank, where=sql.SQL(" AND ").join(where))
-    statement = sql.Composed([head, sql.SQL(PAGE)])
-    if not hybrid:
+    return sql.Composed([head, sql.SQL(PAGE)]), params
+
+
+def vector_settings(query: SearchQuery) -> dict[str, str]:
+    """Parameters of VECTOR_SETTINGS for a hybrid query."""
+    return {"ef_search": str(max(query.ef_search, query.vector_k))}
+
+
+async def search_page(conn: AsyncConnection[Any], query: SearchQuery) -> str:
+    """A page of results as JSON text, built by PostgreSQL in one statement.
+
+    The API returns it as is: parsing it into objects only to serialize it again
+    was most of a request's cost.
+    """
+    statement, params = page_statement(query)
+    if not is_hybrid(query):
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(statement, params)
             row = await cur.fetchone()
     else:
         # The HNSW settings hold for this statement only (SET LOCAL in a transaction);
         # pipelined, so the whole exchange is still one round trip.
-        ef = str(max(query.ef_search, query.vector_k))
         async with conn.pipeline(), conn.transaction():
             settings = conn.cursor()
             cur = conn.cursor(row_factory=dict_row)
-            await settings.execute(VECTOR_SETTINGS, {"ef_search": ef})
+            await settings.execute(VECTOR_SETTINGS, vector_settings(query))
             await cur.execute(statement, params)
         row = await cur.fetchone()
     assert row is not None
     return str(row["page"])
+
+
+async def search_parts(conn: AsyncConnection[Any], query: SearchQuery) -> SearchResult:
+    """Parts matching every given filter, best text match first, with facet counts."""
+    page = json.loads(await search_page(conn, query))
+    return SearchResult(
+        page["total"], page["page"], page["per_page"], page["items"], page["facets"]
+    )
 
 
 YEAR = re.compile(r"^(?:19[5-9]\d|20[0-4]\d)$")
@@ -251,14 +271,6 @@ def vehicle_mentions(q: str) -> tuple[list[str], list[int]]:
             words.append(token)
     phrases = {" ".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1)}
     return sorted(phrases), years
-
-
-async def search_parts(conn: AsyncConnection[Any], query: SearchQuery) -> SearchResult:
-    """Parts matching every given filter, best text match first, with facet counts."""
-    page = json.loads(await search_page(conn, query))
-    return SearchResult(
-        page["total"], page["page"], page["per_page"], page["items"], page["facets"]
-    )
 
 
 def _filters(query: SearchQuery) -> tuple[list[sql.Composable], dict[str, Any]]:
