@@ -1,9 +1,11 @@
-"""`automechanica up`: migrate, load the demo store on first start, serve."""
+"""`automechanica up`: migrate, load the demo store on first start, serve, embed."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from typing import Annotated
 
 import typer
@@ -39,9 +41,22 @@ def up(
             console.print(
                 f"Serving on http://{bind_host}:{bind_port} (API docs at /docs). Ctrl-C stops."
             )
-            uvicorn.run(
-                API_FACTORY, factory=True, host=bind_host, port=bind_port, log_level="warning"
-            )
+            # The embedding worker (DESIGN.md §7) in its own process: part vectors for
+            # hybrid search, and whatever agents remember.
+            embedder = subprocess.Popen(
+                [sys.executable, "-m", "automechanica", "worker", "--kinds", "embedding",
+                 "--log-level", "WARNING"]
+            )  # fmt: skip
+            try:
+                uvicorn.run(
+                    API_FACTORY, factory=True, host=bind_host, port=bind_port, log_level="warning"
+                )
+            finally:
+                embedder.terminate()
+                try:
+                    embedder.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    embedder.kill()
     except AutoMechanicaError as exc:
         raise fail(exc) from exc
     console.print("Stopped.")
