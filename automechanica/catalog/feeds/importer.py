@@ -169,7 +169,6 @@ class _Preparer:
             if t.universal and (type_id := lookups.part_types.get(alias_key(t.name)))
         }
         self.order = 0  # offers' order in the file, so "the first offer" is well defined
-
         self._start_batch()
 
     def _start_batch(self) -> None:
