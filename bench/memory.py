@@ -178,17 +178,29 @@ async def measure(
     filters: dict[str, Any] | None,
     mask: Any,
 ) -> tuple[float, float, float, float]:
-    """(recall@10, mean results returned, p50 ms, p99 ms)."""
-    recalls, counts, times = [], [], []
+    """(recall@10, tie-aware recall@10, mean results returned, p50 ms, p99 ms).
+
+    Strict recall counts the exact top 10 ids found. Generated catalog texts have many
+    near-twins (same title, another part number) whose similarities differ in the 4th
+    decimal, so the tie-aware figure also counts a hit whose true similarity is within
+    1e-3 of the 10th best, as ann-benchmarks' epsilon recall does.
+    """
+    index = {ref: i for i, ref in enumerate(ids)}
+    recalls, tied, counts, times = [], [], [], []
     for qv in qvs:
-        want = {ids[i] for i in exact_top(vectors, qv, mask)}
+        top = exact_top(vectors, qv, mask)
+        want = {ids[i] for i in top}
+        tenth = float(vectors[top[-1]] @ qv)
         started = time.perf_counter()
         hits = await store.search("memory", MODEL, qv, k=K, filters=filters)
         times.append((time.perf_counter() - started) * 1000)
         recalls.append(len(want & {h.ref for h in hits}) / K)
+        close = sum(float(vectors[index[h.ref]] @ qv) >= tenth - 1e-3 for h in hits)
+        tied.append(min(close, K) / K)
         counts.append(len(hits))
     return (
         statistics.mean(recalls),
+        statistics.mean(tied),
         statistics.mean(counts),
         percentile(times, 50),
         percentile(times, 99),
@@ -219,21 +231,25 @@ async def hnsw_figures(url: str, n: int, n_queries: int, embedder: OnnxEmbedder)
     await pool.open(wait=True)
     try:
         print(f"\n{n:,} vectors, {n_queries} queries, k={K}")
-        print(f"{'search':<44}{'recall@10':>10}{'returned':>10}{'p50 ms':>9}{'p99 ms':>9}")
+        print(
+            f"{'search':<40}{'recall@10':>10}{'tie-aware':>10}{'returned':>9}"
+            f"{'p50 ms':>8}{'p99 ms':>8}"
+        )
+
+        def row(label: str, r: float, t: float, c: float, p50: float, p99: float) -> None:
+            print(f"{label:<40}{r:>10.3f}{t:>10.3f}{c:>9.1f}{p50:>8.2f}{p99:>8.2f}")
+
         for ef in EF_SEARCH:
             store = PgVectorStore(pool, ef_search=ef)
             await measure(store, ids, vectors, qvs[:20], None, None)  # warm the cache
-            r, c, p50, p99 = await measure(store, ids, vectors, qvs, None, None)
-            print(f"{f'HNSW, ef_search={ef}':<44}{r:>10.3f}{c:>10.1f}{p50:>9.2f}{p99:>9.2f}")
-        for ef in (40, 100):
+            row(f"HNSW, ef_search={ef}", *await measure(store, ids, vectors, qvs, None, None))
+        for ef in (40, 100, 200):
             store = PgVectorStore(pool, ef_search=ef)
-            r, c, p50, p99 = await measure(store, ids, vectors, qvs, {"bucket": 7}, rare)
-            label = f"1% filter, iterative scan, ef={ef}"
-            print(f"{label:<44}{r:>10.3f}{c:>10.1f}{p50:>9.2f}{p99:>9.2f}")
+            figures = await measure(store, ids, vectors, qvs, {"bucket": 7}, rare)
+            row(f"1% filter, iterative scan, ef={ef}", *figures)
         plain = PlainScanStore(pool, ef_search=40)
-        r, c, p50, p99 = await measure(plain, ids, vectors, qvs, {"bucket": 7}, rare)
-        label = "1% filter, no iterative scan, ef=40"
-        print(f"{label:<44}{r:>10.3f}{c:>10.1f}{p50:>9.2f}{p99:>9.2f}")
+        figures = await measure(plain, ids, vectors, qvs, {"bucket": 7}, rare)
+        row("1% filter, no iterative scan, ef=40", *figures)
     finally:
         await pool.close()
 
@@ -352,14 +368,23 @@ def main() -> None:
     parser.add_argument("--vectors", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--e2e", type=int, default=10_000)
+    parser.add_argument(
+        "--only", choices=("throughput", "trigger", "e2e", "hnsw"), action="append",
+        help="run only these sections (repeatable); default: all",
+    )  # fmt: skip
     args = parser.parse_args()
-    throughput()
+    wanted = set(args.only or ("throughput", "trigger", "e2e", "hnsw"))
+    if "throughput" in wanted:
+        throughput()
     embedder = OnnxEmbedder.default()
     with bench_database("memory") as (url, _):
         prepare_catalog(url, vins_per_type=20)
-        asyncio.run(trigger_cost(url))
-        asyncio.run(end_to_end(url, args.e2e, embedder))
-        asyncio.run(hnsw_figures(url, args.vectors, args.queries, embedder))
+        if "trigger" in wanted:
+            asyncio.run(trigger_cost(url))
+        if "e2e" in wanted:
+            asyncio.run(end_to_end(url, args.e2e, embedder))
+        if "hnsw" in wanted:
+            asyncio.run(hnsw_figures(url, args.vectors, args.queries, embedder))
 
 
 if __name__ == "__main__":

@@ -159,15 +159,14 @@ class PgVectorStore:
             params["exclude"] = exclude
         statement = sql.SQL(SEARCH).format(conditions=conditions, **names)
         params |= {"vector": vector_literal(vector), "model": model, "k": k}
-        async with (
-            self.pool.connection() as conn,
-            conn.transaction(),
-            conn.cursor(row_factory=tuple_row) as cur,
-        ):
-            await cur.execute(
-                SETTINGS, {"ef": str(max(self.ef_search, k)), "max_scan": str(self.max_scan_tuples)}
-            )
-            await cur.execute(statement, params)
+        settings = {"ef": str(max(self.ef_search, k)), "max_scan": str(self.max_scan_tuples)}
+        async with self.pool.connection() as conn:
+            # Pipelined: BEGIN, the settings, the search and COMMIT in one round trip.
+            async with conn.pipeline(), conn.transaction():
+                setter = conn.cursor()
+                cur = conn.cursor(row_factory=tuple_row)
+                await setter.execute(SETTINGS, settings)
+                await cur.execute(statement, params)
             rows = await cur.fetchall()
         return [Hit(int(ref), float(score), dict(payload)) for ref, score, payload in rows]
 
