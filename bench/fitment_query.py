@@ -159,8 +159,10 @@ def serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = os.environ | {"AUTOMECHANICA_DATABASE_URL": url}
+    # without the embedding worker: the synthetic parts' vectors are not what is measured
+    command = [sys.executable, "-m", "automechanica", "up", "--no-demo", "--no-embedding-worker"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "automechanica", "up", "--no-demo", "--port", str(port)],
+        [*command, "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
     )

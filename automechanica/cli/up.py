@@ -24,6 +24,9 @@ def up(
     host: Annotated[str | None, typer.Option(help="address to serve on")] = None,
     port: Annotated[int | None, typer.Option(help="port to serve on")] = None,
     demo: Annotated[bool, typer.Option(help="load the demo store on first start")] = True,
+    embedding_worker: Annotated[
+        bool, typer.Option(help="run the embedding worker beside the API")
+    ] = True,
 ) -> None:
     """Migrate, load the demo store on first start, and serve the API until Ctrl-C."""
     import uvicorn
@@ -43,20 +46,24 @@ def up(
             )
             # The embedding worker (DESIGN.md §7) in its own process: part vectors for
             # hybrid search, and whatever agents remember.
-            embedder = subprocess.Popen(
-                [sys.executable, "-m", "automechanica", "worker", "--kinds", "embedding",
-                 "--log-level", "WARNING"]
-            )  # fmt: skip
+            command = [sys.executable, "-m", "automechanica", "worker", "--kinds", "embedding"]
+            command += ["--log-level", "WARNING"]
+            embedder = subprocess.Popen(command) if embedding_worker else None
             try:
                 uvicorn.run(
                     API_FACTORY, factory=True, host=bind_host, port=bind_port, log_level="warning"
                 )
             finally:
-                embedder.terminate()
-                try:
-                    embedder.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    embedder.kill()
+                if embedder is not None:
+                    _stop(embedder)
     except AutoMechanicaError as exc:
         raise fail(exc) from exc
     console.print("Stopped.")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
