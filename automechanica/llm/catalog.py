@@ -86,7 +86,10 @@ class ModelSpec(BaseModel):
     def cost(
         self, tokens_in: int | None, tokens_out: int | None, cached: int | None
     ) -> Decimal | None:
-        """USD for one call, or None when the price or the token counts are unknown."""
+        """USD for one call, or None when the price or the token counts are unknown
+        (a free model costs 0 whatever it counted: llama.cpp streams report no usage)."""
+        if self.price is not None and self.price.input == self.price.output == 0:
+            return self.price.cost(0, 0)
         if self.price is None or tokens_in is None or tokens_out is None:
             return None
         return self.price.cost(tokens_in, tokens_out, cached or 0)

@@ -143,4 +143,6 @@ async def test_a_real_small_model_answers_streams_and_is_logged(
     assert chunks.response.model == "smollm2"
     rows = await call_rows(db_url)
     assert [(r["model_used"], r["outcome"]) for r in rows] == [("smollm2", "ok")] * 3
-    assert all(r["tokens_in"] > 0 and r["cost_usd"] == 0 for r in rows)
+    assert all(r["tokens_in"] > 0 for r in rows[:2])
+    assert rows[2]["tokens_in"] is None  # llama.cpp's server streams without usage
+    assert [r["cost_usd"] for r in rows] == [0, 0, 0]  # a local model: free, whatever it counted
