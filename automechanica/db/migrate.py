@@ -1,16 +1,18 @@
-"""Schema migrations (Alembic, raw SQL) behind `automechanica db migrate|status|reset`."""
+"""Schema migrations (Alembic, raw SQL) behind `automechanica db migrate|status|reset`.
+
+Alembic and SQLAlchemy are imported when a function runs, not with this module:
+they take half a second, and every CLI command (a worker, an import) would pay it.
+"""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, pool
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -24,6 +26,8 @@ def _sqlalchemy_url(url: str) -> str:
 
 
 def _config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config(stdout=io.StringIO())
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # ConfigParser treats % as interpolation; URLs may contain it.
@@ -44,11 +48,15 @@ class MigrationStatus:
 
 def migrate(url: str) -> None:
     """Bring the schema to the newest revision."""
+    from alembic import command
+
     command.upgrade(_config(url), "head")
 
 
 def reset(url: str) -> None:
     """Drop everything the migrations made, then migrate again."""
+    from alembic import command
+
     config = _config(url)
     command.downgrade(config, "base")
     command.upgrade(config, "head")
@@ -56,6 +64,10 @@ def reset(url: str) -> None:
 
 def status(url: str) -> MigrationStatus:
     """The applied revision, the newest one, and the revisions still to apply."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, pool
+
     script = ScriptDirectory.from_config(_config(url))
     engine = create_engine(_sqlalchemy_url(url), poolclass=pool.NullPool)
     try:
