@@ -111,8 +111,12 @@ class _Connection:
     by its Content-Length (the API always sends one), a few tens of µs.
     """
 
+    #: uvicorn closes a keep-alive connection idle for 5 s; reuse only fresher ones.
+    FRESH_SECONDS = 4.0
+
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.last_used = time.perf_counter()
 
     @classmethod
     async def open(cls, host: str, port: int) -> _Connection:
@@ -127,7 +131,11 @@ class _Connection:
             if name.strip().lower() == b"content-length":
                 length = int(value)
         await self.reader.readexactly(length)
+        self.last_used = time.perf_counter()
         return status
+
+    def fresh(self) -> bool:
+        return time.perf_counter() - self.last_used < self.FRESH_SECONDS
 
     def close(self) -> None:
         self.writer.close()
@@ -149,6 +157,8 @@ async def open_loop(
 
     async def one(i: int, scheduled: float) -> None:
         nonlocal errors
+        while idle and not idle[-1].fresh():
+            idle.pop().close()
         connection = idle.pop() if idle else await _Connection.open(host, port)
         try:
             status = await connection.get(_target(queries[i % len(queries)]))
