@@ -41,6 +41,11 @@ queue_app.add_typer(dead_app, name="dead")
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+# The filter that picks dead letters to replay or discard.
+TaskIdsArg = Annotated[list[int] | None, typer.Argument(help="task ids")]
+DeadKindOpt = Annotated[str | None, typer.Option(help="every dead letter of this kind")]
+DeadErrorOpt = Annotated[str | None, typer.Option(help="every one whose last error contains this")]
+EveryOpt = Annotated[bool, typer.Option("--all", help="every dead letter")]
 
 
 def _with_conn(job: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
@@ -153,12 +158,10 @@ def _filter(
 
 @dead_app.command("replay")
 def dead_replay(
-    task_ids: Annotated[list[int] | None, typer.Argument(help="task ids")] = None,
-    kind: Annotated[str | None, typer.Option(help="every dead letter of this kind")] = None,
-    error: Annotated[
-        str | None, typer.Option(help="every one whose last error contains this")
-    ] = None,
-    every: Annotated[bool, typer.Option("--all", help="every dead letter")] = False,
+    task_ids: TaskIdsArg = None,
+    kind: DeadKindOpt = None,
+    error: DeadErrorOpt = None,
+    every: EveryOpt = False,
 ) -> None:
     """Put dead letters back to pending with a fresh set of attempts."""
     which = _filter(task_ids, kind, error, every)
@@ -169,12 +172,10 @@ def dead_replay(
 
 @dead_app.command("discard")
 def dead_discard(
-    task_ids: Annotated[list[int] | None, typer.Argument(help="task ids")] = None,
-    kind: Annotated[str | None, typer.Option(help="every dead letter of this kind")] = None,
-    error: Annotated[
-        str | None, typer.Option(help="every one whose last error contains this")
-    ] = None,
-    every: Annotated[bool, typer.Option("--all", help="every dead letter")] = False,
+    task_ids: TaskIdsArg = None,
+    kind: DeadKindOpt = None,
+    error: DeadErrorOpt = None,
+    every: EveryOpt = False,
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
 ) -> None:
     """Delete dead letters for good."""
@@ -202,7 +203,7 @@ def _missed(asked: list[int] | None, done: list[int], action: str) -> None:
 
 @queue_app.command("cancel")
 def cancel(
-    task_ids: Annotated[list[int] | None, typer.Argument(help="task ids")] = None,
+    task_ids: TaskIdsArg = None,
     kind: Annotated[str | None, typer.Option(help="every pending task of this kind")] = None,
     workflow: Annotated[
         UUID | None, typer.Option(help="every pending task of this workflow")
