@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +106,17 @@ def make_client(
             max_connections=max_connections, max_keepalive_connections=max_connections
         ),
     )
+
+
+def function_tools(tools: Sequence[Tool]) -> list[dict[str, Any]]:
+    """Tools as OpenAI's `{"type": "function", ...}` entries (Ollama reads the same)."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in tools
+    ]
 
 
 def excerpt(body: bytes | str) -> str:

@@ -22,6 +22,7 @@ from automechanica.llm.providers.base import (
     StreamEvent,
     TextDelta,
     excerpt,
+    function_tools,
     json_object,
 )
 from automechanica.llm.types import ToolCall, Usage
@@ -51,17 +52,7 @@ class OllamaProvider(HttpProvider):
         if request.schema is not None:
             body["format"] = request.schema
         if request.tools:
-            body["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    },
-                }
-                for t in request.tools
-            ]
+            body["tools"] = function_tools(request.tools)
         return body
 
     def classify(self, status: int, body: bytes, model: ModelSpec) -> tuple[FailureKind, str]:

@@ -25,6 +25,7 @@ from automechanica.llm.providers.base import (
     StreamEvent,
     TextDelta,
     excerpt,
+    function_tools,
     json_object,
     sse_events,
 )
@@ -79,17 +80,7 @@ class OpenAICompatProvider(HttpProvider):
                     },
                 }
         if request.tools:
-            body["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    },
-                }
-                for t in request.tools
-            ]
+            body["tools"] = function_tools(request.tools)
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
