@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from rich.table import Table
 
-from automechanica.cli.common import console, database, fail
+from automechanica.cli.common import console, database, fail, run_on_database
 from automechanica.config import Settings
 from automechanica.errors import AutoMechanicaError
 from automechanica.memory import (
@@ -136,12 +136,9 @@ def worker(
     options = EmbeddingWorkerOptions(
         kinds=_kinds(kinds), batch_size=batch_size, poll_seconds=poll_seconds
     )
-    settings = Settings()
-    try:
-        with database(settings) as url:
-            report = asyncio.run(run_embedding_worker(url, settings, options, stop_on_signals=True))
-    except AutoMechanicaError as exc:
-        raise fail(exc) from exc
+    report = run_on_database(
+        lambda url, settings: run_embedding_worker(url, settings, options, stop_on_signals=True)
+    )
     console.print(f"Stopped: {report}.", soft_wrap=True)
 
 
@@ -154,12 +151,7 @@ def drain(kinds: KindsOption = None) -> None:
             options = EmbeddingWorkerOptions(kinds=_kinds(kinds))
             return await EmbeddingWorker(pool, embedder, store, options).drain()
 
-    settings = Settings()
-    try:
-        with database(settings) as url:
-            report = asyncio.run(run(url, settings))
-    except AutoMechanicaError as exc:
-        raise fail(exc) from exc
+    report = run_on_database(run)
     console.print(f"Drained: {report}.", soft_wrap=True)
 
 
@@ -172,12 +164,7 @@ def reembed(kinds: KindsOption = None) -> None:
             options = EmbeddingWorkerOptions(kinds=_kinds(kinds))
             return await EmbeddingWorker(pool, embedder, store, options).backfill()
 
-    settings = Settings()
-    try:
-        with database(settings) as url:
-            queued = asyncio.run(run(url, settings))
-    except AutoMechanicaError as exc:
-        raise fail(exc) from exc
+    queued = run_on_database(run)
     console.print(f"Queued {queued:,} row(s); the embedding worker embeds them.")
 
 
@@ -213,12 +200,7 @@ def search(
         async with memory_parts(url, settings) as (pool, embedder, store):
             return await Memory(pool, embedder, store).search(namespace, query, k, filters)
 
-    settings = Settings()
-    try:
-        with database(settings) as url:
-            hits = asyncio.run(run(url, settings))
-    except AutoMechanicaError as exc:
-        raise fail(exc) from exc
+    hits = run_on_database(run)
     for hit in hits:
         console.print(f"{hit.score:.3f}  {hit.ref or hit.id}  {hit.text[:100]!r}", soft_wrap=True)
 
