@@ -33,8 +33,7 @@ CONFIDENCE_STRUCTURED = 0.95
 CONFIDENCE_PARSED_TEXT = 0.85
 CONFIDENCE_PER_VERIFY = 0.1
 PUBLISH_THRESHOLD = 0.7
-#: Parsed texts kept per import; suppliers repeat the same strings on many rows.
-_TEXT_CACHE_LIMIT = 50_000
+#: Brand and part-type spellings remembered per import (a hostile file stays bounded).
 _SPELLINGS_LIMIT = 10_000
 
 
@@ -84,7 +83,6 @@ class Lookups:
     base_vehicles: dict[tuple[str, str, int], int]
     make_names: dict[str, str]
     vocabulary: VehicleVocabulary
-    _texts: dict[str, TextFitments] = field(default_factory=dict)
     _brand_spellings: dict[str, BrandRef | None] = field(default_factory=dict)
     _type_spellings: dict[str, int | None] = field(default_factory=dict)
 
@@ -135,21 +133,15 @@ class Lookups:
             return found
 
     def text_fitments(self, text: str) -> TextFitments:
-        """Parse and expand free-text fitment once per distinct string."""
-        cached = self._texts.get(text)
-        if cached is None:
-            parsed = parse_fitment_text(text, self.vocabulary)
-            cached = TextFitments(
-                [], [f"fitment text not understood: {u}" for u in parsed.unresolved]
-            )
-            for app in parsed.to_applications():
-                rows, problem = self.expand(app, structured=False)
-                cached.rows += rows
-                cached.problems += [problem] if problem else []
-            if len(self._texts) >= _TEXT_CACHE_LIMIT:
-                self._texts.clear()
-            self._texts[text] = cached
-        return cached
+        """Parse free-text fitment and expand it to rows (the importer memoizes the result
+        per distinct fitment set: `staging.Fitsets`)."""
+        parsed = parse_fitment_text(text, self.vocabulary)
+        found = TextFitments([], [f"fitment text not understood: {u}" for u in parsed.unresolved])
+        for app in parsed.to_applications():
+            rows, problem = self.expand(app, structured=False)
+            found.rows += rows
+            found.problems += [problem] if problem else []
+        return found
 
     def expand(self, app: Application, *, structured: bool) -> tuple[list[FitmentRow], str | None]:
         """Per-year fitment rows for an application, or the reason it names no vehicle."""
