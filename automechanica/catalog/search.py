@@ -28,6 +28,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
 from automechanica.catalog.normalize import normalize_mpn
+from automechanica.db.vectors import vector_text
 
 #: The configurations' constraint check: a fitment applies to vehicle v when every
 #: non-null constraint equals the vehicle's value.
@@ -121,11 +122,12 @@ MENTIONED_VEHICLE = (
     + UNIVERSAL_PARTS
     + "))"
 )
-#: Per statement: HNSW candidates, and pgvector 0.8's iterative scan so that filtered
-#: searches still find `vector_k` rows.
+#: Sent with each hybrid search (session settings of the pooled connection, in the
+#: same round trip): HNSW candidates, and pgvector 0.8's iterative scan so that
+#: filtered searches still find `vector_k` rows.
 VECTOR_SETTINGS = """
-SELECT set_config('hnsw.ef_search', %(ef_search)s, true),
-       set_config('hnsw.iterative_scan', 'relaxed_order', true)
+SELECT set_config('hnsw.ef_search', %(ef_search)s, false),
+       set_config('hnsw.iterative_scan', 'relaxed_order', false)
 """
 PAGE = """
 SELECT json_build_object(
@@ -204,7 +206,7 @@ def page_statement(query: SearchQuery) -> tuple[sql.Composed, dict[str, Any]]:
             rank=rank, text=text, where=sql.SQL(" AND ").join(where)
         )
         params |= {
-            "vector": "[" + ",".join(map(str, query.vector or ())) + "]",
+            "vector": vector_text(query.vector or ()),
             "model": query.model,
             "vector_k": query.vector_k,
             "max_distance": query.max_distance,
@@ -232,9 +234,9 @@ async def search_page(conn: AsyncConnection[Any], query: SearchQuery) -> str:
             await cur.execute(statement, params)
             row = await cur.fetchone()
     else:
-        # The HNSW settings hold for this statement only (SET LOCAL in a transaction);
-        # pipelined, so the whole exchange is still one round trip.
-        async with conn.pipeline(), conn.transaction():
+        # The HNSW settings go first, pipelined: one round trip. Not SET LOCAL in a
+        # transaction: BEGIN and COMMIT cost more than the settings themselves.
+        async with conn.pipeline():
             settings = conn.cursor()
             cur = conn.cursor(row_factory=dict_row)
             await settings.execute(VECTOR_SETTINGS, vector_settings(query))

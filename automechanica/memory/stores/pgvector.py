@@ -5,8 +5,12 @@ pgvector 0.8's iterative index scans (`hnsw.iterative_scan = relaxed_order`), so
 filter that keeps only 1% of the rows still returns k results: the scan goes on
 past the first `ef_search` candidates until k rows pass the filter (or
 `hnsw.max_scan_tuples` is reached). Relaxed order may return rows slightly out of
-order, so the k rows are sorted again by distance. Vectors are written in the
-caller's transaction: a job and its vector commit together.
+order, so the k rows are sorted again by distance. The settings are sent with
+every search, in the same round trip, as session settings of the pooled
+connection: wrapping them in a transaction (SET LOCAL) cost about 1.5 ms a search,
+a third of it. Vector searches elsewhere (the catalog's hybrid search) set their
+own. Vectors are written in the caller's transaction: a job and its vector commit
+together.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
+from automechanica.db.vectors import vector_text
 from automechanica.memory.sources import Kind, source
 from automechanica.memory.stores.base import Filters, Hit, Point
 
 #: Candidates the HNSW scan keeps (pgvector's default is 40). Chosen with
 #: bench/memory.py on 100,000 vectors (indexes m = 32, ef_construction = 200, migration
-#: 0003): recall@10 0.976 at p99 under 10 ms; see docs/memory.md for the figures.
+#: 0003); see docs/memory.md for the figures.
 DEFAULT_EF_SEARCH = 200
 #: Rows an iterative scan may visit before it gives up (pgvector's default 20,000).
 DEFAULT_MAX_SCAN_TUPLES = 20_000
@@ -42,9 +47,9 @@ SET embedding = excluded.embedding, content_hash = excluded.content_hash,
 WHERE t.job_id IS NULL OR excluded.job_id IS NULL OR t.job_id <= excluded.job_id
 """
 SETTINGS = """
-SELECT set_config('hnsw.ef_search', %(ef)s, true),
-       set_config('hnsw.iterative_scan', 'relaxed_order', true),
-       set_config('hnsw.max_scan_tuples', %(max_scan)s, true)
+SELECT set_config('hnsw.ef_search', %(ef)s, false),
+       set_config('hnsw.iterative_scan', 'relaxed_order', false),
+       set_config('hnsw.max_scan_tuples', %(max_scan)s, false)
 """
 # Served by the HNSW index <table>_hnsw (ORDER BY embedding <=> q LIMIT k); the
 # model and payload conditions are checked on the rows the scan yields.
@@ -62,11 +67,6 @@ HASHES = "SELECT {id}, content_hash FROM {table} WHERE model = %(model)s AND {id
 VECTOR = "SELECT embedding::text FROM {table} WHERE model = %(model)s AND {id} = %(ref)s"
 DELETE = "DELETE FROM {table} WHERE model = %(model)s AND {id} = ANY(%(refs)s)"
 COUNT = "SELECT count(*) FROM {table} WHERE model = %(model)s"
-
-
-def vector_literal(vector: npt.NDArray[np.float32]) -> str:
-    """pgvector's text form: `[0.1,0.2,…]`."""
-    return "[" + ",".join(map(str, np.asarray(vector, dtype=np.float32).tolist())) + "]"
 
 
 def parse_vector(text: str) -> npt.NDArray[np.float32]:
@@ -130,7 +130,7 @@ class PgVectorStore:
         params = {
             "model": model,
             "refs": [p.ref for p in points],
-            "vectors": [vector_literal(p.vector) for p in points],
+            "vectors": [vector_text(p.vector) for p in points],
             "hashes": [p.content_hash for p in points],
             "payloads": [json.dumps(p.payload) for p in points],
             "jobs": [p.job_id for p in points],
@@ -159,11 +159,11 @@ class PgVectorStore:
             conditions = sql.SQL("{} AND {id} <> %(exclude)s").format(conditions, id=names["id"])
             params["exclude"] = exclude
         statement = sql.SQL(SEARCH).format(conditions=conditions, **names)
-        params |= {"vector": vector_literal(vector), "model": model, "k": k}
+        params |= {"vector": vector_text(vector), "model": model, "k": k}
         settings = {"ef": str(max(self.ef_search, k)), "max_scan": str(self.max_scan_tuples)}
         async with self.pool.connection() as conn:
-            # Pipelined: BEGIN, the settings, the search and COMMIT in one round trip.
-            async with conn.pipeline(), conn.transaction():
+            # Pipelined: the settings and the search in one round trip.
+            async with conn.pipeline():
                 setter = conn.cursor()
                 cur = conn.cursor(row_factory=tuple_row)
                 await setter.execute(SETTINGS, settings)
