@@ -68,19 +68,19 @@ CLEAR_OFFER_STAGE = "TRUNCATE stage_offers, stage_places"
 
 # SKUs this import has written, kept server-side so the importer's memory stays flat.
 CREATE_SEEN_SKUS = """
-CREATE TEMP TABLE IF NOT EXISTS seen_skus (sku text PRIMARY KEY, place text NOT NULL)
+CREATE TEMP TABLE IF NOT EXISTS seen_skus (sku text PRIMARY KEY, place text NOT NULL,
+                                           earlier text)
 ON COMMIT DROP
 """
-# Where each staged SKU appeared earlier in this import (if it did); records the new place.
-# (Both parts read the same snapshot: `earlier` sees the places before this batch.)
+# Where each staged SKU appeared earlier in this import (if it did), recording the new
+# place: one probe of the key per SKU (a SKU comes once per batch).
 SEEN_BEFORE = """
-WITH earlier AS (
-    SELECT s.sku, s.place FROM seen_skus s JOIN stage_places o ON o.supplier_sku = s.sku
-), noted AS (
-    INSERT INTO seen_skus (sku, place) SELECT supplier_sku, place FROM stage_places
-    ON CONFLICT (sku) DO UPDATE SET place = excluded.place
+WITH noted AS (
+    INSERT INTO seen_skus AS s (sku, place) SELECT supplier_sku, place FROM stage_places
+    ON CONFLICT (sku) DO UPDATE SET place = excluded.place, earlier = s.place
+    RETURNING s.sku, s.earlier
 )
-SELECT sku, place FROM earlier
+SELECT sku, earlier AS place FROM noted WHERE earlier IS NOT NULL
 """
 # Dedupe step 1: the same brand and normalized part number.
 ATTACH_BY_KEY = """
