@@ -128,12 +128,17 @@ SELECT count(*) AS created FROM created
 # Offers left without a part: new to the catalog, and no part type to create it with.
 UNPLACED = "SELECT supplier_sku FROM stage_places WHERE part_id IS NULL"
 # A later supplier fills what existing parts lack (first offer in the file wins); it
-# never overwrites.
+# never overwrites. Only offers that add something are aggregated: an offer with a UPC
+# (a description, an attribute name) the part lacks passes, so the first such offer
+# for each field is the one that fills it.
 FILL_PARTS = """
 WITH offered AS (
     SELECT s.part_id, s.ord, o.upc, o.description, o.attributes
-    FROM stage_places s JOIN stage_offers o USING (ord)
+    FROM stage_places s JOIN stage_offers o USING (ord) JOIN parts p ON p.id = s.part_id
     WHERE s.existed
+      AND ((p.upc IS NULL AND o.upc IS NOT NULL)
+           OR (p.description IS NULL AND o.description IS NOT NULL)
+           OR (o.attributes <> '{}' AND o.attributes || p.attributes <> p.attributes))
 ), known AS (
     SELECT part_id,
            (array_agg(upc ORDER BY ord) FILTER (WHERE upc IS NOT NULL))[1] AS upc,
