@@ -303,8 +303,7 @@ class _Writer:
         statements: list[tuple[str, tuple[Any, ...]]] = [
             (sql.STAGE_PLACES, ()),
             (sql.SEEN_BEFORE, ()),
-            (sql.ATTACH_BY_KEY, ()),
-            (sql.ATTACH_BY_UPC, ()),
+            (sql.ATTACH_BY_UPC, ()),  # STAGE_PLACES attached those whose brand and number match
             (sql.CREATE_PARTS, ()),
             (sql.ATTACH_BY_KEY, ()),  # numbers that met a new part's UPC, or another import's
             (sql.ATTACH_BY_UPC, ()),
@@ -323,7 +322,7 @@ class _Writer:
                 await cur.execute(query, params)
                 cursors.append(cur)
             seen, created, unplaced, updated, offers, fitments = [
-                await cursors[i].fetchall() for i in (1, 4, 7, 8, 9, 10)
+                await cursors[i].fetchall() for i in (1, 3, 6, 7, 8, 9)
             ]
         for row in seen:
             record = batch.offers[row["sku"]]

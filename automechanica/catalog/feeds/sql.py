@@ -58,11 +58,15 @@ CREATE TEMP TABLE IF NOT EXISTS stage_places (
 ) ON COMMIT DROP
 """
 COPY_OFFER_STAGE = "COPY stage_offers (" + STAGE_OFFER_COLUMNS + ") FROM STDIN"
+# Placed as they are staged when their brand and number name a part already (dedupe step 1,
+# below, for the usual offer: no update of the row afterwards).
 STAGE_PLACES = """
 INSERT INTO stage_places (ord, supplier_sku, place, brand_id, mpn_normalized, upc, part_type_id,
-                          fitset)
-SELECT ord, supplier_sku, place, brand_id, mpn_normalized, upc, part_type_id, fitset
-FROM stage_offers
+                          fitset, part_id, existed)
+SELECT o.ord, o.supplier_sku, o.place, o.brand_id, o.mpn_normalized, o.upc,
+       COALESCE(p.part_type_id, o.part_type_id), o.fitset, p.id, p.id IS NOT NULL
+FROM stage_offers o
+LEFT JOIN parts p ON p.brand_id = o.brand_id AND p.mpn_normalized = o.mpn_normalized
 """
 CLEAR_OFFER_STAGE = "TRUNCATE stage_offers, stage_places"
 
