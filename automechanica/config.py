@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         default=None, description="a Qdrant server; unset: in-process under data_dir/qdrant"
     )
     qdrant_api_key: str | None = Field(default=None, repr=False)
-    hnsw_ef_search: int = Field(default=200, description="HNSW candidates per vector search")
+    hnsw_ef_search: int = Field(default=300, description="HNSW candidates per vector search")
 
     # LLM router (docs/llm.md). Keys also come from the conventional OPENAI_API_KEY /
     # ANTHROPIC_API_KEY; the AUTOMECHANICA_ names win when both are set.

@@ -54,7 +54,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 BATCH = 64
 MODEL = "bench-model"
-EF_SEARCH = (40, 100, 200, 400)
+EF_SEARCH = (40, 100, 200, 300, 400)
 K = 10
 
 
@@ -256,7 +256,7 @@ async def hnsw_figures(url: str, n: int, n_queries: int, embedder: OnnxEmbedder)
             store = PgVectorStore(pool, ef_search=ef)
             await measure(store, ids, vectors, qvs[:20], None, None)  # warm the cache
             row(f"HNSW, ef_search={ef}", *await measure(store, ids, vectors, qvs, None, None))
-        for ef in (40, 200):
+        for ef in (40, 300):
             store = PgVectorStore(pool, ef_search=ef)
             figures = await measure(store, ids, vectors, qvs, {"bucket": 7}, rare)
             row(f"1% filter, iterative scan, ef={ef}", *figures)

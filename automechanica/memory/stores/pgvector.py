@@ -32,7 +32,7 @@ from automechanica.memory.stores.base import Filters, Hit, Point
 #: Candidates the HNSW scan keeps (pgvector's default is 40). Chosen with
 #: bench/memory.py on 100,000 vectors (indexes m = 32, ef_construction = 200, migration
 #: 0003); see docs/memory.md for the figures.
-DEFAULT_EF_SEARCH = 200
+DEFAULT_EF_SEARCH = 300
 #: Rows an iterative scan may visit before it gives up (pgvector's default 20,000).
 DEFAULT_MAX_SCAN_TUPLES = 20_000
 
