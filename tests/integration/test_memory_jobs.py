@@ -81,6 +81,25 @@ async def test_one_job_per_new_row_and_per_changed_text(pool: Pool) -> None:  # 
     assert jobs[-1]["content"].startswith("Bosch Icon Wiper")
 
 
+async def test_renaming_a_brand_or_a_type_queues_its_parts_again(pool: Pool) -> None:  # noqa: F811
+    ids = await add_parts(pool, ["Wiper A", "Wiper B"])
+    (brand,) = await rows(pool, "SELECT id, name FROM brands ORDER BY id LIMIT 1")
+    await rows(pool, "UPDATE brands SET aaia_id = 'ZZZZ' WHERE id = %s RETURNING id", brand["id"])
+    assert len(await jobs_of(pool, "part")) == 2  # not a rename: nothing to re-embed
+    await rows(
+        pool, "UPDATE brands SET name = 'Renamed Brand' WHERE id = %s RETURNING id", brand["id"]
+    )
+    await rows(
+        pool,
+        "UPDATE part_types SET name = 'Windshield Wiper' WHERE slug = 'wiper-blade' RETURNING id",
+    )
+    jobs = (await jobs_of(pool, "part"))[2:]
+    mine = [j for j in jobs if int(j["ref_id"]) in ids]
+    assert len(mine) == 4  # two parts, queued once per rename
+    assert all("Renamed Brand" in j["content"] for j in mine)
+    assert sum("Windshield Wiper" in j["content"] for j in mine) == 2
+
+
 async def test_events_issues_and_chunks_get_jobs(pool: Pool) -> None:  # noqa: F811
     await rows(
         pool,
