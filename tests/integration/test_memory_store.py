@@ -162,6 +162,9 @@ async def test_upsert_replaces_a_vector_and_an_older_job_never_wins(filled: Any)
     assert (await store.content_hashes("memory", mine, [refs[1]])) == {refs[1]: "new"}
     hits = await store.search("memory", mine, vectors[2], k=1)
     assert [h.ref for h in hits] == [refs[1]]
-    if store.transactional:  # pgvector checks job order; Qdrant keeps the last write
-        await store.upsert("memory", mine, [Point(refs[1], vectors[1], "stale", {}, job_id=5)])
-        assert (await store.content_hashes("memory", mine, [refs[1]])) == {refs[1]: "new"}
+    assert (
+        await store.upsert("memory", mine, [Point(refs[1], vectors[1], "stale", {}, job_id=5)]) == 0
+    )
+    assert (await store.content_hashes("memory", mine, [refs[1]])) == {refs[1]: "new"}
+    kept = await store.vector("memory", mine, refs[1])
+    assert kept is not None and np.allclose(kept, vectors[2], atol=1e-6)

@@ -5,7 +5,10 @@ cosine distance, created on first write; so two models' vectors can never meet i
 one search. A point's id is its source row's id; its payload holds the filterable
 fields plus `_content_hash` and `_job_id`. Writes are not part of the database
 transaction: the worker writes the vectors first, then completes the jobs, so a
-crash in between only repeats an idempotent upsert.
+crash in between only repeats an idempotent upsert. As in pgvector, an older job
+never replaces a newer job's vector: the stored job ids are read before the write
+(two writers racing between that read and the write can still reorder; pgvector
+checks in the statement itself).
 
 `QdrantStore.local()` runs qdrant-client's in-process mode: a brute-force test
 double (it warns above 20,000 points), right for correctness, not for speed.
@@ -103,6 +106,10 @@ class QdrantStore:
                 name, vectors_config=models.VectorParams(size=size, distance=models.Distance.COSINE)
             )
             self._known.add(name)
+        else:
+            points = await self._not_older(name, points)
+            if not points:
+                return 0
         await self.client.upsert(
             name,
             points=[
@@ -116,6 +123,22 @@ class QdrantStore:
             wait=True,
         )
         return len(points)
+
+    async def _not_older(self, name: str, points: Sequence[Point]) -> list[Point]:
+        """The points whose job is not older than the one that wrote the stored vector."""
+        jobbed = [p.ref for p in points if p.job_id is not None]
+        stored: dict[int, int] = {}
+        if jobbed:
+            found = await self.client.retrieve(name, ids=jobbed, with_payload=[JOB_KEY])
+            for record in found:
+                job = (record.payload or {}).get(JOB_KEY)
+                if job is not None:
+                    stored[int(record.id)] = int(job)
+        return [
+            p
+            for p in points
+            if p.job_id is None or p.ref not in stored or stored[p.ref] <= p.job_id
+        ]
 
     async def search(
         self,
