@@ -79,22 +79,18 @@ class EmbeddedPostgres:
             ) from exc
 
     def _size_shared_buffers(self) -> bool:
-        """ALTER SYSTEM shared_buffers unless someone already did; True when the running
-        server has another value (it takes effect at the next start)."""
-        wanted = shared_buffers_size()
-        with psycopg.connect(self.admin_url(), autocommit=True) as conn:
-            row = conn.execute(
-                "SELECT coalesce(sourcefile, '') LIKE '%%postgresql.auto.conf',"
-                " pg_size_bytes(current_setting('shared_buffers')) <> pg_size_bytes(%s)"
-                " FROM pg_settings WHERE name = 'shared_buffers'",
-                [wanted],
-            ).fetchone()
-            assert row is not None
-            set_by_hand, differs = row
-            if set_by_hand or not differs:
+        """ALTER SYSTEM shared_buffers unless postgresql.auto.conf already sets it (we
+        did, or someone by hand); True when it was set now (it needs a restart). Read
+        from the file, so later starts do not pay a connection for it."""
+        try:
+            if "shared_buffers" in (self.pgdata / "postgresql.auto.conf").read_text():
                 return False
-            conn.execute(sql.SQL("ALTER SYSTEM SET shared_buffers = {}").format(wanted))
-            return True
+        except OSError:
+            return False  # not ours to tune
+        with psycopg.connect(self.admin_url(), autocommit=True) as conn:
+            statement = sql.SQL("ALTER SYSTEM SET shared_buffers = {}")
+            conn.execute(statement.format(shared_buffers_size()))
+        return True
 
     def admin_url(self) -> str:
         """URL of the server's maintenance database `postgres`."""
