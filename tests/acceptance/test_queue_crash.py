@@ -5,6 +5,11 @@ completion (`test.effect` in tests/integration/queue_fixtures.py), so a lost tas
 shows as a missing row and a duplicate effect as two rows. Workers are the real
 `automechanica worker` command; they are killed with SIGKILL, stalled with SIGSTOP,
 and the PostgreSQL server is restarted under them. Each test prints its counts.
+
+A crash test that passes without its crash proves nothing, so each one also asserts
+that the crash happened: the kills were made (counted), the restart came before the
+last task finished (the server's start time against the tasks' own `finished_at`,
+both from the database's clock), and some tasks ran more than once (`attempts > 1`).
 """
 
 from __future__ import annotations
@@ -128,9 +133,13 @@ def counts(url: str) -> dict[str, int]:
                   (SELECT count(DISTINCT task_id) FROM queue_effects),
                   (SELECT count(*) FROM (SELECT task_id FROM queue_effects
                                          GROUP BY task_id HAVING count(*) > 1) d),
-                  (SELECT coalesce(max(attempts), 0) FROM tasks)""",
+                  (SELECT coalesce(max(attempts), 0) FROM tasks),
+                  (SELECT count(*) FROM tasks WHERE attempts > 1)""",
     )
-    keys = ("completed", "dead", "effects", "tasks_with_effect", "duplicated", "max_attempts")
+    keys = (
+        "completed", "dead", "effects", "tasks_with_effect", "duplicated", "max_attempts",
+        "retried",
+    )  # fmt: skip
     return dict(zip(keys, row, strict=True))
 
 
@@ -171,6 +180,33 @@ def safely(check: Callable[[], bool]) -> Callable[[], bool]:
     return run
 
 
+def kill_midway(url: str, workers: Supervisor) -> None:
+    """Wait until a tenth of the tasks completed, then SIGKILL a worker (and start another).
+
+    The churn kills on a clock; this kill is tied to progress, so the run has at least
+    one kill while work is in flight however fast the machine is.
+    """
+    wait_for(lambda: counts(url)["completed"] >= N // 10, 240, workers.replace_exited)
+    workers.kill_one()
+
+
+def assert_crashed(c: dict[str, int], workers: Supervisor) -> None:
+    """The crash happened: workers were killed and some tasks ran again because of it."""
+    assert workers.killed > 0, "no worker was killed: the test proved nothing"
+    assert c["retried"] > 0, "no task was attempted twice: the kills hit no leased task"
+
+
+def restart_before_last_finish(url: str) -> tuple[int, Any, Any]:
+    """Tasks finished after the server's last start, that start, and the last finish."""
+    ((after, started, last),) = query(
+        url,
+        """SELECT count(*) FILTER (WHERE finished_at > pg_postmaster_start_time()),
+                  pg_postmaster_start_time(), max(finished_at)
+           FROM tasks WHERE status = 'completed'""",
+    )
+    return after, started, last
+
+
 def churn(workers: Supervisor, every: float = 2.0) -> Callable[[], None]:
     """A callback that SIGKILLs a random worker (and starts another) every `every` s."""
     last = [time.monotonic()]
@@ -193,6 +229,7 @@ def test_1_kill_9_a_worker_every_2_s(
     for _ in range(PROCESSES):
         workers.start()
     try:
+        kill_midway(db_url, workers)
         wait_for(lambda: counts(db_url)["completed"] == N, 240, churn(workers))
     finally:
         workers.stop()
@@ -201,8 +238,9 @@ def test_1_kill_9_a_worker_every_2_s(
     say(
         f"test 1: {N} tasks, {PROCESSES} workers, {workers.killed} kill -9s in "
         f"{time.monotonic() - started:.1f} s: {c['completed']} completed, {lost} lost, "
-        f"{dup} duplicate effects, max attempts {c['max_attempts']}"
+        f"{dup} duplicate effects, {c['retried']} retried, max attempts {c['max_attempts']}"
     )
+    assert_crashed(c, workers)
     assert (lost, dup, c["duplicated"], c["dead"]) == (0, 0, 0, 0)
 
 
@@ -250,7 +288,9 @@ def test_2_kill_9_and_a_postgres_restart(
         workers.start()
     kill = churn(workers)
     try:
+        kill_midway(url, workers)
         wait_for(lambda: counts(url)["completed"] >= N // 4, 240, kill)
+        ((before_restart,),) = query(url, "SELECT pg_postmaster_start_time()")
         at_restart = counts(url)["completed"]
         restart()  # immediate: no checkpoint, every connection cut, crash recovery
         restarted = time.monotonic()
@@ -259,13 +299,21 @@ def test_2_kill_9_and_a_postgres_restart(
     finally:
         workers.stop()
     c = counts(url)
+    after, server_start, last_finish = restart_before_last_finish(url)
     lost, dup = N - c["tasks_with_effect"], c["effects"] - c["tasks_with_effect"]
     say(
         f"test 2: {N} tasks, {PROCESSES} workers, {workers.killed} kill -9s and a PostgreSQL "
-        f"restart (immediate) at {at_restart} completed; all done {recovered:.1f} s after it, "
-        f"{time.monotonic() - started:.1f} s in all: {c['completed']} completed, {lost} lost, "
-        f"{dup} duplicate effects, max attempts {c['max_attempts']}"
+        f"restart (immediate) at {at_restart} completed; {after} finished after it; all done "
+        f"{recovered:.1f} s after it, {time.monotonic() - started:.1f} s in all: "
+        f"{c['completed']} completed, {lost} lost, {dup} duplicate effects, "
+        f"{c['retried']} retried, max attempts {c['max_attempts']}"
     )
+    assert server_start > before_restart, "the server was not restarted"
+    assert last_finish > server_start and after > 0, (
+        f"the last task finished at {last_finish}, before the restart at {server_start}: "
+        "the restart hit an idle queue and proved nothing"
+    )
+    assert_crashed(c, workers)
     assert (lost, dup, c["duplicated"], c["dead"]) == (0, 0, 0, 0)
 
 
@@ -351,6 +399,7 @@ def test_4_a_poison_task_is_dead_lettered_and_one_replay_gives_one_effect(
         f"{before['completed']} other tasks completed meanwhile; after one replay each: "
         f"{poison_effects} effects, {c['duplicated']} duplicated"
     )
+    assert workers.started - 2 >= 3, "the exiting poison task never took its worker down"
     assert dead == {raising: 3, exiting: 3}
     assert before["completed"] == before["tasks_with_effect"] == normal
     assert poison_effects == {raising: 1, exiting: 1}
