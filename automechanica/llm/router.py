@@ -17,7 +17,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -100,6 +100,7 @@ class Router:
         budget: Budget | None = None,
         retry: RetryOptions | None = None,
         rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.catalog = catalog
         self.providers = dict(providers)
@@ -108,6 +109,7 @@ class Router:
         self.budget = budget or Budget()
         self.retry = retry or RetryOptions()
         self.rng = rng or random.Random()
+        self.sleep = sleep  # the wait before a retry (tests record it instead of waiting)
         self._warned_unpriced: set[str] = set()
 
     async def aclose(self) -> None:
@@ -223,7 +225,7 @@ class Router:
                 if exc.kind is FailureKind.INVALID_OUTPUT:
                     messages = _repair(messages, exc)
                 if delay > 0:
-                    await asyncio.sleep(delay)
+                    await self.sleep(delay)
                 continue
             latency = (time.perf_counter() - began) * 1000
             cost = self._succeeded(run, candidate, result.usage, latency, arrival_reason)
@@ -436,7 +438,7 @@ class Router:
                     )
                     if delay is None:
                         break
-                    await asyncio.sleep(delay)
+                    await self.sleep(delay)
                     continue
                 finally:
                     await events.aclose()

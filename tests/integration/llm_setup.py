@@ -3,7 +3,8 @@ loopback fake servers, a call log in the test's own database, fast retries."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -132,6 +133,7 @@ def make_router(
     daily_usd: Decimal | None = None,
     workflow_usd: Decimal | None = None,
     timeout: float = 5.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> Router:
     call_log = PgCallLog(pool, interval=0.05)
     return Router(
@@ -141,6 +143,7 @@ def make_router(
         health=health or HealthBoard(failure_threshold=3, cooldown_seconds=30),
         budget=Budget(daily_usd=daily_usd, workflow_usd=workflow_usd, pool=pool, call_log=call_log),
         retry=RetryOptions(base_delay=0.01, max_delay=0.05, max_wait=1.0),
+        sleep=sleep,
     )
 
 

@@ -3,7 +3,6 @@ chain, checked in the answers and in the `llm_calls` rows."""
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -88,12 +87,15 @@ async def test_429_with_retry_after_is_honoured_then_the_same_model_answers(
                      kind="requests", headers={"retry-after-ms": "60"}),
         openai_ok("after the wait"),
     )  # fmt: skip
-    async with make_router(fakes, llm_pool) as router:
-        began = time.perf_counter()
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # the wait the router asks for, recorded
+        waits.append(seconds)
+
+    async with make_router(fakes, llm_pool, sleep=sleep) as router:
         response = await router.complete(ask())
-        waited = time.perf_counter() - began
     assert (response.text, response.model, response.attempts) == ("after the wait", "oa-mini", 2)
-    assert waited >= 0.05
+    assert waits == [0.06]  # Retry-After honoured, between the two attempts
     rows = await call_rows(db_url)
     assert brief(rows) == [("oa-mini", 1, "retry", "rate_limited"), ("oa-mini", 2, "ok", None)]
     assert (rows[0]["tokens_in"], rows[0]["cost_usd"]) == (0, Decimal(0))  # a 429 bills nothing
@@ -104,12 +106,13 @@ async def test_a_retry_after_longer_than_the_cap_cools_the_model_and_falls_back(
 ) -> None:
     fakes["openai"].script(openai_error(429, "slow down", headers={"retry-after": "120"}))
     fakes["anthropic"].script(anthropic_ok("from claude"), anthropic_ok("claude again"))
-    async with make_router(fakes, llm_pool) as router:
+    board = HealthBoard(failure_threshold=3, cooldown_seconds=30, clock=lambda: 1000.0)
+    async with make_router(fakes, llm_pool, health=board) as router:
         first = await router.complete(ask())
         second = await router.complete(ask())
         health = router.health.view("oa-mini", "openai")
     assert (first.model, second.model) == ("claude-haiku", "claude-haiku")
-    assert health.state == "open" and health.seconds_left > 100
+    assert health.state == "open" and health.seconds_left == 120  # a stopped clock
     assert len(fakes["openai"].seen) == 1
     rows = await call_rows(db_url)
     assert brief(rows) == [
@@ -241,7 +244,7 @@ async def test_a_timeout_is_retried_once_then_falls_back(
         ("claude-haiku", 3, "ok", None),
     ]
     assert rows[0]["tokens_in"] is None and rows[0]["cost_usd"] is None  # unknown, not 0
-    assert 100 < rows[0]["latency_ms"] < 1000
+    assert rows[0]["latency_ms"] is not None  # recorded; how long is bench's business
 
 
 async def test_connection_refused_takes_the_model_out_at_once(

@@ -4,6 +4,7 @@ text is unchanged, retried with backoff, dead-lettered when poisonous."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -211,9 +212,9 @@ async def test_poison_is_dead_at_once_and_a_transient_failure_retries(pool: Pool
     assert jobs["FLAKY text"]["status"] == "failed"
     assert jobs["fine one"]["status"] == jobs["fine two"]["status"] == "done"
     waited = await rows(
-        pool, "SELECT run_at - now() AS delay FROM embedding_jobs WHERE content = 'FLAKY text'"
+        pool, "SELECT run_at - updated_at AS delay FROM embedding_jobs WHERE content = 'FLAKY text'"
     )
-    assert waited[0]["delay"].total_seconds() > 20  # backoff: not due yet
+    assert waited[0]["delay"] == timedelta(seconds=30)  # backoff, set by the failing statement
 
     await rows(
         pool, "UPDATE embedding_jobs SET run_at = now() WHERE status = 'failed' RETURNING id"
