@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel
 
 from automechanica.api.deps import Conn
@@ -32,6 +32,12 @@ from automechanica.queue import (
 router = APIRouter(prefix="/api/admin/queue", tags=["admin: queue"])
 
 
+#: tasks.id is a bigint: a larger id is a 422, not a database error.
+TaskId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+#: The task's state does not allow the operation.
+CONFLICT = {409: {"description": "the task's state does not allow this"}}
+
+
 class TaskIds(BaseModel):
     """The tasks an operation touched."""
 
@@ -45,13 +51,13 @@ async def stats(conn: Conn) -> QueueStats:
 
 
 @router.get("/tasks/{task_id}", response_model=TaskInfo)
-async def task(conn: Conn, task_id: int) -> TaskInfo:
+async def task(conn: Conn, task_id: TaskId) -> TaskInfo:
     """One task: state, attempts, last error and traceback, result."""
     return await get_task(conn, task_id)
 
 
-@router.post("/tasks/{task_id}/cancel", response_model=TaskIds)
-async def cancel(conn: Conn, task_id: int) -> TaskIds:
+@router.post("/tasks/{task_id}/cancel", response_model=TaskIds, responses=CONFLICT)
+async def cancel(conn: Conn, task_id: TaskId) -> TaskIds:
     """Cancel (delete) a task that has not started."""
     ids = await cancel_pending(conn, ids=[task_id])
     if not ids:
@@ -65,8 +71,10 @@ async def cancel(conn: Conn, task_id: int) -> TaskIds:
 @router.get("/dead", response_model=list[DeadLetter])
 async def dead_letters(
     conn: Conn,
-    kind: str | None = None,
-    error: Annotated[str | None, Query(description="last error contains this")] = None,
+    kind: Annotated[str | None, Query(max_length=100)] = None,
+    error: Annotated[
+        str | None, Query(max_length=200, description="last error contains this")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> list[DeadLetter]:
     """Dead letters, newest first."""
@@ -75,26 +83,6 @@ async def dead_letters(
 
 def _conflict(exc: TaskStateError) -> HTTPException:
     return HTTPException(409, exc.message)
-
-
-@router.post("/dead/{task_id}/replay", response_model=TaskIds)
-async def replay_dead(conn: Conn, task_id: int) -> TaskIds:
-    """Back to pending with a fresh set of attempts."""
-    try:
-        await replay_one(conn, task_id)
-    except TaskStateError as exc:
-        raise _conflict(exc) from exc
-    return TaskIds(ids=[task_id])
-
-
-@router.delete("/dead/{task_id}", response_model=TaskIds)
-async def discard_dead(conn: Conn, task_id: int) -> TaskIds:
-    """Delete one dead letter."""
-    try:
-        await discard_one(conn, task_id)
-    except TaskStateError as exc:
-        raise _conflict(exc) from exc
-    return TaskIds(ids=[task_id])
 
 
 @router.post("/dead/replay", response_model=TaskIds)
@@ -107,3 +95,23 @@ async def replay_matching(conn: Conn, which: DeadLetterFilter) -> TaskIds:
 async def discard_matching(conn: Conn, which: DeadLetterFilter) -> TaskIds:
     """Delete every dead letter matching the filter (an empty filter matches all)."""
     return TaskIds(ids=await discard(conn, which))
+
+
+@router.post("/dead/{task_id}/replay", response_model=TaskIds, responses=CONFLICT)
+async def replay_dead(conn: Conn, task_id: TaskId) -> TaskIds:
+    """Back to pending with a fresh set of attempts."""
+    try:
+        await replay_one(conn, task_id)
+    except TaskStateError as exc:
+        raise _conflict(exc) from exc
+    return TaskIds(ids=[task_id])
+
+
+@router.delete("/dead/{task_id}", response_model=TaskIds, responses=CONFLICT)
+async def discard_dead(conn: Conn, task_id: TaskId) -> TaskIds:
+    """Delete one dead letter."""
+    try:
+        await discard_one(conn, task_id)
+    except TaskStateError as exc:
+        raise _conflict(exc) from exc
+    return TaskIds(ids=[task_id])
