@@ -73,11 +73,20 @@ async def _run(worker: Worker, beside: Coroutine[Any, Any, Any] | None = None) -
     if beside is None:
         return await worker.run()
     side = asyncio.create_task(beside)  # the embedding worker, stopped with the queue's
+
+    def side_ended(task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            worker.stop()  # the embedding worker failed: the process stops, not half of it
+
+    side.add_done_callback(side_ended)
     try:
-        return await worker.run()
+        report = await worker.run()
     finally:
         side.cancel()
         await asyncio.gather(side, return_exceptions=True)
+    if not side.cancelled() and (failure := side.exception()) is not None:
+        raise failure  # an AutoMechanicaError exits 1 with its message
+    return report
 
 
 def worker(

@@ -5,6 +5,7 @@
         ├── EmbeddingError           the embedding model failed
         │   ├── EmbeddingUnavailableError   transient: provider down, rate limit, timeout (retry)
         │   └── EmbeddingInputError         this input can never be embedded (dead-letter it)
+        ├── EmbeddingWorkerStoppedError  a background loop of the worker failed: it stopped
         ├── DocumentError            a supplier document that cannot be ingested
         └── UnknownNamespaceError    search/similar for something memory does not hold
 
@@ -35,6 +36,18 @@ class EmbeddingUnavailableError(EmbeddingError):
 
 class EmbeddingInputError(EmbeddingError):
     """The provider refused this input; retrying cannot help."""
+
+
+class EmbeddingWorkerStoppedError(VectorMemoryError):
+    """The embedding worker stopped because one of its background loops failed."""
+
+    def __init__(self, loop: str, error: str) -> None:
+        self.loop = loop
+        self.error = error
+        super().__init__(
+            f"The embedding worker stopped: its {loop} loop failed ({error}). Its leases "
+            "come back when they expire; fix the cause (see the log above) and start it again."
+        )
 
 
 class DocumentError(VectorMemoryError):

@@ -12,6 +12,23 @@ the vectors and complete the jobs in one transaction (pgvector), or write the
 vectors first and then complete (Qdrant). An embedding call that fails is retried
 text by text, so one poison input fails alone: it is retried with backoff, and
 dead at once when the provider says the input can never be embedded.
+
+Beside the batch loop run two background loops: housekeeping (take back expired
+leases, prune done jobs, every `rescue_seconds`) and the LISTEN connection that
+wakes the loop. Their policy on errors is deliberate:
+
+- the database away for now (`psycopg.OperationalError` or `InterfaceError`: a
+  restart, a network cut, an exhausted pool) is logged and waited out; the loop
+  goes on;
+- anything else (a bug, a bad setting, SQL the server rejects) stops the whole
+  worker loudly: the error is logged, the batch in hand is finished, and `run()`
+  raises `EmbeddingWorkerStoppedError`, so the command exits with status 1 and its
+  supervisor sees it. Leases of a batch that could not be finished come back by
+  expiry (another worker's housekeeping). A loop restarted forever on the same
+  error would only hide it; a loop that ended quietly would leave expired leases
+  unrescued with nobody told.
+
+The start-up backfill follows the same rule.
 """
 
 from __future__ import annotations
@@ -20,7 +37,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,13 +49,16 @@ from psycopg_pool import AsyncConnectionPool
 
 from automechanica.memory import jobs
 from automechanica.memory.embedders import Embedder, Vectors
-from automechanica.memory.errors import EmbeddingInputError
+from automechanica.memory.errors import EmbeddingInputError, EmbeddingWorkerStoppedError
 from automechanica.memory.jobs import Batch, Job, JobFailure
 from automechanica.memory.sources import KINDS, Kind, source
 from automechanica.memory.stores.base import Point, VectorStore
 from automechanica.queue.backoff import RetryPolicy, after_failure
 
 log = logging.getLogger("automechanica.memory.worker")
+
+#: The database is away for now: background loops log these and carry on.
+DATABASE_AWAY: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,7 @@ class EmbeddingWorker:
         self.report = EmbeddingReport()
         self._stopping = asyncio.Event()
         self._kick = asyncio.Event()
+        self._broken: tuple[str, BaseException] | None = None  # a background loop that failed
 
     # -- control -----------------------------------------------------------------------
 
@@ -109,12 +130,17 @@ class EmbeddingWorker:
         return self.report
 
     async def run(self) -> EmbeddingReport:
-        """Work until `stop()`: wake on NOTIFY, poll as a fallback, survive restarts."""
+        """Work until `stop()`: wake on NOTIFY, poll as a fallback, survive restarts.
+
+        Raises `EmbeddingWorkerStoppedError` when a background loop failed (see the
+        module's docstring): the worker stops rather than run on without it.
+        """
+        self._broken = None
         if self.options.backfill and self.store.transactional:
-            await self._guarded(self.backfill)
-        helpers = [asyncio.create_task(self._janitor())]
+            await self._guarded("backfill", self.backfill)
+        helpers = [self._background("housekeeping", self._janitor())]
         if self.url:
-            helpers.append(asyncio.create_task(self._listen(self.url)))
+            helpers.append(self._background("listener", self._listen(self.url)))
         log.info(
             "embedding worker running %s with %s",
             ", ".join(self.options.kinds),
@@ -139,8 +165,31 @@ class EmbeddingWorker:
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
+        if self._broken is not None:
+            loop, exc = self._broken
+            raise EmbeddingWorkerStoppedError(
+                loop, f"{type(exc).__name__}: {str(exc).strip()}"
+            ) from exc
         log.info("embedding worker stopped: %s", self.report)
         return self.report
+
+    def _background(self, name: str, loop: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run `loop` beside the batch loop; if it ever ends, the worker stops loudly."""
+        task = asyncio.create_task(loop, name=f"embedding {name}")
+
+        def ended(task: asyncio.Task[None]) -> None:
+            if task.cancelled():
+                return  # the worker is stopping
+            exc = task.exception() or RuntimeError("the loop returned")
+            log.error(
+                "embedding worker: the %s loop failed; stopping the worker", name, exc_info=exc
+            )
+            if self._broken is None:
+                self._broken = (name, exc)
+            self.stop()
+
+        task.add_done_callback(ended)
+        return task
 
     async def backfill(self) -> int:
         """Jobs for rows that have no vector of this model (first start, or a new model)."""
@@ -312,7 +361,7 @@ class EmbeddingWorker:
                     self._kick.set()
                     async for _ in conn.notifies():
                         self._kick.set()
-            except psycopg.Error as exc:
+            except DATABASE_AWAY as exc:
                 log.debug("embedding listener: %s; polling until it is back", exc)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
@@ -320,7 +369,7 @@ class EmbeddingWorker:
     async def _janitor(self) -> None:
         options = self.options
         while True:
-            await self._guarded(self._housekeeping)
+            await self._guarded("housekeeping", self._housekeeping)
             await asyncio.sleep(options.rescue_seconds)
 
     async def _housekeeping(self) -> None:
@@ -334,11 +383,12 @@ class EmbeddingWorker:
                     conn, kinds=options.kinds, older_than_seconds=options.retention_seconds
                 )
 
-    async def _guarded(self, job: Any) -> None:
+    async def _guarded(self, what: str, job: Callable[[], Awaitable[Any]]) -> None:
+        """Run `job`; the database away skips it (logged), anything else propagates."""
         try:
             await job()
-        except psycopg.Error as exc:
-            log.info("embedding worker: housekeeping skipped (%s)", exc)
+        except DATABASE_AWAY as exc:
+            log.warning("embedding worker: %s skipped, the database is away (%s)", what, exc)
 
 
 def _newest_per_row(batch: list[Job]) -> tuple[list[Job], list[Job]]:
