@@ -39,6 +39,35 @@ class Settings(BaseSettings):
     pool_min_size: int = 2
     pool_max_size: int = 10
 
+    # Accounts (docs/accounts.md). Every API process must share one secret key; `up`
+    # keeps a generated one in data_dir/secret_key when none is set.
+    secret_key: SecretStr | None = Field(
+        default=None, description="signs access tokens; 32+ random bytes, the same on every host"
+    )
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    session_days: int = Field(default=7, ge=1, le=90, description="a login's refresh lifetime")
+    admin_email: str | None = Field(
+        default=None, description="`up` creates this admin on first start (with admin_password)"
+    )
+    admin_password: SecretStr | None = Field(default=None, repr=False)
+
+    # The public API's limits (docs/api.md).
+    api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="larger is 413")
+    api_search_per_minute: float = Field(
+        default=120.0, gt=0, description="part searches with words per client IP, per process"
+    )
+    api_search_burst: int = Field(default=30, ge=1)
+    api_db_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="wait for a pooled connection, then answer 503"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="proxy addresses/networks whose X-Forwarded-For names the client",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="origins allowed by CORS; empty: CORS off"
+    )
+
     # Vector memory (docs/memory.md).
     embedding_provider: str = Field(
         default="local", description="local (ONNX all-MiniLM-L6-v2, offline) or openai"
@@ -85,6 +114,11 @@ class Settings(BaseSettings):
         default=None, description="spend cap per workflow"
     )
     llm_timeout_seconds: float = 60.0
+
+    @property
+    def secret_key_file(self) -> Path:
+        """Where `up` keeps the generated signing key of a one-machine store."""
+        return self.data_dir / "secret_key"
 
     @property
     def embedded_pgdata(self) -> Path:

@@ -7,7 +7,12 @@
     ├── FeedError                 a supplier file that cannot be read at all
     ├── FitmentTextError          free-text fitment we could not read
     ├── VinError                  a VIN that is malformed or does not decode
-    └── NotFoundError             a part, vehicle or supplier that does not exist
+    ├── NotFoundError             a part, vehicle or supplier that does not exist
+    ├── InvalidInputError         a value that cannot be used (an email, a weak password)
+    ├── ConflictError             the change clashes with what is stored (an email taken)
+    ├── AuthenticationError       no valid credentials: wrong password, bad or expired token
+    ├── PermissionDeniedError     signed in, but the role does not allow this
+    └── RateLimitedError          too many attempts; try again after `retry_after` seconds
 
 Each class's docstring is its default message; the fields say where the
 problem is, and the message says what to do about it.
@@ -70,3 +75,32 @@ class NotFoundError(AutoMechanicaError):
         self.kind = kind
         self.key = key
         super().__init__(f"No {kind} {key!r}.")
+
+
+class InvalidInputError(AutoMechanicaError):
+    """A value given to AutoMechanica cannot be used."""
+
+
+class ConflictError(AutoMechanicaError):
+    """The change conflicts with what is already stored."""
+
+
+class AuthenticationError(AutoMechanicaError):
+    """Sign in first: the credentials are missing, wrong or expired."""
+
+
+class PermissionDeniedError(AutoMechanicaError):
+    """Your account's role does not allow this."""
+
+    def __init__(self, needed: str) -> None:
+        self.needed = needed
+        super().__init__(f"This needs the {needed} role; ask an admin if you should have it.")
+
+
+class RateLimitedError(AutoMechanicaError):
+    """Too many attempts; wait before trying again."""
+
+    def __init__(self, what: str, retry_after: int) -> None:
+        self.what = what
+        self.retry_after = retry_after
+        super().__init__(f"Too many {what}; try again in {retry_after} seconds.")

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI
 
 from automechanica import __version__
+from automechanica.accounts import PasswordHasher, SessionPolicy, Sessions, TokenSigner
+from automechanica.accounts.tokens import new_secret
+from automechanica.api.access import require_admin, require_operator
 from automechanica.api.deps import QueryVectors
-from automechanica.api.routes import admin_queue, health, parts, vehicles
+from automechanica.api.edge import protect
+from automechanica.api.policy import ApiPolicy
+from automechanica.api.routes import admin_queue, admin_users, auth, health, parts, vehicles
 from automechanica.config import Settings
 from automechanica.db.connection import open_pool
 from automechanica.errors import (
-    AutoMechanicaError,
     ConfigurationError,
-    NotFoundError,
-    VinError,
 )
 from automechanica.memory import Embedder
 from automechanica.memory.configure import embedder_from_settings
-
-_STATUS = {NotFoundError: 404, VinError: 422}
 
 
 def create_app(
@@ -31,9 +31,15 @@ def create_app(
     pool_min_size: int = 2,
     pool_max_size: int = 10,
     embedder: Embedder | None = None,
+    secret_key: str | None = None,
+    session_policy: SessionPolicy | None = None,
+    access_token_minutes: int = 15,
+    policy: ApiPolicy | None = None,
 ) -> FastAPI:
     """The API for the database at `database_url` (already migrated). With `embedder`,
-    part search is hybrid (text + vectors of that model); without, text only."""
+    part search is hybrid (text + vectors of that model); without, text only. Access
+    tokens are signed with `secret_key`; without one, a random key valid only in this
+    process (tests; every real deployment sets AUTOMECHANICA_SECRET_KEY)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,16 +56,21 @@ def create_app(
         version=__version__,
         description="Auto-parts store API: vehicles, VINs, part search, fitment with evidence.",
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs, without a CDN
+        redoc_url=None,
     )
     app.state.query_vectors = QueryVectors(embedder) if embedder is not None else None
+    protect(app, policy or ApiPolicy())  # errors as problems, limits, headers (api/edge.py)
+    signer = TokenSigner(
+        secret_key or new_secret(), lifetime=timedelta(minutes=access_token_minutes)
+    )
+    app.state.sessions = Sessions(signer, PasswordHasher(), policy=session_policy)
 
-    @app.exception_handler(AutoMechanicaError)
-    async def explain(request: Request, exc: AutoMechanicaError) -> JSONResponse:
-        status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
-        return JSONResponse({"detail": exc.message, "error": type(exc).__name__}, status)
-
-    for module in (health, vehicles, parts, admin_queue):
+    for module in (health, vehicles, parts, auth):
         app.include_router(module.router)
+    # Access is declared here, once per router: every console endpoint needs a role.
+    app.include_router(admin_queue.router, dependencies=[Depends(require_operator)])
+    app.include_router(admin_users.router, dependencies=[Depends(require_admin)])
     return app
 
 
@@ -76,4 +87,17 @@ def create_app_from_settings() -> FastAPI:
         pool_min_size=settings.pool_min_size,
         pool_max_size=settings.pool_max_size,
         embedder=embedder_from_settings(settings),  # loads on the first query
+        secret_key=_secret_key(settings),
+        session_policy=SessionPolicy(session_lifetime=timedelta(days=settings.session_days)),
+        access_token_minutes=settings.access_token_minutes,
+        policy=ApiPolicy.from_settings(settings),
     )
+
+
+def _secret_key(settings: Settings) -> str:
+    if settings.secret_key is None:
+        raise ConfigurationError(
+            "AUTOMECHANICA_SECRET_KEY is not set; every API process needs the same random "
+            "key (`automechanica up` makes one for a single machine)."
+        )
+    return settings.secret_key.get_secret_value()

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from automechanica.api.app import create_app
+from automechanica.accounts import Role
 from automechanica.queue import insert_tasks, new_task
 from automechanica.queue.lease import Failure, Settlement, lease, settle
+from tests.integration.conftest import Account
 
 
 @pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(db_url, pool_min_size=1, pool_max_size=2)) as c:
-        yield c
+def client(api: TestClient, accounts: dict[Role, Account]) -> TestClient:
+    """Signed in as an operator: the queue's console pages need that role."""
+    api.headers.update(accounts[Role.operator].headers)
+    return api
 
 
 def _seed(url: str) -> tuple[list[int], int]:

@@ -1,0 +1,39 @@
+"""Who may do what: users and roles, password hashing, sessions and tokens, login throttling."""
+
+from automechanica.accounts.passwords import PasswordHasher
+from automechanica.accounts.roles import Role
+from automechanica.accounts.sessions import (
+    Principal,
+    SessionPolicy,
+    Sessions,
+    TokenPair,
+)
+from automechanica.accounts.throttle import LoginThrottle
+from automechanica.accounts.tokens import TokenSigner
+from automechanica.accounts.users import (
+    User,
+    change_password,
+    create_user,
+    disable_user,
+    find_user,
+    list_users,
+    set_password,
+)
+
+__all__ = [
+    "LoginThrottle",
+    "PasswordHasher",
+    "Principal",
+    "Role",
+    "SessionPolicy",
+    "Sessions",
+    "TokenPair",
+    "TokenSigner",
+    "User",
+    "change_password",
+    "create_user",
+    "disable_user",
+    "find_user",
+    "list_users",
+    "set_password",
+]
