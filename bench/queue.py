@@ -1,19 +1,26 @@
-"""The task queue against procrastinate and a raw-SQL ceiling, in one run (issue 3).
+"""The task queue against PgQueuer, procrastinate and a raw-SQL ceiling, in one run.
 
-    .venv/bin/python -m bench.queue [--tasks 20000] [--workers 2] [--concurrency 200]
+    .venv/bin/python -m bench.queue [--tasks 20000] [--workers 2] [--levels 20,200]
+        [--only ours,pgqueuer,procrastinate,raw]
 
-One embedded PostgreSQL (durable: fsync and synchronous_commit on), one database
-per contender, the same no-op tasks and the same number of worker processes:
+One embedded PostgreSQL, durable (fsync and synchronous_commit on, every table
+logged), a fresh database per run, the same no-op task, the same number of worker
+processes, the same event loop (asyncio) and driver (psycopg 3) for everyone:
   - ours: `automechanica.queue` (Worker processes as `automechanica worker` runs them);
-  - procrastinate (pinned below; a dev dependency of this benchmark only);
+  - PgQueuer (its QueueManager over its PsycopgDriver, its own schema, durable);
+  - procrastinate (its worker over its PsycopgConnector);
   - raw ceiling: a minimal table drained with SKIP LOCKED in batches of 50, each
     batch completed in one statement; and the same raw SQL in our queue's shape
     (completion of one batch and the take of the next in one commit).
-Figures: enqueue tasks/s (batches of 1,000, and one at a time), processed tasks/s
-(first start to last finish, from the database's own timestamps: worker start-up
-is not counted, for anyone), the ratios, enqueue-to-start latency with idle
-workers, and the tasks table's size and dead tuples after the run.
-Targets: >= 10x procrastinate, >= 25% of the raw ceiling, latency p50 < 20 ms.
+Each queue runs at every concurrency of `--levels` (tasks in flight per process: the
+like-for-like comparison) and at its own best-known settings; every line states
+its settings, and the summary names each contender's best line of the run.
+Figures: processed tasks/s (first start to last finish, from the database's own
+timestamps: worker start-up is not counted, for anyone), enqueue tasks/s (batches
+of 1,000, and one at a time), enqueue-to-start latency with idle workers, and our
+tasks table's size and dead tuples after the run.
+Targets: ahead of PgQueuer at equal concurrency, >= 60% of the raw ceiling,
+>= 10x procrastinate, latency p50 < 20 ms.
 """
 
 from __future__ import annotations
@@ -30,17 +37,22 @@ if not __package__:
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import itertools  # noqa: E402
+import json  # noqa: E402
 import logging  # noqa: E402
+import signal  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from dataclasses import asdict, dataclass  # noqa: E402
+from datetime import timedelta  # noqa: E402
 from typing import Any  # noqa: E402
+from urllib.parse import urlsplit, urlunsplit  # noqa: E402
 
 import psycopg  # noqa: E402
-from psycopg.conninfo import make_conninfo  # noqa: E402
 
 from automechanica.db import migrate  # noqa: E402
-from automechanica.db.embedded import ensure_database  # noqa: E402
+from automechanica.db.embedded import drop_database, ensure_database  # noqa: E402
 from automechanica.queue import (  # noqa: E402
     TaskContext,
     TaskRegistry,
@@ -52,10 +64,11 @@ from automechanica.queue import (  # noqa: E402
 )
 from bench._setup import bench_database, percentile  # noqa: E402
 
-PROCRASTINATE = "procrastinate==3.10.0"  # as pinned in pyproject.toml's bench-queue extra
+PEERS = "pgqueuer==1.6.0, procrastinate==3.10.0"  # as pinned in the bench-queue extra
 BATCH = 1000
 SINGLES = 1000
 LATENCY_SAMPLES = 200
+CONTENDERS = ("ours", "pgqueuer", "procrastinate", "raw")
 
 registry = TaskRegistry()
 
@@ -65,20 +78,70 @@ async def noop(payload: dict[str, Any], ctx: TaskContext) -> None:
     return None
 
 
-# -- the three contenders' worker processes ---------------------------------------------
+@dataclass(frozen=True)
+class Setting:
+    """One contender at one setting: what a worker process is told."""
+
+    contender: str  # ours, pgqueuer, procrastinate, raw, raw-ours
+    concurrency: int  # tasks in flight per process; 0: unlimited (PgQueuer's default)
+    batch: int  # tasks claimed per query (procrastinate: always 1)
+    managers: int = 1  # PgQueuer QueueManagers per process (its own benchmark runs 5)
+    why: str = ""  # "equal", "default", "best-known", "ceiling"
+
+    def describe(self, workers: int) -> str:
+        conc = "unlimited" if self.concurrency == 0 else str(self.concurrency)
+        where = {
+            "ours": f"concurrency {conc}, lease {self.batch}/query",
+            "pgqueuer": f"concurrency {conc}, batch {self.batch}, {self.managers} manager(s)",
+            "procrastinate": f"concurrency {conc}, 1 job/fetch",
+            "raw": f"batch {self.batch}, complete + commit, take + commit",
+            "raw-ours": f"batch {self.batch}, complete and take in one commit",
+        }[self.contender]
+        return f"{workers} procs x {where}"
 
 
-def run_ours(url: str, concurrency: int, batch: int) -> None:
+def settings_for(contender: str, levels: list[int], args: argparse.Namespace) -> list[Setting]:
+    """Each concurrency of `levels` (with batch sizes to choose from), then the
+    contender's best-known settings when they are not among those."""
+    if contender == "raw":
+        return [Setting("raw", 0, 50, why="ceiling"), Setting("raw-ours", 0, args.batch)]
+    equal = []
+    for level in levels:
+        batches = {
+            "ours": [min(args.batch, level)],
+            # PgQueuer refuses a batch over half its concurrency; its best varies with it.
+            "pgqueuer": sorted({b for b in (10, level // 4, level // 2) if 1 <= b <= level // 2}),
+            "procrastinate": [1],  # it fetches one job per query
+        }[contender]
+        equal += [Setting(contender, level, b, why=f"equal @{level}") for b in batches]
+    best = {
+        # Ours: its CLI's lease size at the concurrency the benchmark has always used.
+        "ours": [Setting("ours", 200, args.batch, why="best-known")],
+        # PgQueuer: its default (no cap on concurrency), in its own benchmark's shape
+        # (5 managers of batch 10 per process) and with one manager of large batches.
+        "pgqueuer": [
+            Setting("pgqueuer", 0, 10, managers=5, why="best-known (its benchmark's shape)"),
+            Setting("pgqueuer", 0, 100, why="best-known"),
+            Setting("pgqueuer", 0, 250, why="best-known"),
+        ],
+        # procrastinate: more concurrency helps it up to 200 (in the levels).
+        "procrastinate": [],
+    }[contender]
+    seen = {(e.concurrency, e.batch, e.managers) for e in equal}
+    return equal + [s for s in best if (s.concurrency, s.batch, s.managers) not in seen]
+
+
+# -- the worker processes --------------------------------------------------------------
+
+
+def run_ours(url: str, s: Setting) -> None:
     options = WorkerOptions(
-        concurrency=concurrency, batch_size=batch, retention_seconds=None, grace_seconds=1
+        concurrency=s.concurrency, batch_size=s.batch, retention_seconds=None, grace_seconds=1
     )
     worker = Worker(url, registry, options)
 
     async def main() -> None:
-        loop = asyncio.get_running_loop()
-        import signal
-
-        loop.add_signal_handler(signal.SIGTERM, worker.stop)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, worker.stop)
         await worker.run()
 
     asyncio.run(main())
@@ -96,12 +159,47 @@ def procrastinate_app(url: str) -> Any:
     return app
 
 
-def run_procrastinate(url: str, concurrency: int) -> None:
+def run_procrastinate(url: str, s: Setting) -> None:
     app = procrastinate_app(url)
 
     async def main() -> None:
         async with app.open_async():
-            await app.run_worker_async(concurrency=concurrency, listen_notify=True, wait=True)
+            await app.run_worker_async(concurrency=s.concurrency, listen_notify=True, wait=True)
+
+    asyncio.run(main())
+
+
+def run_pgqueuer(url: str, s: Setting) -> None:
+    from pgqueuer import PsycopgDriver, Queries, QueueManager
+    from pgqueuer.models import Job
+
+    async def main() -> None:
+        managers = []
+        for _ in range(s.managers):
+            conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+            qm = QueueManager(Queries(PsycopgDriver(conn)))
+
+            @qm.entrypoint("noop")
+            async def _noop(job: Job) -> None:
+                return None
+
+            managers.append(qm)
+
+        def stop() -> None:
+            for qm in managers:
+                qm.shutdown.set()
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
+        await asyncio.gather(
+            *(
+                qm.run(
+                    batch_size=s.batch,
+                    max_concurrent_tasks=s.concurrency or None,
+                    dequeue_timeout=timedelta(seconds=1),
+                )
+                for qm in managers
+            )
+        )
 
     asyncio.run(main())
 
@@ -126,12 +224,13 @@ WHERE id = ANY(ARRAY(SELECT id FROM picked)) RETURNING id
 RAW_DONE = "UPDATE raw_jobs SET status = 2, finished_at = now() WHERE id = ANY(%s)"
 
 
-def run_raw(url: str, batch: int, one_commit: bool) -> None:
-    """The issue's ceiling: take 50, complete them in one statement (two commits).
+def run_raw(url: str, s: Setting) -> None:
+    """The ceiling: take a batch, complete it in one statement (two commits).
 
-    With `one_commit`, our queue's shape instead: complete the last batch and take
-    the next in one transaction (one commit per batch).
+    As `raw-ours`, our queue's shape instead: complete the last batch and take the
+    next in one transaction (one commit per batch).
     """
+    one_commit = s.contender == "raw-ours"
     with psycopg.connect(url, autocommit=True) as conn:
         done: list[int] = []
         while True:
@@ -139,9 +238,9 @@ def run_raw(url: str, batch: int, one_commit: bool) -> None:
                 with conn.transaction():
                     if done:
                         conn.execute(RAW_DONE, [done])
-                    ids = [r[0] for r in conn.execute(RAW_TAKE, [batch]).fetchall()]
+                    ids = [r[0] for r in conn.execute(RAW_TAKE, [s.batch]).fetchall()]
             else:
-                ids = [r[0] for r in conn.execute(RAW_TAKE, [batch]).fetchall()]
+                ids = [r[0] for r in conn.execute(RAW_TAKE, [s.batch]).fetchall()]
                 if ids:
                     conn.execute(RAW_DONE, [ids])
             done = ids if one_commit else []
@@ -151,13 +250,19 @@ def run_raw(url: str, batch: int, one_commit: bool) -> None:
                 return
 
 
-# -- the run ---------------------------------------------------------------------------
+RUNNERS: dict[str, Callable[[str, Setting], None]] = {
+    "ours": run_ours,
+    "pgqueuer": run_pgqueuer,
+    "procrastinate": run_procrastinate,
+    "raw": run_raw,
+    "raw-ours": run_raw,
+}
+
+# -- one run: a fresh database, enqueue, start the workers, wait for the last task -------
 
 
-def spawn(role: str, url: str, args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "bench.queue", "--role", role, "--url", url]
-    command += ["--concurrency", str(args.concurrency), "--batch", str(args.batch)]
-    command += ["--procrastinate-concurrency", str(args.procrastinate_concurrency)]
+def spawn(url: str, s: Setting) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "bench.queue", "--url", url, "--role", json.dumps(asdict(s))]
     return subprocess.Popen(command, cwd=ROOT)
 
 
@@ -185,7 +290,7 @@ def drain(url: str, procs: list[subprocess.Popen[bytes]], done: str, total: int)
             time.sleep(0.05)
 
 
-def span(url: str, query: str) -> float:
+def scalar(url: str, query: str) -> float:
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(query).fetchone()
     assert row is not None and row[0] is not None
@@ -198,9 +303,69 @@ def timed(job: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def bench_ours(url: str, args: argparse.Namespace) -> dict[str, float]:
+@dataclass(frozen=True)
+class Shape:
+    """How to fill a contender's queue and read back what it did."""
+
+    done: str  # count of finished tasks
+    span: str  # seconds from the first start to the last finish
+
+
+SHAPES = {
+    "ours": Shape(
+        "SELECT count(*) FROM tasks WHERE status = 'completed'",
+        "SELECT extract(epoch FROM max(finished_at) - min(started_at)) FROM tasks",
+    ),
+    "pgqueuer": Shape(
+        "SELECT count(*) FROM pgqueuer_log WHERE status = 'successful'",
+        "SELECT extract(epoch FROM max(created) FILTER (WHERE status = 'successful')"
+        " - min(created) FILTER (WHERE status = 'picked')) FROM pgqueuer_log",
+    ),
+    "procrastinate": Shape(
+        "SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'",
+        "SELECT extract(epoch FROM max(at) FILTER (WHERE type = 'succeeded')"
+        " - min(at) FILTER (WHERE type = 'started')) FROM procrastinate_events",
+    ),
+    "raw": Shape(
+        "SELECT count(*) FROM raw_jobs WHERE status = 2",
+        "SELECT extract(epoch FROM max(finished_at) - min(started_at)) FROM raw_jobs",
+    ),
+}
+
+
+def one_run(url: str, s: Setting, workers: int, n: int, extras: bool) -> dict[str, float]:
+    """Fill the queue with `n` tasks, run `workers` processes at `s`, measure; with
+    `extras`, enqueue rates, latency (and for ours the table's health) too."""
+    family = "raw" if s.contender.startswith("raw") else s.contender
+    out: dict[str, float] = {}
+    if family == "raw":
+        fill_raw(url, n)
+    else:
+        ones = min(SINGLES, n // 4) if extras else 0
+        singles, batched = ENQUEUERS[family](url, n, ones)
+        if extras:
+            out["enqueue_single"] = ones / singles
+            out["enqueue_batched"] = (n - ones) / batched
+    procs = [spawn(url, s) for _ in range(workers)]
+    try:
+        out["wall"] = drain(url, procs, SHAPES[family].done, n)
+        out["processed"] = n / scalar(url, SHAPES[family].span)
+        if extras and family == "ours":
+            out |= {f"table_{k}": v for k, v in table_health(url).items()}
+        if extras and family in LATENCY:
+            latencies = LATENCY[family](url)
+            out["latency_p50_ms"] = percentile(latencies, 50)
+            out["latency_p99_ms"] = percentile(latencies, 99)
+    finally:
+        stop(procs)
+    return out
+
+
+# -- filling each queue ------------------------------------------------------------------
+
+
+def enqueue_ours(url: str, n: int, singles: int) -> tuple[float, float]:
     migrate.migrate(url)
-    n = args.tasks
 
     async def enqueue(count: int, batch: int, offset: int = 0) -> None:
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
@@ -210,27 +375,79 @@ def bench_ours(url: str, args: argparse.Namespace) -> dict[str, float]:
                     conn, [new_task("bench.noop", {"i": offset + i}) for i in range(start, stop_at)]
                 )
 
-    singles = timed(lambda: asyncio.run(enqueue(SINGLES, 1, offset=n)))
-    batched = timed(lambda: asyncio.run(enqueue(n - SINGLES, BATCH)))
-    procs = [spawn("ours", url, args) for _ in range(args.workers)]
-    try:
-        wall = drain(url, procs, "SELECT count(*) FROM tasks WHERE status = 'completed'", n)
-        processing = span(
-            url,
-            "SELECT extract(epoch FROM max(finished_at) - min(started_at)) FROM tasks",
+    one = timed(lambda: asyncio.run(enqueue(singles, 1, offset=n - singles)))
+    return one, timed(lambda: asyncio.run(enqueue(n - singles, BATCH)))
+
+
+def enqueue_pgqueuer(url: str, n: int, singles: int) -> tuple[float, float]:
+    from pgqueuer import PsycopgDriver, Queries
+
+    async def run() -> tuple[float, float]:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            queries = Queries(PsycopgDriver(conn))
+            await queries.install()
+            started = time.perf_counter()
+            for i in range(singles):
+                await queries.enqueue("noop", json.dumps({"i": n - singles + i}).encode())
+            one = time.perf_counter() - started
+            started = time.perf_counter()
+            for start in range(0, n - singles, BATCH):
+                count = min(BATCH, n - singles - start)
+                await queries.enqueue(
+                    ["noop"] * count,
+                    [json.dumps({"i": start + i}).encode() for i in range(count)],
+                    [0] * count,
+                )
+            return one, time.perf_counter() - started
+
+    return asyncio.run(run())
+
+
+def enqueue_procrastinate(url: str, n: int, singles: int) -> tuple[float, float]:
+    app = procrastinate_app(url)
+
+    async def run() -> tuple[float, float]:
+        async with app.open_async():
+            await app.schema_manager.apply_schema_async()
+            task = app.tasks["noop"]
+            started = time.perf_counter()
+            for i in range(singles):
+                await task.defer_async(i=n - singles + i)
+            one = time.perf_counter() - started
+            started = time.perf_counter()
+            for start in range(0, n - singles, BATCH):
+                await task.batch_defer_async(
+                    *({"i": i} for i in range(start, min(start + BATCH, n - singles)))
+                )
+            return one, time.perf_counter() - started
+
+    return asyncio.run(run())
+
+
+def fill_raw(url: str, n: int) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(RAW_SCHEMA)
+        conn.execute(
+            "INSERT INTO raw_jobs (payload) SELECT jsonb_build_object('i', g)"
+            " FROM generate_series(1, %s) g",
+            [n],
         )
-        health = table_health(url)
-        latencies = latency_ours(url)
-    finally:
-        stop(procs)
-    return {
-        "enqueue_batched": (n - SINGLES) / batched,
-        "enqueue_single": SINGLES / singles,
-        "processed": n / processing,
-        "wall": wall,
-        "latency_p50_ms": percentile(latencies, 50),
-        "latency_p99_ms": percentile(latencies, 99),
-    } | {f"table_{k}": v for k, v in health.items()}
+        conn.execute("VACUUM ANALYZE raw_jobs")
+
+
+ENQUEUERS: dict[str, Callable[[str, int, int], tuple[float, float]]] = {
+    "ours": enqueue_ours,
+    "pgqueuer": enqueue_pgqueuer,
+    "procrastinate": enqueue_procrastinate,
+}
+
+# -- latency with idle workers -----------------------------------------------------------
+
+
+async def _scalar(conn: psycopg.AsyncConnection[Any], query: str, *params: Any) -> Any:
+    cur = await conn.execute(query, params)
+    row = await cur.fetchone()
+    return row[0] if row else None
 
 
 def latency_ours(url: str) -> list[float]:
@@ -258,56 +475,9 @@ def latency_ours(url: str) -> list[float]:
     return asyncio.run(run())
 
 
-async def _scalar(conn: psycopg.AsyncConnection[Any], query: str, *params: Any) -> Any:
-    cur = await conn.execute(query, params)
-    row = await cur.fetchone()
-    return row[0] if row else None
-
-
-def bench_procrastinate(url: str, args: argparse.Namespace) -> dict[str, float]:
-    n = args.tasks
+def latency_procrastinate(url: str) -> list[float]:
     app = procrastinate_app(url)
 
-    async def setup_and_enqueue() -> tuple[float, float]:
-        async with app.open_async():
-            await app.schema_manager.apply_schema_async()
-            task = app.tasks["noop"]
-            started = time.perf_counter()
-            for i in range(SINGLES):
-                await task.defer_async(i=n + i)
-            singles = time.perf_counter() - started
-            started = time.perf_counter()
-            for start in range(0, n - SINGLES, BATCH):
-                await task.batch_defer_async(
-                    *({"i": i} for i in range(start, min(start + BATCH, n - SINGLES)))
-                )
-            return singles, time.perf_counter() - started
-
-    singles, batched = asyncio.run(setup_and_enqueue())
-    procs = [spawn("procrastinate", url, args) for _ in range(args.workers)]
-    try:
-        wall = drain(
-            url, procs, "SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'", n
-        )
-        processing = span(
-            url,
-            "SELECT extract(epoch FROM max(at) FILTER (WHERE type = 'succeeded')"
-            " - min(at) FILTER (WHERE type = 'started')) FROM procrastinate_events",
-        )
-        latencies = latency_procrastinate(url, app)
-    finally:
-        stop(procs)
-    return {
-        "enqueue_batched": (n - SINGLES) / batched,
-        "enqueue_single": SINGLES / singles,
-        "processed": n / processing,
-        "wall": wall,
-        "latency_p50_ms": percentile(latencies, 50),
-        "latency_p99_ms": percentile(latencies, 99),
-    }
-
-
-def latency_procrastinate(url: str, app: Any) -> list[float]:
     async def run() -> list[float]:
         async with (
             app.open_async(),
@@ -333,26 +503,12 @@ def latency_procrastinate(url: str, app: Any) -> list[float]:
     return asyncio.run(run())
 
 
-def bench_raw(url: str, args: argparse.Namespace, role: str) -> dict[str, float]:
-    n = args.tasks
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS raw_jobs")
-        conn.execute(RAW_SCHEMA)
-        conn.execute(
-            "INSERT INTO raw_jobs (payload) SELECT jsonb_build_object('i', g)"
-            " FROM generate_series(1, %s) g",
-            [n],
-        )
-        conn.execute("VACUUM ANALYZE raw_jobs")
-    procs = [spawn(role, url, args) for _ in range(args.workers)]
-    try:
-        wall = drain(url, procs, "SELECT count(*) FROM raw_jobs WHERE status = 2", n)
-    finally:
-        stop(procs)
-    processing = span(
-        url, "SELECT extract(epoch FROM max(finished_at) - min(started_at)) FROM raw_jobs"
-    )
-    return {"processed": n / processing, "wall": wall}
+LATENCY: dict[str, Callable[[str], list[float]]] = {
+    "ours": latency_ours,
+    "procrastinate": latency_procrastinate,
+}
+
+# -- the report ------------------------------------------------------------------------
 
 
 async def _prune(url: str) -> int:
@@ -373,130 +529,187 @@ def table_health(url: str) -> dict[str, Any]:
     return dict(zip(keys, row, strict=True))
 
 
-def server_settings(url: str) -> str:
+def durability(url: str) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         values = [
-            f"{name}={conn.execute(f'SHOW {name}').fetchone()[0]}"
+            f"{name}={conn.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
             for name in ("fsync", "synchronous_commit", "wal_sync_method", "shared_buffers")
         ]
     return ", ".join(values)
 
 
-def have_procrastinate() -> bool:
+def installed(contender: str) -> bool:
+    if contender not in ("pgqueuer", "procrastinate"):
+        return True
     try:
-        import procrastinate  # noqa: F401
+        __import__(contender)
     except ImportError:
         print(
-            f"procrastinate is not installed: it is a dev dependency of this benchmark only.\n"
-            "Install it with `.venv/bin/pip install -e '.[bench-queue]'` (or `make bench`)\n"
-            f"to compare against it ({PROCRASTINATE});\n"
-            "running our queue and the raw ceiling without it.\n"
+            f"{contender} is not installed: the peers are a dependency of this benchmark only.\n"
+            "Install them with `.venv/bin/pip install -e '.[bench-queue]'` (or `make bench`)\n"
+            f"to compare against them ({PEERS}); running without it.\n"
         )
         return False
     return True
 
 
-def report(
-    ours: dict[str, float],
-    theirs: dict[str, float] | None,
-    raw: dict[str, float],
-    raw_ours: dict[str, float],
-) -> None:
-    columns = (ours, theirs, raw, raw_ours)
-    print(f"{'':24}{'ours':>12}{'procrastinate':>15}{'raw ceiling':>13}{'raw, our shape':>16}")
-    rows = [
-        ("enqueue, batched /s", "enqueue_batched"),
-        ("enqueue, one by one /s", "enqueue_single"),
-        ("processed /s", "processed"),
-        ("wall incl. start-up s", "wall"),
-        ("enqueue->start p50 ms", "latency_p50_ms"),
-        ("enqueue->start p99 ms", "latency_p99_ms"),
-    ]
-    for label, key in rows:
-        cells = [f"{d[key]:,.1f}" if d is not None and key in d else "-" for d in columns]
-        print(f"{label:24}{cells[0]:>12}{cells[1]:>15}{cells[2]:>13}{cells[3]:>16}")
+@dataclass
+class Line:
+    setting: Setting
+    figures: dict[str, float]
+
+
+def report(lines: list[Line], levels: list[int], workers: int) -> None:
+    def best(contender: str) -> Line | None:
+        mine = [ln for ln in lines if ln.setting.contender == contender]
+        return max(mine, key=lambda ln: ln.figures["processed"]) if mine else None
+
+    def at(contender: str, level: int) -> Line | None:
+        """The contender's best line at this concurrency (over the batch sizes tried)."""
+        mine = [
+            ln
+            for ln in lines
+            if ln.setting.contender == contender and ln.setting.why == f"equal @{level}"
+        ]
+        return max(mine, key=lambda ln: ln.figures["processed"]) if mine else None
+
+    print("\nsummary (processed tasks/s; every contender durable, same server, same task)")
+    for level in levels:
+        ours = at("ours", level)
+        if ours is None:
+            continue
+        parts = [f"ours {ours.figures['processed']:,.0f} at lease {ours.setting.batch}"]
+        for peer in ("pgqueuer", "procrastinate"):
+            theirs = at(peer, level)
+            if theirs:
+                ratio = ours.figures["processed"] / theirs.figures["processed"]
+                parts.append(
+                    f"{peer} {theirs.figures['processed']:,.0f} at batch {theirs.setting.batch}"
+                    f" (ours {ratio:.1f}x)"
+                )
+        print(f"  equal concurrency {level} per process, {workers} procs: " + "; ".join(parts))
+    ours_best = best("ours")
+    for contender in ("ours", "pgqueuer", "procrastinate", "raw", "raw-ours"):
+        b = best(contender)
+        if b is None:
+            continue
+        ratio = ""
+        if ours_best and contender != "ours":
+            pct = ours_best.figures["processed"] / b.figures["processed"]
+            ratio = (
+                f"  -> ours best is {pct:.1f}x"
+                if not contender.startswith("raw")
+                else (f"  -> ours best is {pct:.0%} of it")
+            )
+        print(
+            f"  best of {contender:<14}{b.figures['processed']:>10,.0f}/s  "
+            f"[{b.setting.describe(workers)}]{ratio}"
+        )
+
+
+def print_line(ln: Line, workers: int) -> None:
+    f = ln.figures
+    extra = ""
+    if "enqueue_batched" in f:
+        extra += (
+            f"; enqueue {f['enqueue_batched']:,.0f}/s batched, "
+            f"{f['enqueue_single']:,.0f}/s one by one"
+        )
+    if "latency_p50_ms" in f:
+        extra += (
+            f"; enqueue->start p50 {f['latency_p50_ms']:.1f} / p99 {f['latency_p99_ms']:.1f} ms"
+        )
     print(
-        "(raw ceiling: SKIP LOCKED batches of 50, completed in one statement, two commits per "
-        "batch; raw, our shape: batches of --batch, completion and next take in one commit)\n"
+        f"{ln.setting.contender:<14}{f['processed']:>9,.0f} tasks/s  "
+        f"[{ln.setting.describe(workers)}; durable] ({ln.setting.why}; "
+        f"wall incl. start-up {f['wall']:.1f} s{extra})",
+        flush=True,
     )
-    if theirs:
-        ratio = ours["processed"] / theirs["processed"]
-        print(f"processing: {ratio:.1f}x procrastinate (target >= 10x)")
-        print(f"enqueue (batched): {ours['enqueue_batched'] / theirs['enqueue_batched']:.1f}x")
-    print(
-        f"processing: {ours['processed'] / raw['processed']:.0%} of the raw ceiling "
-        f"(target >= 25%), {ours['processed'] / raw_ours['processed']:.0%} of raw SQL "
-        "in our shape"
-    )
-    print(f"enqueue->start p50 with idle workers: {ours['latency_p50_ms']:.1f} ms (target < 20)")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2, help="processes per contender")
-    parser.add_argument("--concurrency", type=int, default=200, help="our tasks per process")
+    parser.add_argument(
+        "--levels", default="20,200", help="equal concurrencies (tasks in flight per process)"
+    )
     parser.add_argument("--batch", type=int, default=100, help="our tasks leased per query")
-    parser.add_argument("--procrastinate-concurrency", type=int, default=20)
-    parser.add_argument("--no-procrastinate", action="store_true", help="skip it (faster)")
-    roles = ["ours", "procrastinate", "raw", "raw-ours"]
-    parser.add_argument("--role", choices=roles, help=argparse.SUPPRESS)
+    parser.add_argument("--pgqueuer-batch", type=int, default=100, help="its batch_size cap")
+    parser.add_argument("--rounds", type=int, default=2, help="runs per setting; best kept")
+    parser.add_argument(
+        "--slow-tasks", type=int, default=5_000, help="tasks per procrastinate run (it is slow)"
+    )
+    parser.add_argument("--only", default=",".join(CONTENDERS), help="contenders to run")
+    parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("procrastinate").setLevel(logging.ERROR)  # its main-module notice
-    if args.role == "ours":
-        run_ours(args.url, args.concurrency, args.batch)
-        return 0
-    if args.role == "procrastinate":
-        run_procrastinate(args.url, args.procrastinate_concurrency)
-        return 0
-    if args.role == "raw":
-        run_raw(args.url, 50, one_commit=False)
-        return 0
-    if args.role == "raw-ours":
-        run_raw(args.url, args.batch, one_commit=True)
+    if args.role:
+        s = Setting(**json.loads(args.role))
+        RUNNERS[s.contender](args.url, s)
         return 0
 
-    with_procrastinate = not args.no_procrastinate and have_procrastinate()
+    levels = [int(x) for x in args.levels.split(",") if x]
+    wanted = [c for c in args.only.split(",") if c in CONTENDERS and installed(c)]
+    plan = {c: settings_for(c, levels, args) for c in wanted}
+    # Enqueue rates and latency once per contender: at its first best-known setting.
+    extras = {
+        next((s for s in ss if s.why.startswith("best")), ss[-1]) for ss in plan.values() if ss
+    }
+    # Round-robin over the contenders, so that a busy spell of the machine is shared.
+    schedule = [s for group in itertools.zip_longest(*plan.values()) for s in group if s]
+    runs: dict[Setting, list[dict[str, float]]] = {s: [] for s in schedule}
     with bench_database("queue_ours") as (url, _):
         admin = _sibling(url, "postgres")
-        print(f"server: {server_settings(url)}")
+        print(f"server: {durability(url)}; PgQueuer tables logged (its 'durable' default)")
         print(
-            f"{args.tasks:,} no-op tasks, {args.workers} worker processes each "
-            f"(ours: concurrency {args.concurrency}, {args.batch} per lease; "
-            f"procrastinate: concurrency {args.procrastinate_concurrency})\n",
+            f"{args.tasks:,} no-op tasks per run ({min(args.tasks, args.slow_tasks):,} for "
+            f"procrastinate), {args.workers} worker processes per run, asyncio + psycopg 3 for "
+            f"every contender; {args.rounds} round(s), each setting's best round kept\n",
             flush=True,
         )
-        ours = bench_ours(url, args)
-        pruned = asyncio.run(_prune(url))
-        after_prune = table_health(url)
-        theirs = None
-        if with_procrastinate:
-            ensure_database(admin, "queue_procrastinate")
-            theirs = bench_procrastinate(_sibling(url, "queue_procrastinate"), args)
-        ensure_database(admin, "queue_raw")
-        raw = bench_raw(_sibling(url, "queue_raw"), args, "raw")
-        raw_ours = bench_raw(_sibling(url, "queue_raw"), args, "raw-ours")
-        report(ours, theirs, raw, raw_ours)
-        print(
-            f"tasks table right after processing: {ours['table_live']:,} live rows (completed, "
-            f"kept for the retention period), {ours['table_dead']:,} dead tuples, "
-            f"{ours['table_bytes'] / 2**20:.1f} MiB with indexes; partial index on runnable "
-            f"rows: {ours['table_runnable_index_bytes'] / 1024:.0f} KiB; "
-            f"vacuums so far: {ours['table_vacuums']}"
-        )
-        print(
-            f"after pruning the {pruned:,} completed tasks (what workers do past the retention): "
-            f"{after_prune['live']:,} live rows, {after_prune['dead']:,} dead tuples "
-            f"(autovacuum reclaims them; vacuums so far: {after_prune['vacuums']})"
-        )
+        for round_ in range(args.rounds):
+            for s in schedule:
+                name = f"queue_bench_{s.contender.replace('-', '_')}"
+                drop_database(admin, name)
+                ensure_database(admin, name)
+                run_url = _sibling(url, name)
+                first = round_ == 0 and s in extras
+                tasks = args.slow_tasks if s.contender == "procrastinate" else args.tasks
+                figures = one_run(run_url, s, args.workers, min(tasks, args.tasks), first)
+                runs[s].append(figures)
+                print(f"round {round_ + 1}: ", end="")
+                print_line(Line(s, figures), args.workers)
+                if first and s.contender == "ours":
+                    pruned = asyncio.run(_prune(run_url))
+                    after = table_health(run_url)
+                    print(
+                        f"  our tasks table after the run: {figures['table_live']:,.0f} live rows "
+                        f"(completed, kept for the retention), {figures['table_dead']:,.0f} dead "
+                        f"tuples, {figures['table_bytes'] / 2**20:.1f} MiB with indexes; after "
+                        f"pruning {pruned:,}: {after['live']:,} live, {after['dead']:,} dead "
+                        "(autovacuum reclaims them)"
+                    )
+                drop_database(admin, name)
+    lines = []
+    for s, figures in runs.items():
+        best = max(figures, key=lambda f: f["processed"])
+        lines.append(Line(s, figures[0] | best))  # round 1's extras, the best round's rate
+    if args.rounds > 1:
+        print(f"\nbest of {args.rounds} rounds per setting:")
+        for contender in wanted:
+            for ln in lines:
+                if ln.setting.contender.startswith(contender):
+                    print_line(ln, args.workers)
+    report(lines, levels, args.workers)
     return 0
 
 
 def _sibling(url: str, database: str) -> str:
-    """`url` pointing at another database of the same server."""
-    return make_conninfo(url, dbname=database)
+    """`url` (a postgresql:// URL, as migrations need) pointing at another database."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
 if __name__ == "__main__":
