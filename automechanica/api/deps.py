@@ -18,8 +18,12 @@ log = logging.getLogger("automechanica.api")
 
 
 async def connection(request: Request) -> AsyncIterator[AsyncConnection[Any]]:
+    """A pooled connection; waiting longer than the policy's timeout raises PoolTimeout
+    (an OperationalError), which the app answers with 503."""
     pool: AsyncConnectionPool[Any] = request.app.state.pool
-    async with pool.connection() as conn:
+    policy = getattr(request.app.state, "policy", None)
+    timeout = policy.db_timeout_seconds if policy is not None else None
+    async with pool.connection(timeout=timeout) as conn:
         yield conn
 
 

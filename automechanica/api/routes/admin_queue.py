@@ -7,7 +7,7 @@ already started) is 409.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel
@@ -35,7 +35,9 @@ router = APIRouter(prefix="/api/admin/queue", tags=["admin: queue"])
 #: tasks.id is a bigint: a larger id is a 422, not a database error.
 TaskId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 #: The task's state does not allow the operation.
-CONFLICT = {409: {"description": "the task's state does not allow this"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "the task's state does not allow this"}
+}
 
 
 class TaskIds(BaseModel):
