@@ -1,20 +1,51 @@
-"""Response bodies, so the OpenAPI schema says exactly what each endpoint returns."""
+"""Request and response bodies, so the OpenAPI schema says exactly what each endpoint
+takes and returns.
+
+Public bodies carry what a shopper needs and nothing an operator keeps to itself:
+no costs, no supplier names or SKUs, no internal row ids other than the ids of
+parts and vehicles (docs/api.md). Money is a decimal string ("12.34"), in the
+schema and in every body. Request bodies refuse fields they do not define.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from automechanica.api.policy import INT32_MAX, INT64_MAX
+
+#: An amount of money, serialized as a decimal string.
+Money = Annotated[Decimal, Field(description='decimal string, e.g. "12.34"')]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+#: A name (make, model, submodel) as a shopper types it.
+Name = Annotated[str, Field(min_length=1, max_length=64), NoNul]
+#: A short code (drive: FWD, AWD...).
+Code = Annotated[str, Field(min_length=1, max_length=16), NoNul]
 
 
 class Health(BaseModel):
+    """The process answers; says nothing about the database (that is /api/ready)."""
+
     status: Literal["ok"]
-    database: str
-    schema_revision: str | None
-    parts: int
-    vehicles: int
+    version: str
+
+
+class Ready(BaseModel):
+    """The database answers and its schema is the one this code expects."""
+
+    status: Literal["ready"]
+    schema_revision: str
 
 
 class Vehicle(BaseModel):
@@ -60,9 +91,8 @@ class PartSummary(BaseModel):
     part_type: str
     part_type_slug: str
     fit_class: str
-    price: Decimal | None
-    lowest_cost: Decimal | None
-    stock: int
+    price: Money | None
+    stock: int = Field(description="units in stock across the store's sources")
 
 
 class FacetValue(BaseModel):
@@ -79,13 +109,29 @@ class PartSearch(BaseModel):
 
 
 class Offer(BaseModel):
+    """What the store offers the shopper for this part, whichever source fills it."""
+
+    price: Money | None = Field(description="the store's price")
+    map_price: Money | None = Field(description="minimum advertised price, when one applies")
+    msrp: Money | None = Field(description="manufacturer's list price")
+    core_charge: Money | None = Field(description="refundable core deposit, charged apart")
+    stock_total: int
+    available: bool
+    uom: str | None = Field(description="unit of measure, e.g. EA, PR, KT")
+    pack_qty: int
+    hazmat: bool
+
+
+class SupplierOffer(BaseModel):
+    """One supplier's offer, with its cost: the operator view (not on public routes)."""
+
     supplier: str
     supplier_sku: str
-    cost: Decimal
-    jobber: Decimal | None
-    map_price: Decimal | None
-    msrp: Decimal | None
-    core_charge: Decimal | None
+    cost: Money
+    jobber: Money | None
+    map_price: Money | None
+    msrp: Money | None
+    core_charge: Money | None
     stock: dict[str, int]
     stock_total: int
     uom: str | None
@@ -128,27 +174,40 @@ class PartDetail(BaseModel):
     part_type_slug: str
     fit_class: str
     status: str
-    price: Decimal | None
-    offers: list[Offer]
+    price: Money | None
+    offer: Offer | None = Field(description="None when no source offers the part")
     interchange: list[Interchange]
     fitment: list[FitmentRange]
 
 
+class PartDetailForOperators(PartDetail):
+    """The part with every supplier's offer and cost (for an admin route)."""
+
+    offers: list[SupplierOffer]
+
+
 class FitRequest(BaseModel):
-    part_id: int
-    vehicle_id: int | None = None
-    year: int | None = None
-    make: str | None = None
-    model: str | None = None
-    submodel: str | None = None
-    engine_liters: Decimal | None = None
-    drive: str | None = None
+    """A part and a vehicle: a configuration id, or year, make and model plus what is known."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    part_id: int = Field(ge=1, le=INT64_MAX)
+    vehicle_id: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    year: int | None = Field(default=None, ge=1886, le=2100)
+    make: Name | None = None
+    model: Name | None = None
+    submodel: Name | None = None
+    engine_liters: Decimal | None = Field(
+        default=None, gt=0, le=30, max_digits=4, decimal_places=2, allow_inf_nan=False
+    )
+    drive: Code | None = None
 
 
 class Evidence(BaseModel):
-    fitment_id: int
-    source: str
-    supplier: str | None
+    """Why the store believes a fit: the kind of source and its date, never who."""
+
+    source: str = Field(description="the kind of source: supplier feed, inference, ...")
+    listed_on: date | None = Field(description="when the source gave this application")
     confidence: float
     position: str | None
     quantity: int | None

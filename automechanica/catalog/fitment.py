@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -59,7 +60,7 @@ SELECT_CONFIGURATIONS = "SELECT" + VEHICLE_COLUMNS + VEHICLE_FROM + "WHERE bv.id
 SELECT_APPLICATIONS = """
 SELECT f.id, f.submodel, f.engine_liters, f.engine_cylinders, f.engine_code, f.fuel,
        f.aspiration, f.drive, f.body, f.transmission, f.position, f.quantity, f.qualifiers,
-       f.notes, f.source, f.confidence, s.name AS supplier
+       f.notes, f.source, f.confidence, f.created_at, s.name AS supplier
 FROM fitments f LEFT JOIN suppliers s ON s.id = f.supplier_id
 WHERE f.part_id = %s AND f.base_vehicle_id = %s AND f.status = 'published'
 ORDER BY f.confidence DESC, f.id
@@ -78,9 +79,14 @@ Verdict = Literal["fits", "does_not_fit", "need_more_information"]
 
 @dataclass
 class Evidence:
+    """One fitment row behind a verdict. `fitment_id`, `source` and `supplier` are the
+    operator's view; a shopper is shown `source_kind` and `listed_on` instead."""
+
     fitment_id: int
     source: str
     supplier: str | None
+    source_kind: str
+    listed_on: date
     confidence: float
     position: str | None
     quantity: int | None
@@ -161,7 +167,7 @@ async def check_fit(conn: AsyncConnection[Any], part_id: int, vehicle: VehicleQu
             verify,
             ids,
         )
-    sources = sorted({e.supplier or e.source for e in evidence})
+    sources = sorted({f"{e.source_kind} ({e.listed_on.isoformat()})" for e in evidence})
     explanation = (
         f"{label} fits the {name}: listed by {', '.join(sources)}"
         + (f"; verify {', '.join(verify)}" if verify else "")
@@ -234,6 +240,8 @@ def _evidence(row: dict[str, Any]) -> Evidence:
         fitment_id=row["id"],
         source=row["source"],
         supplier=row["supplier"],
+        source_kind=source_kind(row["source"]),
+        listed_on=row["created_at"].date(),
         confidence=round(float(row["confidence"]), 2),
         position=row["position"],
         quantity=row["quantity"],
@@ -241,6 +249,16 @@ def _evidence(row: dict[str, Any]) -> Evidence:
         qualifiers=[q["text"] for q in row["qualifiers"] if q.get("verify")],
         notes=list(row["notes"]),
     )
+
+
+def source_kind(source: str) -> str:
+    """What kind of source a fitment came from, without naming it: 'feed:acme' is a
+    supplier feed."""
+    kind = source.split(":", 1)[0]
+    return SOURCE_KINDS.get(kind, kind.replace("_", " "))
+
+
+SOURCE_KINDS = {"feed": "supplier feed", "inference": "inferred from related fitments"}
 
 
 def _json(value: Any) -> Any:

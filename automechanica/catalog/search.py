@@ -143,10 +143,8 @@ SELECT json_build_object(
             JOIN brands b ON b.id = m.brand_id GROUP BY 1 ORDER BY 2 DESC, 1) x)),
     'items', (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'rank' ORDER BY x.rank DESC, x.id), '[]')
               FROM (
-        SELECT p.id, p.part_number, p.title, p.fit_class, p.price, b.name AS brand,
-               t.name AS part_type, t.slug AS part_type_slug, m.rank,
-               (SELECT min(sp.cost) FROM supplier_parts sp WHERE sp.part_id = p.id)
-                   AS lowest_cost,
+        SELECT p.id, p.part_number, p.title, p.fit_class, p.price::text AS price,
+               b.name AS brand, t.name AS part_type, t.slug AS part_type_slug, m.rank,
                (SELECT coalesce(sum(sp.stock_total), 0) FROM supplier_parts sp
                 WHERE sp.part_id = p.id) AS stock
         FROM (SELECT * FROM matched ORDER BY rank DESC, id

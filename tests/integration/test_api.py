@@ -17,11 +17,11 @@ def client(db_url: str) -> Iterator[TestClient]:
         yield c
 
 
-def test_health_reports_schema_and_counts(client: TestClient, db_url: str) -> None:
-    body = client.get("/api/health").json()
-    assert body["status"] == "ok"
-    assert body["schema_revision"] == status(db_url).head
-    assert body["vehicles"] > 1000
+def test_health_is_cheap_and_ready_checks_the_schema(client: TestClient, db_url: str) -> None:
+    health = client.get("/api/health").json()
+    assert health["status"] == "ok" and set(health) == {"status", "version"}
+    ready = client.get("/api/ready").json()
+    assert ready == {"status": "ready", "schema_revision": status(db_url).head}
 
 
 def test_vehicle_cascade_walks_down_to_configurations(client: TestClient) -> None:
@@ -46,7 +46,11 @@ def test_unknown_vehicle_is_404_with_a_reason(client: TestClient) -> None:
         "/api/vehicles/configurations", params={"year": 2015, "make": "Honda", "model": "Nope"}
     )
     assert response.status_code == 404
-    assert "2015 Honda Nope" in response.json()["detail"]
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert "2015 Honda Nope" in problem["detail"]
+    assert problem["status"] == 404 and problem["type"] == "urn:automechanica:not-found"
+    assert problem["request_id"] == response.headers["x-request-id"]
 
 
 def test_vin_decode_names_catalog_configurations(client: TestClient, test_vehicles: list) -> None:
@@ -70,6 +74,7 @@ def test_openapi_documents_every_endpoint(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     for path in (
         "/api/health",
+        "/api/ready",
         "/api/vehicles/years",
         "/api/vin/{vin}",
         "/api/parts",

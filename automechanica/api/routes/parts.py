@@ -1,38 +1,82 @@
-"""Part search, part detail, and fit checks with evidence."""
+"""Part search, part detail, and fit checks with evidence.
+
+Search with words (`q`) is the expensive anonymous call (full text, trigrams and,
+with an embedder, a vector search): it is rate-limited per client IP. Paging
+stops at the policy's result depth (page * per_page <= 10,000 by default).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from automechanica.api.deps import Conn, Vectors
-from automechanica.api.schemas import FitCheck, FitRequest, PartDetail, PartSearch
+from automechanica.api.policy import INT32_MAX, INT64_MAX, ApiPolicy
+from automechanica.api.ratelimit import TokenBuckets, TooManyRequests, client_ip
+from automechanica.api.schemas import Evidence, FitCheck, FitRequest, PartDetail, PartSearch
 from automechanica.catalog.fitment import VehicleQuery, check_fit
 from automechanica.catalog.parts import part_detail
 from automechanica.catalog.search import SearchQuery, search_page
+from automechanica.errors import NotFoundError
 
 router = APIRouter(prefix="/api", tags=["parts"])
+
+PartId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+VEHICLE_EXISTS = "SELECT 1 FROM vehicles WHERE id = %s"
 
 
 @router.get(
     "/parts",
     response_model=None,
-    responses={200: {"model": PartSearch, "description": "a page of parts, with facets"}},
+    responses={
+        200: {"model": PartSearch, "description": "a page of parts, with facets"},
+        404: {"description": "the vehicle_id names no vehicle"},
+        429: {"description": "too many searches with words from this client"},
+    },
 )
 async def search(
+    request: Request,
     conn: Conn,
     vectors: Vectors,
-    q: Annotated[str | None, Query(max_length=200, description="words or a part number")] = None,
-    part_type: Annotated[str | None, Query(description="part type slug, e.g. brake-pads")] = None,
-    brand: str | None = None,
-    vehicle_id: Annotated[int | None, Query(description="only parts that fit this vehicle")] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    q: Annotated[
+        str | None, Query(max_length=200, description="words or a part number (rate-limited)")
+    ] = None,
+    part_type: Annotated[
+        str | None, Query(max_length=64, description="part type slug, e.g. brake-pads")
+    ] = None,
+    brand: Annotated[str | None, Query(max_length=64)] = None,
+    vehicle_id: Annotated[
+        int | None, Query(ge=1, le=INT32_MAX, description="only parts that fit this vehicle")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=10_000, description="page * per_page <= 10000")] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 24,
 ) -> Response:
     """Full-text and trigram search fused with vector search (when the app has an
     embedder and the parts have vectors of its model), plus filters and facets."""
+    policy: ApiPolicy = request.app.state.policy
+    if page * per_page > policy.max_result_depth:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "page"),
+                    "msg": f"results deeper than {policy.max_result_depth} are not served; "
+                    "narrow the search instead",
+                    "type": "too_deep",
+                }
+            ]
+        )
+    if q:
+        buckets: TokenBuckets = request.app.state.search_buckets
+        wait = buckets.take(client_ip(request, policy.trusted_proxies))
+        if wait is not None:
+            raise TooManyRequests("searches", wait)
+    if vehicle_id is not None:
+        async with conn.cursor() as cur:
+            await cur.execute(VEHICLE_EXISTS, (vehicle_id,))
+            if await cur.fetchone() is None:
+                raise NotFoundError("vehicle", vehicle_id)
     query = SearchQuery(q, part_type, brand, vehicle_id, page, per_page)
     if q and vectors is not None:
         query.vector = await vectors.vector(q)
@@ -41,12 +85,19 @@ async def search(
     return Response(page_json, media_type="application/json")  # already shaped as PartSearch
 
 
-@router.get("/parts/{part_id}", response_model=PartDetail)
-async def detail(conn: Conn, part_id: int) -> PartDetail:
+@router.get(
+    "/parts/{part_id}", response_model=PartDetail, responses={404: {"description": "no such part"}}
+)
+async def detail(conn: Conn, part_id: PartId) -> PartDetail:
+    """The product page: the part, the store's offer, interchange and the vehicles it fits."""
     return PartDetail.model_validate(await part_detail(conn, part_id))
 
 
-@router.post("/fit-check", response_model=FitCheck)
+@router.post(
+    "/fit-check",
+    response_model=FitCheck,
+    responses={404: {"description": "no such part or vehicle"}},
+)
 async def fit_check(conn: Conn, request: FitRequest) -> FitCheck:
     """Three-state answer (fits / does not fit / need more information) with its evidence."""
     known = {
@@ -59,4 +110,26 @@ async def fit_check(conn: Conn, request: FitRequest) -> FitCheck:
         if v is not None
     }
     vehicle = VehicleQuery(request.vehicle_id, request.year, request.make, request.model, known)
-    return FitCheck.model_validate(asdict(await check_fit(conn, request.part_id, vehicle)))
+    result = await check_fit(conn, request.part_id, vehicle)
+    return FitCheck(
+        verdict=result.verdict,
+        explanation=result.explanation,
+        confidence=result.confidence,
+        ask_next=result.ask_next,
+        ask_options=result.ask_options,
+        evidence=[
+            Evidence(
+                source=e.source_kind,
+                listed_on=e.listed_on,
+                confidence=e.confidence,
+                position=e.position,
+                quantity=e.quantity,
+                constraints=e.constraints,
+                qualifiers=e.qualifiers,
+                notes=e.notes,
+            )
+            for e in result.evidence
+        ],
+        verify=result.verify,
+        matching_vehicle_ids=result.matching_vehicle_ids,
+    )
