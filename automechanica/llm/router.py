@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from automechanica.llm.budget import Budget
+from automechanica.llm.budget import Budget, Reservation
 from automechanica.llm.call_log import CallLog, CallRecord, MemoryCallLog
 from automechanica.llm.catalog import Catalog
 from automechanica.llm.errors import (
@@ -78,6 +78,7 @@ class _Run:
     excluded_providers: set[str] = field(default_factory=set)
     min_context: int = 0
     budget_skipped: bool = False
+    hold: Reservation | None = None  # the budget reservation of the attempt under way
 
     @property
     def first_choice(self) -> str:
@@ -160,21 +161,38 @@ class Router:
                 continue
             if candidate.budget_only and not run.budget_skipped:
                 continue
-            over = self.budget.over_cap(
-                model.name,
-                candidate.worst_cost,
-                run.request.workflow_id,
-                run.request.workflow_budget_usd,
-            )
-            if over is not None:
-                run.budget_skipped = True
-                run.reasons.append(f"{model.name} skipped: {over}")
+            if not self._reserve(run, candidate):
                 continue
             down = self.health.unavailable(model.name, model.provider)
             if down is not None:
+                self._settle(run, None)
                 run.reasons.append(f"{model.name} skipped: {down}")
                 continue
             yield candidate
+
+    def _reserve(self, run: _Run, candidate: Candidate) -> bool:
+        """Hold the attempt's worst-case cost; False (and the reason noted) when refused."""
+        if candidate.offline or run.hold is not None:
+            return True
+        model = candidate.model
+        held = self.budget.reserve(
+            model.name,
+            candidate.worst_cost,
+            run.request.workflow_id,
+            run.request.workflow_budget_usd,
+        )
+        if isinstance(held, str):
+            run.budget_skipped = True
+            run.reasons.append(f"{model.name} skipped: {held}")
+            return False
+        run.hold = held
+        return True
+
+    def _settle(self, run: _Run, cost: Decimal | None) -> None:
+        """The attempt is over: its reservation becomes its actual cost (None: released)."""
+        if run.hold is not None:
+            self.budget.settle(run.hold, cost)
+            run.hold = None
 
     def _provider_request(
         self, run: _Run, candidate: Candidate, messages: tuple[Message, ...]
@@ -207,8 +225,23 @@ class Router:
         provider = self.providers[candidate.model.provider]
         messages = run.request.messages
         failures: dict[FailureKind, int] = {}
+        try:
+            return await self._attempts_on(run, candidate, provider, messages, failures)
+        finally:
+            self._settle(run, None)  # an error of ours: nothing stays reserved
+
+    async def _attempts_on(
+        self,
+        run: _Run,
+        candidate: Candidate,
+        provider: Provider,
+        messages: tuple[Message, ...],
+        failures: dict[FailureKind, int],
+    ) -> LLMResponse | None:
         arrival_reason = run.reason()
         while True:
+            if not self._reserve(run, candidate):  # a retry holds its own worst case
+                return None
             run.attempts += 1
             began = time.perf_counter()
             try:
@@ -289,12 +322,14 @@ class Router:
             self._move(run, candidate, exc, failures[exc.kind])
         later = run.chain.index(candidate) < len(run.chain) - 1
         outcome = "retry" if delay is not None else ("fallback" if later else "failed")
+        cost = model.cost(exc.tokens_in, exc.tokens_out, 0)
+        self._settle(run, cost)  # billed tokens count; unknown ones release the hold
         self._record(
             run,
             candidate,
             outcome=outcome,
             usage=Usage(tokens_in=exc.tokens_in, tokens_out=exc.tokens_out),
-            cost=model.cost(exc.tokens_in, exc.tokens_out, 0),
+            cost=cost,
             latency_ms=latency_ms,
             error_kind=exc.kind.value,
             reason=arrival_reason,
@@ -343,7 +378,7 @@ class Router:
                 "Add `price = {input = …, output = …, as_of = …}` to your models file.",
                 model.name,
             )
-        self.budget.add(cost, run.request.workflow_id)
+        self._settle(run, cost)
         self._record(
             run,
             candidate,
@@ -408,11 +443,23 @@ class Router:
 
     async def _stream(self, request: LLMRequest, sink: LLMStream) -> AsyncGenerator[str, None]:
         run = await self._start(request)
+        chunks = self._stream_chain(run, sink)
+        try:
+            async for text in chunks:
+                yield text
+        finally:
+            await chunks.aclose()  # a caller that stopped reading: the attempt's row is written
+            self._settle(run, None)  # an error of ours: nothing stays reserved
+
+    async def _stream_chain(self, run: _Run, sink: LLMStream) -> AsyncGenerator[str, None]:
+        request = run.request
         for candidate in self._eligible(run):
             provider = self.providers[candidate.model.provider]
             failures: dict[FailureKind, int] = {}
             arrival_reason = run.reason()
             while True:
+                if not self._reserve(run, candidate):  # a retry holds its own worst case
+                    break
                 run.attempts += 1
                 began = time.perf_counter()
                 parts: list[str] = []
@@ -461,6 +508,7 @@ class Router:
         self, run: _Run, candidate: Candidate, began: float, arrival_reason: str | None
     ) -> None:
         """The caller gave up mid-attempt: still one row (tokens unknown)."""
+        self._settle(run, None)
         self._record(
             run,
             candidate,
@@ -481,6 +529,7 @@ class Router:
         arrival_reason: str | None,
     ) -> None:
         self.health.failure(candidate.model.name, exc.kind, retry_after=exc.retry_after)
+        self._settle(run, None)  # tokens of a broken stream are unknown
         self._record(
             run,
             candidate,

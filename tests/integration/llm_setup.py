@@ -134,6 +134,7 @@ def make_router(
     workflow_usd: Decimal | None = None,
     timeout: float = 5.0,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    budget: Budget | None = None,
 ) -> Router:
     call_log = PgCallLog(pool, interval=0.05)
     return Router(
@@ -141,7 +142,8 @@ def make_router(
         providers or fake_providers(fakes, timeout=timeout),
         call_log=call_log,
         health=health or HealthBoard(failure_threshold=3, cooldown_seconds=30),
-        budget=Budget(daily_usd=daily_usd, workflow_usd=workflow_usd, pool=pool, call_log=call_log),
+        budget=budget
+        or Budget(daily_usd=daily_usd, workflow_usd=workflow_usd, pool=pool, call_log=call_log),
         retry=RetryOptions(base_delay=0.01, max_delay=0.05, max_wait=1.0),
         sleep=sleep,
     )

@@ -1,8 +1,11 @@
 """Budgets and prices against the real call log: caps move the chain to cheaper tiers
-and then offline (saying why), spend comes from llm_calls, unpriced is NULL."""
+and then offline (saying why), spend comes from llm_calls, unpriced is NULL; spend that
+cannot be read refuses paid models (fail closed), and concurrent calls reserve their
+worst case so that together they cannot cross a cap."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from decimal import Decimal
 from typing import Any
@@ -12,8 +15,15 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from automechanica.llm import Catalog, LLMRequest
-from tests.integration.llm_servers import fake_servers, fakes, ollama_ok, openai_ok
+from automechanica.llm import Budget, Catalog, LLMRequest
+from automechanica.llm.selection import estimate_prompt_tokens
+from tests.integration.llm_servers import (
+    fake_servers,
+    fakes,
+    ollama_ok,
+    openai_error,
+    openai_ok,
+)
 from tests.integration.llm_setup import (
     brief,
     call_rows,
@@ -121,3 +131,96 @@ async def test_an_unpriced_model_logs_null_cost_and_warns_once(
     assert [(r["tokens_in"], r["cost_usd"]) for r in rows] == [(10, None), (10, None)]
     warnings = [r for r in caplog.records if "has no price" in r.getMessage()]
     assert len(warnings) == 1
+
+
+PAID_THEN_OFFLINE = ("local", "claude-haiku", "oa-big")  # the chain: oa-mini, offline
+
+
+async def test_spend_that_cannot_be_read_refuses_paid_models(
+    fakes: Any, llm_pool: Pool, db_url: str
+) -> None:
+    # The budget's database is down (nothing listens there); the call log is not.
+    away: Pool = AsyncConnectionPool("postgresql://127.0.0.1:1/x", open=False, timeout=0.05)
+    await away.open(wait=False)
+    try:
+        budget = Budget(daily_usd=Decimal("100"), pool=away, read_timeout=0.05)
+        catalog = router_catalog(drop=PAID_THEN_OFFLINE)
+        async with make_router(fakes, llm_pool, catalog=catalog, budget=budget) as router:
+            response = await router.complete(LLMRequest.ask("q"))
+    finally:
+        await away.close()
+    assert response.model == "offline"
+    assert fakes["openai"].seen == []
+    (row,) = await call_rows(db_url)
+    assert row["model_used"] == "offline"
+    assert "oa-mini skipped: daily budget: spend could not be read" in row["fallback_reason"]
+
+
+async def test_paid_models_come_back_once_spend_can_be_read_again(
+    fakes: Any, db_url: str, llm_pool: Pool
+) -> None:
+    # One connection for the budget: while a test holds it, spend cannot be read.
+    one: Pool = AsyncConnectionPool(db_url, min_size=1, max_size=1, open=False)
+    await one.open(wait=True)
+    now = [0.0]
+    budget = Budget(
+        daily_usd=Decimal("1"), pool=one, read_timeout=0.05, retry_seconds=5, clock=lambda: now[0]
+    )
+    catalog = router_catalog(drop=PAID_THEN_OFFLINE)
+    try:
+        async with make_router(fakes, llm_pool, catalog=catalog, budget=budget) as router:
+            async with one.connection():
+                refused = await router.complete(LLMRequest.ask("q"))
+            still = await router.complete(LLMRequest.ask("q"))  # not retried before 5 s
+            now[0] += 5
+            paid = await router.complete(LLMRequest.ask("q"))
+    finally:
+        await one.close()
+    assert (refused.model, still.model, paid.model) == ("offline", "offline", "oa-mini")
+    assert "spend could not be read (PoolTimeout" in (refused.fallback_reason or "")
+    assert len(fakes["openai"].seen) == 1
+
+
+async def test_concurrent_calls_together_cannot_cross_the_cap(
+    fakes: Any, llm_pool: Pool, db_url: str
+) -> None:
+    request = LLMRequest.ask("Which pads fit?", max_tokens=1000)
+    prompt = estimate_prompt_tokens(request, request.output_schema())
+    catalog = router_catalog(drop=PAID_THEN_OFFLINE)
+    # Each answer costs exactly its worst case: settling frees nothing, whatever the order.
+    fakes["openai"].script(*[openai_ok("paid", prompt_tokens=prompt, completion_tokens=1000)] * 8)
+    async with make_router(fakes, llm_pool, catalog=catalog) as probe:
+        worst = probe.chain(request)[0].worst_cost
+    assert worst is not None and worst > 0
+    cap = worst * 3 + worst / 2  # room for three, not four
+    async with make_router(fakes, llm_pool, catalog=catalog, daily_usd=cap) as router:
+        answers = await asyncio.gather(*(router.complete(request) for _ in range(8)))
+    assert sorted(a.model for a in answers) == ["oa-mini"] * 3 + ["offline"] * 5
+    assert len(fakes["openai"].seen) == 3
+    rows = await call_rows(db_url)
+    assert sum(r["cost_usd"] for r in rows) == worst * 3 <= cap
+    assert all(
+        "daily budget" in (r["fallback_reason"] or "") for r in rows if r["model_used"] == "offline"
+    )
+
+
+async def test_a_failed_call_releases_its_reservation(
+    fakes: Any, llm_pool: Pool, db_url: str
+) -> None:
+    request = LLMRequest.ask("q", max_tokens=1000)
+    catalog = router_catalog(drop=PAID_THEN_OFFLINE)
+    async with make_router(fakes, llm_pool, catalog=catalog) as probe:
+        worst = probe.chain(request)[0].worst_cost
+    assert worst is not None
+    fakes["openai"].script(openai_error(400, "this model will not take it"), openai_ok("second"))
+    async with make_router(fakes, llm_pool, catalog=catalog, daily_usd=worst * 3 / 2) as router:
+        failed = await router.complete(request)
+        held = router.budget.reserved_today()
+        second = await router.complete(request)  # room for one worst case again
+    assert (failed.model, held, second.model) == ("offline", 0, "oa-mini")
+    rows = await call_rows(db_url)
+    assert brief(rows) == [
+        ("oa-mini", 1, "fallback", "bad_request"),
+        ("offline", 2, "ok", None),
+        ("oa-mini", 1, "ok", None),
+    ]

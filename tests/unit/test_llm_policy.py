@@ -132,7 +132,7 @@ def test_no_configured_model_at_all_is_a_clear_error() -> None:
         _chain(LLMRequest.ask("q"), configured=())
 
 
-async def test_an_unreadable_call_log_leaves_the_last_known_spend(
+async def test_spend_never_read_or_unreadable_refuses_paid_models(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     from automechanica.llm import Budget
@@ -146,9 +146,32 @@ async def test_an_unreadable_call_log_leaves_the_last_known_spend(
         async def aclose(self) -> None: ...
 
     budget = Budget(daily_usd=Decimal("1"), pool=object(), call_log=BrokenLog())  # type: ignore[arg-type]
+    never_read = budget.over_cap("m", Decimal("0.1"), None, None)
+    assert never_read is not None and "spend could not be read (not read yet)" in never_read
     await budget.prepare(None, None)
-    budget.add(Decimal("0.4"), None)
-    await budget.prepare(None, None)  # within refresh_seconds: no second read
-    assert budget.spent_today() == Decimal("0.4")
-    assert budget.over_cap("m", Decimal("0.7"), None, None) is not None
+    budget.add(Decimal("0.4"), None)  # nothing to add to: unknown stays unknown
+    assert budget.spent_today() is None
+    refused = budget.reserve("m", Decimal("0.1"), None, None)
+    assert isinstance(refused, str) and "OSError: database is down" in refused
+    assert budget.over_cap("unpriced", None, None, None) is not None
+    assert budget.over_cap("free", Decimal(0), None, None) is None  # offline still answers
     assert "spend could not be read" in caplog.text
+
+
+def test_reservations_hold_the_cap_and_settle_to_the_actual_cost() -> None:
+    from automechanica.llm import Budget
+    from automechanica.llm.budget import Reservation
+
+    budget = Budget(daily_usd=Decimal("1"))  # no pool: this process's spend, known
+    holds = [budget.reserve("m", Decimal("0.3"), None, None) for _ in range(4)]
+    assert [isinstance(h, Reservation) for h in holds] == [True, True, True, False]
+    assert "held by calls under way" in str(holds[3])
+    first, second, third = (h for h in holds if isinstance(h, Reservation))
+    budget.settle(first, Decimal("0.1"))  # cheaper than feared: the rest is free again
+    budget.settle(second, None)  # failed, cost unknown: released
+    budget.settle(second, Decimal("5"))  # settled once only
+    assert (budget.spent_today(), budget.reserved_today()) == (Decimal("0.1"), Decimal("0.3"))
+    assert isinstance(budget.reserve("m", Decimal("0.6"), None, None), Reservation)
+    assert isinstance(budget.reserve("m", Decimal("0.01"), None, None), str)
+    budget.settle(third, Decimal("0.3"))
+    assert budget.spent_today() == Decimal("0.4")
