@@ -35,6 +35,7 @@ from automechanica.queue.errors import (
     TaskNotFoundError,
     TaskStateError,
     UnknownKindError,
+    WorkerLoopError,
 )
 from automechanica.queue.housekeeping import cancel_pending, prune_all, rescue_expired
 from automechanica.queue.models import (
@@ -67,6 +68,7 @@ __all__ = [
     "TaskStateError",
     "UnknownKindError",
     "Worker",
+    "WorkerLoopError",
     "WorkerOptions",
     "WorkerReport",
     "cancel_pending",

@@ -9,6 +9,7 @@
         ├── UnknownKindError     no handler registered for a kind
         ├── TaskStateError       the task is not in a state that allows the operation
         ├── LeaseLostError       a result for a lease that was taken back (discarded)
+        ├── WorkerLoopError      a worker's background loop failed unexpectedly: it stopped
         └── PermanentError       raised by a handler: retrying cannot help, dead-letter it
 
 Each message says what to do about it.
@@ -91,6 +92,22 @@ class LeaseLostError(QueueError):
             f"Task {task_id}: the lease was taken back (it expired and was rescued, or the task "
             "was released); this attempt's result was discarded. Nothing to do: the attempt "
             "holding the lease now decides. If this happens often, raise --lease-seconds."
+        )
+
+
+class WorkerLoopError(QueueError):
+    """A worker's background loop failed unexpectedly, so the worker stopped."""
+
+    def __init__(self, loop: str, cause: BaseException | None) -> None:
+        self.loop = loop
+        self.cause = cause
+        what = f"{type(cause).__name__}: {cause}" if cause is not None else "it returned"
+        super().__init__(
+            f"The worker's {loop} loop failed ({what}), so the worker stopped rather than run "
+            "on without it: its running tasks were cancelled and their leases released (any "
+            "it could not release expire and are retried by other workers). This is a bug, "
+            "not a database outage (those are retried): read the traceback logged with it, "
+            "fix the cause, and start the worker again."
         )
 
 

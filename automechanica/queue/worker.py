@@ -13,6 +13,16 @@ the janitor rescues expired leases and prunes. Transactional kinds complete in
 their own transaction, with their effects. Each loop survives a database restart:
 it logs, backs off and tries again.
 
+Any other exception in a background loop (heartbeat, janitor, listener) is a bug or
+a broken invariant, and it stops the worker loudly rather than letting it run on
+without that loop (a worker without heartbeats would let its leases expire under
+running tasks, and the tasks run twice): the failure is logged with its traceback,
+running tasks are cancelled and their leases released at once (no grace period),
+and `run()` raises `WorkerLoopError`, so `automechanica worker` exits 1 for its
+supervisor to restart it. Leases it could not release expire and other workers
+retry them. Restarting the loop in place was rejected: a bug that fails once
+fails again, and a log line per retry is easier to miss than a stopped process.
+
 Shutdown is graceful: stop leasing, let running tasks finish within the grace
 period, cancel the rest, release every unfinished lease, settle, close.
 """
@@ -36,7 +46,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic_core import PydanticSerializationError, to_json
 
 from automechanica.queue.backoff import after_failure
-from automechanica.queue.errors import LeaseLostError, PermanentError
+from automechanica.queue.errors import LeaseLostError, PermanentError, WorkerLoopError
 from automechanica.queue.housekeeping import prune_completed, rescue_expired
 from automechanica.queue.lease import (
     Failure,
@@ -131,6 +141,7 @@ class Worker:
         self._write_lock = asyncio.Lock()
         self._pool: AsyncConnectionPool[Any] | None = None
         self._handler_pool: AsyncConnectionPool[Any] | None = None
+        self._loop_failure: WorkerLoopError | None = None  # a background loop failed: stop, raise
         self.listener = Listener(url, self.notified)
 
     def _select_kinds(self) -> list[str]:
@@ -166,6 +177,8 @@ class Worker:
             asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
             asyncio.create_task(self._janitor_loop(), name="janitor"),
         ]
+        for task in loops:
+            task.add_done_callback(self._loop_ended)
         exchanger = asyncio.create_task(self._exchange_loop(), name="exchange")
         log.info("worker %s running %s", self.name, ", ".join(self.kinds))
         try:
@@ -189,8 +202,26 @@ class Worker:
             for pool in (self._handler_pool, self._pool):
                 if pool is not None:
                     await pool.close()
+        if self._loop_failure is not None:
+            log.error("worker %s stopped after a failure: %s", self.name, self.report)
+            raise self._loop_failure from self._loop_failure.cause
         log.info("worker %s stopped: %s", self.name, self.report)
         return self.report
+
+    def _loop_ended(self, task: asyncio.Task[None]) -> None:
+        """A background loop ended: unless the worker is closing, stop it loudly."""
+        if task.cancelled() or self._closing:
+            return
+        cause = task.exception()
+        if self._loop_failure is None:
+            self._loop_failure = WorkerLoopError(task.get_name(), cause)
+        log.error(
+            "worker %s: the %s loop failed; stopping the worker now",
+            self.name,
+            task.get_name(),
+            exc_info=cause,
+        )
+        self.stop(now=True)
 
     # -- the exchange: settle what finished, lease what fits ------------------------------
 
@@ -421,6 +452,8 @@ class Worker:
             since_prune += options.rescue_seconds
 
     async def _guarded(self, what: str, job: Callable[[], Awaitable[None]]) -> None:
+        """Run `job`; a database error skips this round, anything else ends the loop
+        (and so stops the worker: see `_loop_ended`)."""
         try:
             await job()
         except psycopg.Error as exc:

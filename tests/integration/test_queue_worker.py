@@ -4,6 +4,7 @@ effects, per-kind limits, LISTEN/NOTIFY wake-up and graceful shutdown."""
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,11 +17,14 @@ from automechanica.queue import (
     TaskContext,
     TaskRegistry,
     Worker,
+    WorkerLoopError,
     WorkerOptions,
     get_task,
     insert_tasks,
     new_task,
 )
+from automechanica.queue import worker as worker_module
+from automechanica.queue.lease import lease
 from tests.integration.queue_fixtures import EFFECTS_TABLE, aconn, registry, scalar, statuses
 
 __all__ = ["aconn"]
@@ -200,3 +204,66 @@ async def test_shutdown_finishes_or_releases_running_tasks(
         assert (task.status, task.result, report.completed) == ("completed", "finished", 1)
     else:  # cut short: back to pending, the attempt not counted
         assert (task.status, task.attempts, report.released) == ("pending", 0, 1)
+
+
+class _BrokenPolicy(RetryPolicy):
+    """A custom retry policy with a bug: the janitor meets it when it rescues a lease."""
+
+    def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
+        raise ZeroDivisionError("a bug in a custom retry policy")
+
+
+async def test_a_failing_background_loop_stops_the_worker_and_releases_its_tasks(
+    db_url: str, aconn: Conn
+) -> None:
+    started = asyncio.Event()
+    reg = TaskRegistry()
+
+    @reg.task("long")
+    async def long(payload: dict[str, Any], ctx: TaskContext) -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    @reg.task("fragile", retry=_BrokenPolicy())
+    async def fragile(payload: dict[str, Any], ctx: TaskContext) -> None:
+        return None
+
+    (long_id,) = await insert_tasks(aconn, [new_task("long", {})])
+    worker = Worker(
+        db_url, reg, WorkerOptions(kinds=["long"], poll_seconds=0.1, rescue_seconds=0.1)
+    )
+    running = asyncio.create_task(worker.run())
+    await asyncio.wait_for(started.wait(), 30)
+    # Another worker leased a `fragile` task and vanished: the janitor rescues its lease,
+    # asks the kind's policy for the backoff, and the policy raises.
+    (fragile_id,) = await insert_tasks(aconn, [new_task("fragile", {})])
+    await lease(aconn, worker="gone", kinds=["fragile"], limit=1, lease_seconds=0.01)
+
+    with pytest.raises(WorkerLoopError) as failed:
+        await asyncio.wait_for(running, 60)
+
+    assert failed.value.loop == "janitor"
+    assert isinstance(failed.value.cause, ZeroDivisionError)
+    long_task = await get_task(aconn, long_id)  # released at once, the attempt not counted
+    assert (long_task.status, long_task.attempts, worker.report.released) == ("pending", 0, 1)
+    assert (await get_task(aconn, fragile_id)).status == "leased"  # the rescue rolled back
+
+
+async def test_a_failing_heartbeat_stops_the_worker(
+    db_url: str, aconn: Conn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No public seam makes the heartbeat statement raise anything but a database error
+    # (retried, not fatal), so the heartbeat function itself is replaced here.
+    async def broken(*args: Any, **kwargs: Any) -> set[Any]:
+        raise TypeError("a bug in the heartbeat")
+
+    monkeypatch.setattr(worker_module, "heartbeat", broken)
+    reg = TaskRegistry()
+    reg.task("idle")(_none)
+    worker = Worker(db_url, reg, WorkerOptions(lease_seconds=0.3, poll_seconds=0.1))
+
+    with pytest.raises(WorkerLoopError) as failed:
+        await asyncio.wait_for(worker.run(), 60)
+
+    assert failed.value.loop == "heartbeat"
+    assert "a bug in the heartbeat" in failed.value.message
