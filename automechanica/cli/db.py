@@ -18,7 +18,7 @@ db_app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
 def db_migrate() -> None:
     """Bring the schema to the newest revision."""
     try:
-        with database(Settings()) as url:
+        with database(Settings(), migrated=False) as url:
             migrations.migrate(url)
             console.print(f"Schema at revision {migrations.status(url).current}.")
     except AutoMechanicaError as exc:
@@ -29,7 +29,7 @@ def db_migrate() -> None:
 def db_status() -> None:
     """Show the applied revision and what is still to apply."""
     try:
-        with database(Settings()) as url:
+        with database(Settings(), migrated=False) as url:
             state = migrations.status(url)
     except AutoMechanicaError as exc:
         raise fail(exc) from exc
@@ -45,7 +45,7 @@ def db_reset(
     if not yes:
         typer.confirm("This deletes every part, order and decision. Continue?", abort=True)
     try:
-        with database(Settings()) as url:
+        with database(Settings(), migrated=False) as url:
             migrations.reset(url)
     except AutoMechanicaError as exc:
         raise fail(exc) from exc

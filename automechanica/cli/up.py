@@ -12,6 +12,7 @@ import typer
 
 from automechanica.cli.catalog import demo_missing, load_demo
 from automechanica.cli.common import console, database, fail
+from automechanica.cli.users import first_admin, signing_key
 from automechanica.config import Settings
 from automechanica.db import migrate as migrations
 from automechanica.errors import AutoMechanicaError
@@ -27,19 +28,24 @@ def up(
     embedding_worker: Annotated[
         bool, typer.Option(help="run the embedding worker beside the API")
     ] = True,
+    create_admin: Annotated[
+        bool, typer.Option(help="ask for the first admin's email and password if none exists")
+    ] = False,
 ) -> None:
     """Migrate, load the demo store on first start, and serve the API until Ctrl-C."""
     import uvicorn
 
     settings = Settings()
     try:
-        with database(settings) as url:
+        with database(settings, migrated=False) as url:
             console.print("Migrating the schema…")
             migrations.migrate(url)
             if demo and asyncio.run(demo_missing(url)):
                 console.print("First start: loading the demo store.")
                 asyncio.run(load_demo(url, settings))
+            asyncio.run(first_admin(url, settings, prompt=create_admin))
             os.environ["AUTOMECHANICA_DATABASE_URL"] = url  # read by the API's factory
+            os.environ["AUTOMECHANICA_SECRET_KEY"] = signing_key(settings)
             bind_host, bind_port = host or settings.host, port or settings.port
             console.print(
                 f"Serving on http://{bind_host}:{bind_port} (API docs at /docs). Ctrl-C stops."

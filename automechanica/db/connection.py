@@ -18,6 +18,56 @@ REQUIRED_EXTENSIONS = {
 MIN_SERVER_VERSION = 150000
 
 
+#: Whether the schema is there: migrations record their revision in this table.
+HAS_SCHEMA = "SELECT to_regclass('alembic_version') IS NOT NULL"
+
+
+def where(url: str) -> str:
+    """HOST/DB of `url`, for messages (never the password)."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return "the configured URL"
+    host, port = info.get("host") or "localhost", info.get("port")
+    return f"{host}{f':{port}' if port else ''}/{info.get('dbname') or '?'}"
+
+
+def unreachable(url: str, exc: BaseException) -> DatabaseError:
+    """The one-sentence error for a database that cannot be reached."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return DatabaseError(
+        f"Cannot connect to the database at {where(url)} ({reason}); start it, or fix "
+        "AUTOMECHANICA_DATABASE_URL (unset it to use the embedded server)."
+    )
+
+
+def not_migrated(url: str) -> DatabaseError:
+    """The one-sentence error for a database without the schema."""
+    return DatabaseError(
+        f"The database at {where(url)} has no AutoMechanica schema; run `automechanica db migrate`."
+    )
+
+
+def translate(url: str, exc: psycopg.Error) -> DatabaseError | None:
+    """The AutoMechanica error for a driver error that means unreachable or not migrated."""
+    if isinstance(exc, psycopg.errors.UndefinedTable):
+        return not_migrated(url)
+    if isinstance(exc, psycopg.OperationalError):
+        return unreachable(url, exc)
+    return None
+
+
+def check_schema(url: str) -> None:
+    """Fail with a clear message when the database has not been migrated."""
+    try:
+        with psycopg.connect(url, connect_timeout=10) as conn:
+            row = conn.execute(HAS_SCHEMA).fetchone()
+    except psycopg.OperationalError as exc:
+        raise unreachable(url, exc) from exc
+    if not (row and row[0]):
+        raise not_migrated(url)
+
+
 def check_server(url: str) -> None:
     """Fail with a clear message when the server is too old or lacks an extension."""
     try:
@@ -31,7 +81,7 @@ def check_server(url: str) -> None:
                 )
             }
     except psycopg.OperationalError as exc:
-        raise DatabaseError(f"Cannot connect to the database: {exc}".strip()) from exc
+        raise unreachable(url, exc) from exc
     if version < MIN_SERVER_VERSION:
         raise DatabaseError(
             f"PostgreSQL {version // 10000} is too old; AutoMechanica needs 15 or newer."
