@@ -28,6 +28,7 @@ RETRY_AFTER = {
     "schema": {"type": "integer"},
 }
 DESCRIPTIONS = {
+    "400": "The body is not JSON (or not UTF-8)",
     "401": "Not signed in, or the token is expired",
     "403": "The account's role does not allow this",
     "404": "Not found",
@@ -40,6 +41,16 @@ DESCRIPTIONS = {
 }
 #: Operations that never touch the database.
 NO_DATABASE = {"/api/health"}
+#: The edge refuses a NUL in any path or query parameter (PostgreSQL cannot store one).
+NO_NUL = "^[^\x00]*$"
+
+
+def _no_nul(schema: dict[str, Any]) -> None:
+    """Say so in every string parameter's schema that has no pattern of its own."""
+    if schema.get("type") == "string":
+        schema.setdefault("pattern", NO_NUL)
+    for option in schema.get("anyOf", ()):
+        _no_nul(option)
 
 
 def install(app: FastAPI) -> None:
@@ -73,12 +84,14 @@ def complete(schema: dict[str, Any]) -> None:
 
 
 def _complete_operation(path: str, operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", ()):
+        _no_nul(parameter.get("schema", {}))
     responses: dict[str, Any] = operation.setdefault("responses", {})
     codes = {"414", "422", "500"}
     if path not in NO_DATABASE:
         codes.add("503")
     if "requestBody" in operation:
-        codes.add("413")
+        codes |= {"400", "413"}
     if any(p.get("in") == "path" for p in operation.get("parameters", ())):
         codes.add("404")
     if operation.get("security"):

@@ -7,9 +7,12 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from automechanica.config import Settings
 
-#: Id columns: `integer` (vehicles, brands...) and `bigint` (parts, tasks...).
+#: Id columns: `integer` (vehicles, brands...) and `bigint` (parts, tasks...). A bigint
+#: id is bounded at 2**53 - 1, inside bigint's range and the largest integer a JSON
+#: number keeps exactly (a JavaScript client, or a schema checker using doubles, would
+#: round a larger one).
 INT32_MAX = 2**31 - 1
-INT64_MAX = 2**63 - 1
+INT64_MAX = 2**53 - 1
 
 
 @dataclass(frozen=True)
@@ -20,8 +23,6 @@ class ApiPolicy:
     max_body_bytes: int = 1024 * 1024
     #: The raw query string; longer is 414.
     max_query_bytes: int = 4096
-    #: Search results reachable by paging: page * per_page may not exceed it.
-    max_result_depth: int = 10_000
     #: Part searches with words (`q`) per client IP, as a token bucket.
     search_per_minute: float = 120.0
     search_burst: int = 30

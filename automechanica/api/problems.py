@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from automechanica.errors import (
     AuthenticationError,
@@ -176,6 +177,8 @@ def install(app: FastAPI, *, retry_after: int) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else _phrase(exc.status_code)
         headers = dict(exc.headers or {})
         wait = headers.pop("Retry-After", None)
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem(
             request_id_of(request),
             exc.status_code,
@@ -234,6 +237,17 @@ def install(app: FastAPI, *, retry_after: int) -> None:
             kind="validation-error",
             title="The request is not valid",
         )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first
+    route's, which is wrong where two routes share a path)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
 
 
 def internal_error(request: Request, exc: BaseException) -> JSONResponse:

@@ -28,10 +28,15 @@ def _no_nul(value: str) -> str:
 
 
 NoNul = AfterValidator(_no_nul)
+NO_NUL_PATTERN = "^[^\x00]*$"
 #: A name (make, model, submodel) as a shopper types it.
-Name = Annotated[str, Field(min_length=1, max_length=64), NoNul]
+Name = Annotated[
+    str, Field(min_length=1, max_length=64, json_schema_extra={"pattern": NO_NUL_PATTERN}), NoNul
+]
 #: A short code (drive: FWD, AWD...).
-Code = Annotated[str, Field(min_length=1, max_length=16), NoNul]
+Code = Annotated[
+    str, Field(min_length=1, max_length=16, json_schema_extra={"pattern": NO_NUL_PATTERN}), NoNul
+]
 
 
 class Health(BaseModel):
@@ -197,9 +202,7 @@ class FitRequest(BaseModel):
     make: Name | None = None
     model: Name | None = None
     submodel: Name | None = None
-    engine_liters: Decimal | None = Field(
-        default=None, gt=0, le=30, max_digits=4, decimal_places=2, allow_inf_nan=False
-    )
+    engine_liters: float | None = Field(default=None, gt=0, le=30, allow_inf_nan=False)
     drive: Code | None = None
 
 

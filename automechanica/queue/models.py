@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
 
 Status = Literal["pending", "leased", "running", "completed", "failed", "dead"]
 STATUSES: tuple[Status, ...] = ("pending", "leased", "running", "completed", "failed", "dead")
@@ -68,12 +68,22 @@ class DeadLetter(BaseModel):
     finished_at: datetime | None
 
 
+def _not_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("a task id is an integer, not a boolean")
+    return value
+
+
 class DeadLetterFilter(BaseModel):
     """Which dead letters to replay or discard; an empty filter matches them all."""
 
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] | None = Field(default=None, description="only these task ids")
+    #: Not a boolean: `true` is not task 1. Bounded: tasks.id is a bigint, and larger JSON
+    #: integers lose precision.
+    ids: list[Annotated[int, Field(ge=1, le=2**53 - 1), BeforeValidator(_not_bool)]] | None = Field(
+        default=None, description="only these task ids"
+    )
     kind: str | None = None
     error_contains: str | None = Field(default=None, description="substring of the last error")
 

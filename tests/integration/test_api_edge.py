@@ -171,8 +171,7 @@ def test_validation_errors_do_not_echo_large_inputs(client: TestClient) -> None:
 def test_query_strings_and_page_depth_are_capped(client: TestClient) -> None:
     _problem(client.get("/api/parts", params={"brand": "b" * 5000}), 414)
     _problem(client.get("/api/parts", params={"q": "q" * 201}), 422)
-    body = _problem(client.get("/api/parts", params={"page": 101, "per_page": 100}), 422)
-    assert "deeper than 10000" in body["detail"]
+    _problem(client.get("/api/parts", params={"page": 101, "per_page": 100}), 422)
     assert client.get("/api/parts", params={"page": 100, "per_page": 100}).status_code == 200
 
 

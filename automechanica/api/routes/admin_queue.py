@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel
 
 from automechanica.api.deps import Conn
+from automechanica.api.policy import INT64_MAX
 from automechanica.queue import (
     DeadLetter,
     DeadLetterFilter,
@@ -32,8 +33,9 @@ from automechanica.queue import (
 router = APIRouter(prefix="/api/admin/queue", tags=["admin: queue"])
 
 
-#: tasks.id is a bigint: a larger id is a 422, not a database error.
-TaskId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+#: tasks.id is a bigint: a larger id is a 422, not a database error. The paths say
+#: `{task_id:int}` so that /dead/replay and /dead/discard never match an id route.
+TaskId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 #: The task's state does not allow the operation.
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"description": "the task's state does not allow this"}
@@ -52,13 +54,13 @@ async def stats(conn: Conn) -> QueueStats:
     return await queue_stats(conn)
 
 
-@router.get("/tasks/{task_id}", response_model=TaskInfo)
+@router.get("/tasks/{task_id:int}", response_model=TaskInfo)
 async def task(conn: Conn, task_id: TaskId) -> TaskInfo:
     """One task: state, attempts, last error and traceback, result."""
     return await get_task(conn, task_id)
 
 
-@router.post("/tasks/{task_id}/cancel", response_model=TaskIds, responses=CONFLICT)
+@router.post("/tasks/{task_id:int}/cancel", response_model=TaskIds, responses=CONFLICT)
 async def cancel(conn: Conn, task_id: TaskId) -> TaskIds:
     """Cancel (delete) a task that has not started."""
     ids = await cancel_pending(conn, ids=[task_id])
@@ -99,7 +101,7 @@ async def discard_matching(conn: Conn, which: DeadLetterFilter) -> TaskIds:
     return TaskIds(ids=await discard(conn, which))
 
 
-@router.post("/dead/{task_id}/replay", response_model=TaskIds, responses=CONFLICT)
+@router.post("/dead/{task_id:int}/replay", response_model=TaskIds, responses=CONFLICT)
 async def replay_dead(conn: Conn, task_id: TaskId) -> TaskIds:
     """Back to pending with a fresh set of attempts."""
     try:
@@ -109,7 +111,7 @@ async def replay_dead(conn: Conn, task_id: TaskId) -> TaskIds:
     return TaskIds(ids=[task_id])
 
 
-@router.delete("/dead/{task_id}", response_model=TaskIds, responses=CONFLICT)
+@router.delete("/dead/{task_id:int}", response_model=TaskIds, responses=CONFLICT)
 async def discard_dead(conn: Conn, task_id: TaskId) -> TaskIds:
     """Delete one dead letter."""
     try:

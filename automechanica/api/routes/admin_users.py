@@ -10,24 +10,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from automechanica.accounts import Role, User, create_user, disable_user, list_users, set_password
 from automechanica.api.access import sessions
 from automechanica.api.deps import Conn
+from automechanica.api.routes.auth import Email, NewPassword
 
 router = APIRouter(prefix="/api/admin/users", tags=["admin: users"])
 
 
 class NewUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: Annotated[str, Field(min_length=3, max_length=254)]
+    email: Email
     role: Role
-    password: Annotated[str, Field(min_length=1, max_length=256)]
+    password: NewPassword
     name: Annotated[str | None, Field(max_length=200)] = None
 
 
 class PasswordReset(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    password: Annotated[str, Field(min_length=1, max_length=256)]
-
-
-Email = Annotated[str, Field(min_length=3, max_length=254)]
+    password: NewPassword
 
 
 @router.get("", response_model=list[User])
@@ -35,7 +33,12 @@ async def users(conn: Conn) -> list[User]:
     return await list_users(conn)
 
 
-@router.post("", response_model=User, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=User,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "an account for this email exists"}},
+)
 async def add(request: Request, conn: Conn, body: NewUser) -> User:
     return await create_user(
         conn, sessions(request).hasher, body.email, body.password, body.role, name=body.name

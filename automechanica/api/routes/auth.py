@@ -18,6 +18,8 @@ from fastapi import APIRouter, Cookie, Header, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from automechanica.accounts import Role, TokenPair, change_password, create_user, find_user
+from automechanica.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from automechanica.accounts.users import EMAIL
 from automechanica.api.access import SignedIn, client_ip, sessions
 from automechanica.api.deps import Conn
 from automechanica.errors import AuthenticationError
@@ -27,7 +29,12 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 REFRESH_COOKIE = "am_refresh"
 CSRF_COOKIE = "am_csrf"
 Password = Annotated[str, Field(min_length=1, max_length=256)]
-Email = Annotated[str, Field(min_length=3, max_length=254)]
+#: A password being set: the schema states accounts.check_strength's rule.
+NewPassword = Annotated[
+    str, Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, pattern="^[^\x00]*$")
+]
+#: The schema says what accounts.check_email accepts, so clients can check first.
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=EMAIL.pattern)]
 
 
 class Login(BaseModel):
@@ -46,7 +53,7 @@ class Refresh(BaseModel):
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class Registration(BaseModel):
@@ -54,7 +61,7 @@ class Registration(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     email: Email
-    password: Password
+    password: NewPassword
     name: Annotated[str | None, Field(max_length=200)] = None
 
 
@@ -102,7 +109,14 @@ def _issue(request: Request, response: Response, pair: TokenPair) -> Tokens:
     )
 
 
-@router.post("/login", response_model=Tokens)
+@router.post(
+    "/login",
+    response_model=Tokens,
+    responses={
+        401: {"description": "wrong email or password"},
+        429: {"description": "too many failed attempts"},
+    },
+)
 async def login(request: Request, response: Response, conn: Conn, body: Login) -> Tokens:
     """Sign in. Failed attempts are limited per address and per account (429 + Retry-After)."""
     pair = await sessions(request).login(
@@ -115,7 +129,9 @@ async def login(request: Request, response: Response, conn: Conn, body: Login) -
     return _issue(request, response, pair)
 
 
-@router.post("/refresh", response_model=Tokens)
+@router.post(
+    "/refresh", response_model=Tokens, responses={401: {"description": "not a valid refresh token"}}
+)
 async def refresh(
     request: Request,
     response: Response,
@@ -164,7 +180,12 @@ async def password(request: Request, conn: Conn, who: SignedIn, body: PasswordCh
     await change_password(conn, hasher, who.user_id, body.current_password, body.new_password)
 
 
-@router.post("/register", response_model=Account, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/register",
+    response_model=Account,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "an account for this email exists"}},
+)
 async def register(request: Request, conn: Conn, body: Registration) -> Account:
     """A customer account (guest checkout needs none). Staff accounts come from an admin."""
     user = await create_user(
