@@ -13,6 +13,7 @@ from automechanica.accounts.tokens import TokenSigner
 from automechanica.accounts.users import (
     User,
     change_password,
+    count_admins,
     create_user,
     disable_user,
     find_user,
@@ -31,6 +32,7 @@ __all__ = [
     "TokenSigner",
     "User",
     "change_password",
+    "count_admins",
     "create_user",
     "disable_user",
     "find_user",

@@ -10,6 +10,7 @@ from automechanica.cli.llm import llm_app
 from automechanica.cli.memory import docs_app, memory_app
 from automechanica.cli.queue import queue_app
 from automechanica.cli.up import up
+from automechanica.cli.users import users_app
 from automechanica.cli.worker import worker
 
 app = typer.Typer(help="AutoMechanica: run an online auto-parts store.", no_args_is_help=True)
@@ -24,5 +25,6 @@ app.add_typer(llm_app, name="llm")
 app.command("worker")(worker)
 app.add_typer(memory_app, name="memory")
 app.add_typer(docs_app, name="docs")
+app.add_typer(users_app, name="users")
 
 __all__ = ["app"]

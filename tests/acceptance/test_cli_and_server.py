@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 CLI = [sys.executable, "-m", "automechanica"]
+ADMIN_EMAIL, ADMIN_PASSWORD = "owner@example.com", "first admin passphrase"
 
 
 def _free_port() -> int:
@@ -33,6 +34,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "AUTOMECHANICA_DATA_DIR": str(data),
         "AUTOMECHANICA_DEMO_PARTS": "600",
         "AUTOMECHANICA_DEMO_VINS_PER_TYPE": "40",
+        "AUTOMECHANICA_ADMIN_EMAIL": ADMIN_EMAIL,
+        "AUTOMECHANICA_ADMIN_PASSWORD": ADMIN_PASSWORD,
     }
     return environ
 
@@ -142,3 +145,45 @@ def test_unreadable_feed_fails_clearly(env: dict[str, str], server: str, tmp_pat
     result = run(env, "feeds", "import", str(feed), "--supplier", "acme")
     assert result.returncode == 1
     assert "broken.xml" in result.stderr
+
+
+def _login(server: str, email: str, password: str) -> dict[str, str]:
+    response = httpx.post(f"{server}/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_first_admin_from_the_environment_and_staff_from_the_cli(
+    env: dict[str, str], server: str
+) -> None:
+    assert httpx.get(f"{server}/api/admin/queue/stats").status_code == 401
+    admin = _login(server, ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert httpx.get(f"{server}/api/admin/users", headers=admin).status_code == 200
+    key = Path(env["AUTOMECHANICA_DATA_DIR"]) / "secret_key"
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_text().strip()) >= 32
+
+    made = subprocess.run(
+        [*CLI, "users", "create", "ops@example.com", "--role", "operator", "--password-stdin"],
+        env=env,
+        input="operator passphrase\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    listed = run(env, "users", "list")
+    assert "ops@example.com" in listed.stdout and "operator" in listed.stdout
+    ops = _login(server, "ops@example.com", "operator passphrase")
+    assert httpx.get(f"{server}/api/admin/queue/stats", headers=ops).status_code == 200
+    assert httpx.get(f"{server}/api/admin/users", headers=ops).status_code == 403
+
+    weak = subprocess.run(
+        [*CLI, "users", "create", "weak@example.com", "--password-stdin"],
+        env=env,
+        input="short\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert weak.returncode == 1 and "at least 12" in weak.stderr
+    assert "Traceback" not in weak.stderr
