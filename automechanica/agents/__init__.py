@@ -1,0 +1,1 @@
+"""The store's agents: typed input and output, confidence, rationale, evidence, allowed tools."""

@@ -1,0 +1,1 @@
+"""Selling: garage, cart, checkout, test payments, orders, purchase orders, returns."""

@@ -1,0 +1,1 @@
+"""Runs workflows: versioned definitions, step journal, policies, reviews, agent events."""
