@@ -166,7 +166,9 @@ def install(app: FastAPI, *, retry_after: int) -> None:
             status,
             exc.message,
             path=request.url.path,
-            kind=_kebab(type(exc).__name__.removesuffix("Error")),
+            kind="database-unavailable"
+            if status == 503
+            else _kebab(type(exc).__name__.removesuffix("Error")),
             errors=_domain_errors(exc),
             retry_after=wait if isinstance(wait, int) else None,
             headers=headers,
