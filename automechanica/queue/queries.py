@@ -7,6 +7,14 @@ The runnable rows are found through the partial index `tasks_runnable (priority
 DESC, run_at) WHERE status IN ('pending', 'failed')`; leases through
 `tasks_leases (lease_expires_at)`; dead letters through `tasks_dead (kind,
 finished_at)` (migration 0001).
+
+The statements that write back to held leases (heartbeat, settle) look rows up by
+primary key and say "leased or running" as `status NOT IN ('pending', 'completed',
+'failed', 'dead')` (the same rows, by the table's CHECK constraint). Written as
+`status IN ('leased', 'running')` it would match the predicate of `tasks_leases`,
+and the planner, whose statistics often count no leases at all (the table was
+analyzed while its tasks were pending), scanned every lease held by every worker,
+filtering each against the batch: 30% of the settle's time with 500 leases held.
 """
 
 from __future__ import annotations
@@ -73,7 +81,8 @@ FROM leased ORDER BY priority DESC, run_at, id
 HEARTBEAT: Final = """
 UPDATE tasks AS t
 SET lease_expires_at = now() + make_interval(secs => %(seconds)s), heartbeat_at = now()
-WHERE t.id = ANY(%(ids)b::bigint[]) AND t.status IN ('leased', 'running')
+WHERE t.id = ANY(%(ids)b::bigint[])
+  AND t.status NOT IN ('pending', 'completed', 'failed', 'dead')
   AND t.lease_token = (%(tokens)b::uuid[])[array_position(%(ids)b::bigint[], t.id)]
 RETURNING t.lease_token
 """
@@ -87,14 +96,16 @@ RETURNING t.lease_token
 SETTLE: Final = """
 WITH started AS (
     UPDATE tasks AS t SET status = 'running'
-    WHERE t.id = ANY(%(s_ids)b::bigint[]) AND t.status = 'leased'
+    WHERE t.id = ANY(%(s_ids)b::bigint[])
+      AND t.status NOT IN ('pending', 'running', 'completed', 'failed', 'dead')
       AND t.lease_token = (%(s_tokens)b::uuid[])[array_position(%(s_ids)b::bigint[], t.id)]
     RETURNING t.id
 ), completed AS (
     UPDATE tasks AS t
     SET status = 'completed', finished_at = now(), lease_token = NULL, lease_expires_at = NULL,
         result = (%(c_results)b::text[])[array_position(%(c_ids)b::bigint[], t.id)]::jsonb
-    WHERE t.id = ANY(%(c_ids)b::bigint[]) AND t.status IN ('leased', 'running')
+    WHERE t.id = ANY(%(c_ids)b::bigint[])
+      AND t.status NOT IN ('pending', 'completed', 'failed', 'dead')
       AND t.lease_token = (%(c_tokens)b::uuid[])[array_position(%(c_ids)b::bigint[], t.id)]
     RETURNING t.id
 ), failures AS (
@@ -111,13 +122,14 @@ WITH started AS (
         lease_token = NULL, lease_expires_at = NULL
     FROM failures AS f
     WHERE t.id = ANY(%(f_ids)b::bigint[]) AND t.id = f.id AND t.lease_token = f.token
-      AND t.status IN ('leased', 'running')
+      AND t.status NOT IN ('pending', 'completed', 'failed', 'dead')
     RETURNING t.id, f.status
 ), released AS (
     UPDATE tasks AS t
     SET status = 'pending', attempts = greatest(t.attempts - 1, 0),
         lease_token = NULL, leased_by = NULL, lease_expires_at = NULL
-    WHERE t.id = ANY(%(r_ids)b::bigint[]) AND t.status IN ('leased', 'running')
+    WHERE t.id = ANY(%(r_ids)b::bigint[])
+      AND t.status NOT IN ('pending', 'completed', 'failed', 'dead')
       AND t.lease_token = (%(r_tokens)b::uuid[])[array_position(%(r_ids)b::bigint[], t.id)]
     RETURNING t.id
 ), wake AS (
