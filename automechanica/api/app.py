@@ -16,6 +16,7 @@ from automechanica.api.deps import QueryVectors
 from automechanica.api.edge import protect
 from automechanica.api.policy import ApiPolicy
 from automechanica.api.routes import admin_queue, admin_users, auth, health, parts, vehicles
+from automechanica.api.web import WEB_DIST, mount_web
 from automechanica.config import Settings
 from automechanica.db.connection import open_pool
 from automechanica.errors import (
@@ -71,6 +72,7 @@ def create_app(
     # Access is declared here, once per router: every console endpoint needs a role.
     app.include_router(admin_queue.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_users.router, dependencies=[Depends(require_admin)])
+    mount_web(app, WEB_DIST)  # the web shop at every GET path the API does not own; last
     return app
 
 
