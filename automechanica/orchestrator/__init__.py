@@ -1,1 +1,66 @@
 """Runs workflows: versioned definitions, step journal, policies, reviews, agent events."""
+
+from automechanica.orchestrator.definitions import (
+    FanOut,
+    Hold,
+    ReviewRequest,
+    Sleep,
+    Step,
+    StepContext,
+    Workflow,
+    WorkflowRegistry,
+)
+from automechanica.orchestrator.engine import Engine, start_workflow
+from automechanica.orchestrator.errors import (
+    OrchestratorError,
+    PolicyError,
+    ReviewStateError,
+    UnknownWorkflowError,
+)
+from automechanica.orchestrator.events import AgentEvent, record_event
+from automechanica.orchestrator.journal import STEP_KIND
+from automechanica.orchestrator.policies import (
+    Policy,
+    PolicyChange,
+    Verdict,
+    all_policies,
+    get_policy,
+    judge,
+    seed_policies,
+    set_policy,
+)
+from automechanica.orchestrator.retention import prune_workflows
+from automechanica.orchestrator.reviews import Review, decide, get_review, list_reviews
+
+__all__ = [
+    "STEP_KIND",
+    "AgentEvent",
+    "Engine",
+    "FanOut",
+    "Hold",
+    "OrchestratorError",
+    "Policy",
+    "PolicyChange",
+    "PolicyError",
+    "Review",
+    "ReviewRequest",
+    "ReviewStateError",
+    "Sleep",
+    "Step",
+    "StepContext",
+    "UnknownWorkflowError",
+    "Verdict",
+    "Workflow",
+    "WorkflowRegistry",
+    "all_policies",
+    "decide",
+    "get_policy",
+    "get_review",
+    "judge",
+    "list_reviews",
+    "prune_workflows",
+    "record_event",
+    "seed_policies",
+    "set_policy",
+    "start_workflow",
+]
