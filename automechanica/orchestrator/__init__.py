@@ -31,6 +31,13 @@ from automechanica.orchestrator.policies import (
 )
 from automechanica.orchestrator.retention import prune_workflows
 from automechanica.orchestrator.reviews import Review, decide, get_review, list_reviews
+from automechanica.orchestrator.timeline import (
+    Timeline,
+    WorkflowSummary,
+    cancel_workflow,
+    list_workflows,
+    workflow_timeline,
+)
 
 __all__ = [
     "STEP_KIND",
@@ -48,19 +55,24 @@ __all__ = [
     "Sleep",
     "Step",
     "StepContext",
+    "Timeline",
     "UnknownWorkflowError",
     "Verdict",
     "Workflow",
     "WorkflowRegistry",
+    "WorkflowSummary",
     "all_policies",
+    "cancel_workflow",
     "decide",
     "get_policy",
     "get_review",
     "judge",
     "list_reviews",
+    "list_workflows",
     "prune_workflows",
     "record_event",
     "seed_policies",
     "set_policy",
     "start_workflow",
+    "workflow_timeline",
 ]
