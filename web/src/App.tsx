@@ -1,0 +1,94 @@
+import { useId, useState } from "react";
+import { Link, Route, Routes, useNavigate, useSearchParams } from "react-router";
+import { GaragePage } from "./features/garage/GaragePage";
+import { GarageProvider, useVehiclePath } from "./features/garage/GarageProvider";
+import { VehicleBar } from "./features/garage/VehicleBar";
+import { ProductPage } from "./features/product/ProductPage";
+import { HomePage } from "./features/search/HomePage";
+import { SearchPage } from "./features/search/SearchPage";
+
+function SearchBox() {
+  const [params] = useSearchParams();
+  const [text, setText] = useState(params.get("q") ?? "");
+  const navigate = useNavigate();
+  const withVehicle = useVehiclePath();
+  const id = useId();
+  return (
+    <form
+      role="search"
+      className="flex grow gap-2"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const q = text.trim();
+        navigate(withVehicle(q ? `/search?q=${encodeURIComponent(q)}` : "/search"));
+      }}
+    >
+      <label htmlFor={id} className="sr-only">
+        Search parts by name or part number
+      </label>
+      <input
+        id={id}
+        type="search"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        placeholder="Part, brand or part number"
+        className="min-h-11 w-full min-w-0 rounded-md border border-slate-400 px-3 text-base"
+      />
+      <button type="submit" className="min-h-11 rounded-md bg-blue-700 px-4 font-semibold text-white hover:bg-blue-800">
+        Search
+      </button>
+    </form>
+  );
+}
+
+function Layout() {
+  const withVehicle = useVehiclePath();
+  return (
+    <>
+      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-10 focus:bg-white focus:p-2">
+        Skip to content
+      </a>
+      <header className="bg-slate-900 text-white">
+        <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-3 px-4 py-3">
+          <Link to={withVehicle("/")} className="text-xl font-bold text-white">
+            AutoMechanica
+          </Link>
+          <SearchBox />
+        </div>
+      </header>
+      <VehicleBar />
+      <main id="main" className="mx-auto max-w-6xl px-4 py-6">
+        <Routes>
+          <Route path="/" element={<HomePage />} />
+          <Route path="/search" element={<SearchPage />} />
+          <Route path="/parts/:partId" element={<ProductPage />} />
+          <Route path="/garage" element={<GaragePage />} />
+          <Route
+            path="*"
+            element={
+              <div>
+                <h1 className="text-2xl font-bold">Page not found</h1>
+                <p>
+                  <Link to={withVehicle("/")} className="text-blue-800 underline">
+                    Back to the store
+                  </Link>
+                </p>
+              </div>
+            }
+          />
+        </Routes>
+      </main>
+      <footer className="mx-auto max-w-6xl px-4 py-6 text-sm text-slate-700">
+        Cart and checkout are coming. <a className="underline" href="/docs">API docs</a>
+      </footer>
+    </>
+  );
+}
+
+export function App() {
+  return (
+    <GarageProvider>
+      <Layout />
+    </GarageProvider>
+  );
+}

@@ -1,0 +1,160 @@
+// The garage: saved vehicles in localStorage, the current one in the URL (?vehicle=<id>)
+// so a link can be shared. A link naming a vehicle not yet saved adds it.
+import { useQuery } from "@tanstack/react-query";
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { useSearchParams } from "react-router";
+import { api, unwrap } from "../../api/client";
+import { fromConfiguration, parseKey, type GarageVehicle } from "./vehicle";
+
+const STORAGE_KEY = "automechanica.garage.v1";
+
+interface Stored {
+  vehicles: GarageVehicle[];
+  last: string | null;
+}
+
+function load(): Stored {
+  try {
+    const raw = localStorage.getItem(STORAGE_KEY);
+    if (!raw) return { vehicles: [], last: null };
+    const parsed = JSON.parse(raw) as Partial<Stored>;
+    const vehicles = Array.isArray(parsed.vehicles)
+      ? parsed.vehicles.filter(
+          (v): v is GarageVehicle =>
+            typeof v?.key === "string" && typeof v.year === "number" && typeof v.make === "string",
+        )
+      : [];
+    return { vehicles, last: typeof parsed.last === "string" ? parsed.last : null };
+  } catch {
+    return { vehicles: [], last: null };
+  }
+}
+
+export interface Garage {
+  vehicles: GarageVehicle[];
+  current: GarageVehicle | null;
+  /** The URL names a vehicle that is still being looked up. */
+  resolving: boolean;
+  select: (key: string | null) => void;
+  /** Saves the vehicle (replacing `replaces`, when given) and makes it current. */
+  save: (vehicle: GarageVehicle, replaces?: string) => void;
+  remove: (key: string) => void;
+}
+
+const GarageContext = createContext<Garage | null>(null);
+
+export function GarageProvider({ children }: { children: ReactNode }) {
+  const [stored, setStored] = useState<Stored>(load);
+  const [params, setParams] = useSearchParams();
+  const urlKey = params.get("vehicle");
+
+  useEffect(() => {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(stored));
+  }, [stored]);
+
+  const select = useCallback(
+    (key: string | null) => {
+      setParams(
+        (p) => {
+          const next = new URLSearchParams(p);
+          if (key) next.set("vehicle", key);
+          else next.delete("vehicle");
+          return next;
+        },
+        { replace: false },
+      );
+      setStored((s) => ({ ...s, last: key }));
+    },
+    [setParams],
+  );
+
+  const save = useCallback(
+    (vehicle: GarageVehicle, replaces?: string) => {
+      setStored((s) => {
+        const others = s.vehicles.filter((v) => v.key !== vehicle.key && v.key !== replaces);
+        return { vehicles: [vehicle, ...others], last: vehicle.key };
+      });
+      select(vehicle.key);
+    },
+    [select],
+  );
+
+  const remove = useCallback(
+    (key: string) => {
+      setStored((s) => ({
+        vehicles: s.vehicles.filter((v) => v.key !== key),
+        last: s.last === key ? null : s.last,
+      }));
+      if (urlKey === key) select(null);
+    },
+    [select, urlKey],
+  );
+
+  // No vehicle in the URL: bring back the one used last.
+  useEffect(() => {
+    if (urlKey === null && stored.last && stored.vehicles.some((v) => v.key === stored.last)) {
+      setParams(
+        (p) => {
+          const next = new URLSearchParams(p);
+          next.set("vehicle", stored.last ?? "");
+          return next;
+        },
+        { replace: true },
+      );
+    }
+  }, [urlKey, stored.last, stored.vehicles, setParams]);
+
+  const saved = urlKey ? stored.vehicles.find((v) => v.key === urlKey) : undefined;
+  const parsed = urlKey && !saved ? parseKey(urlKey) : null;
+  const lookupId = parsed && "id" in parsed && !("key" in parsed) ? parsed.id : null;
+  const lookup = useQuery({
+    queryKey: ["vehicle", lookupId],
+    enabled: lookupId !== null,
+    queryFn: async () =>
+      unwrap(await api.GET("/api/vehicles/{vehicle_id}", { params: { path: { vehicle_id: lookupId ?? 0 } } })),
+  });
+
+  // A shared link's vehicle joins the garage.
+  useEffect(() => {
+    if (!urlKey || saved) return;
+    const found = lookup.data ? fromConfiguration(lookup.data) : parsed && "key" in parsed ? parsed : null;
+    if (found && found.key === urlKey) {
+      setStored((s) => ({ vehicles: [found, ...s.vehicles.filter((v) => v.key !== found.key)], last: found.key }));
+    }
+  }, [urlKey, saved, lookup.data, parsed]);
+
+  const current = saved ?? null;
+  const value = useMemo<Garage>(
+    () => ({
+      vehicles: stored.vehicles,
+      current,
+      resolving: Boolean(urlKey && !saved && (lookup.isPending && lookupId !== null)),
+      select,
+      save,
+      remove,
+    }),
+    [stored.vehicles, current, urlKey, saved, lookup.isPending, lookupId, select, save, remove],
+  );
+  return <GarageContext.Provider value={value}>{children}</GarageContext.Provider>;
+}
+
+export function useGarage(): Garage {
+  const garage = useContext(GarageContext);
+  if (!garage) throw new Error("useGarage needs a <GarageProvider>");
+  return garage;
+}
+
+/** `path` with the current vehicle kept in its query string. */
+export function useVehiclePath(): (path: string) => string {
+  const { current } = useGarage();
+  return useCallback(
+    (path: string) => {
+      if (!current) return path;
+      const [base, query = ""] = path.split("?");
+      const params = new URLSearchParams(query);
+      params.set("vehicle", current.key);
+      return `${base}?${params.toString()}`;
+    },
+    [current],
+  );
+}
