@@ -170,12 +170,15 @@ async def test_hostile_and_malformed_files_are_refused_without_changes(
     assert await _counts(conn) == before
 
 
-async def test_a_latin1_file_is_refused_with_a_hint(conn: Conn, tmp_path: Path) -> None:
+async def test_a_windows_1252_file_is_transcoded_with_a_warning(conn: Conn, tmp_path: Path) -> None:
     path = tmp_path / "latin1.csv"
-    path.write_bytes("sku,brand,mpn,cost\nA1,Bosch,Wischer Ä,4.00\n".encode("latin-1"))
-    with pytest.raises(FeedError) as error:
-        await import_feed(conn, path, supplier="acme")
-    assert "UTF-8" in str(error.value)
+    text = "sku,brand,mpn,title,part_type,cost\nA1,Bosch,3397118ÄB,Wischer Ä,Wiper Blade,4.00\n"
+    path.write_bytes(text.encode("cp1252"))
+    summary = await import_feed(conn, path, supplier="acme")
+    assert (summary.offers, summary.rows_rejected, summary.warnings) == (1, 0, 1)
+    assert "read as Windows-1252" in summary.warning_list[0].reason
+    row = await (await conn.execute("SELECT title_raw FROM supplier_parts")).fetchone()
+    assert row is not None and row["title_raw"] == "Wischer Ä"
 
 
 @pytest.mark.parametrize("batch_size", [2, 100])
@@ -193,8 +196,8 @@ async def test_a_repeated_sku_is_a_warning_and_the_later_row_wins(
     )
     summary = await import_feed(conn, path, supplier="acme", batch_size=batch_size)
     assert summary.warnings == 1
-    assert summary.rejections[0].line == 5
-    assert "already appeared at line 2" in summary.rejections[0].reason
+    assert summary.warning_list[0].line == 5
+    assert "already appeared at line 2" in summary.warning_list[0].reason
     row = await (
         await conn.execute("SELECT cost FROM supplier_parts WHERE supplier_sku = 'A-1'")
     ).fetchone()

@@ -24,6 +24,7 @@ from automechanica.catalog.feeds.records import (
     Application,
     ApplicationRecord,
     FeedItem,
+    Notice,
     OfferRecord,
     Rejection,
 )
@@ -439,7 +440,14 @@ def test_pies_fallbacks_sku_brand_and_kilograms(tmp_path: Path) -> None:
         (("<PartNumber>0986494170</PartNumber>", ""), "missing PartNumber"),
         (("1684</PartTerminologyID>", "99999</PartTerminologyID>"), "PartTerminologyID '99999'"),
         (("036000291452<", "036000291453<"), "ItemLevelGTIN 036000291453 has a wrong check"),
-        (('PriceType="NET"', 'PriceType="WD"'), "missing NET price"),
+        (
+            (
+                '<Pricing PriceType="NET"><Price UOM="PE">12.34</Price></Pricing>\n'
+                '        <Pricing PriceType="JBR"><Price UOM="PE">20.00</Price></Pricing>',
+                "",
+            ),
+            "missing NET price",
+        ),
         (('UOM="PG"', 'UOM="TN"'), "weight unit 'TN' is not PG (pounds) or KG"),
     ],
 )
@@ -622,23 +630,35 @@ def test_dtds_and_entities_are_refused(tmp_path: Path, payload: str, reader: obj
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
-def test_latin1_is_refused_before_anything_is_yielded(tmp_path: Path, suffix: str) -> None:
-    path = tmp_path / f"latin1{suffix}"
+def test_windows_1252_is_transcoded_with_a_notice(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"cp1252{suffix}"
     text = (
-        "sku,brand,mpn,cost,title\nA,Fram,PH1,1.00,ok\nB,Fram,PH2,1.00,Café filter\n"
+        "sku,brand,mpn,cost,title\nA,Fram,PH1,1.00,ok\nB,Fram,PH2,1.00,Café filter – 2\u2019\n"
         if suffix == ".csv"
-        else _JSON_LINE + "\n" + _JSON_LINE.replace("ACDelco", "ACDélco") + "\n"
+        else _JSON_LINE + "\n" + _JSON_LINE.replace("Gap", "Gap – é") + "\n"
     )
-    path.write_bytes(text.encode("latin-1"))
-    stream = read_csv(path) if suffix == ".csv" else read_jsonl(path)
+    path.write_bytes(text.encode("cp1252"))
+    items = list(read_csv(path) if suffix == ".csv" else read_jsonl(path))
+    notice = items[0]
+    assert isinstance(notice, Notice)
+    assert "not UTF-8" in notice.reason and "read as Windows-1252" in notice.reason
+    offers = [i for i in items if isinstance(i, OfferRecord)]
+    assert len(offers) == 2
+    if suffix == ".csv":
+        assert offers[1].title == "Café filter – 2\u2019"
+    else:
+        assert "Gap – é" in offers[1].attributes
+    assert detect_format(path) == ("csv" if suffix == ".csv" else "jsonl")
+
+
+def test_bytes_neither_utf8_nor_windows_1252_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"sku,brand,mpn,cost,title\nA,Fram,PH1,1.00,ok\nB,Fram,PH2,1.00,x\x81y\n")
     with pytest.raises(FeedError) as caught:
-        next(stream)  # the first 64 KB are checked before the first record
-    message = str(caught.value)
-    assert "not UTF-8: byte 0xE9 at byte offset" in message
-    assert "re-export the file as UTF-8" in message
-    assert caught.value.line == (3 if suffix == ".csv" else 2)
-    with pytest.raises(FeedError, match="not UTF-8"):
-        read_feed(path)  # detection looks at the first bytes too
+        next(read_csv(path))  # the first 64 KB are checked before the first record
+    assert "not UTF-8: byte 0x81 at byte offset" in str(caught.value)
+    assert "re-export the file as UTF-8" in str(caught.value)
+    assert caught.value.line == 3
 
 
 def test_latin1_after_the_first_64k_still_raises(tmp_path: Path) -> None:
@@ -652,15 +672,43 @@ def test_latin1_after_the_first_64k_still_raises(tmp_path: Path) -> None:
     assert caught.value.line == 5002
 
 
-def test_latin1_xml_is_refused(tmp_path: Path) -> None:
+def test_undeclared_latin1_xml_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "p.xml"
     path.write_bytes(_pies(_PIES_ITEM.replace("short", "Caf\u00e9")).encode("latin-1"))
     with pytest.raises(FeedError, match="not UTF-8"):
-        list(read_pies(path))
-    declared = tmp_path / "d.xml"
-    declared.write_text(_pies(_PIES_ITEM).replace("UTF-8", "ISO-8859-1"), encoding="utf-8")
-    with pytest.raises(FeedError, match="declares encoding 'ISO-8859-1'; feeds must be UTF-8"):
-        list(read_pies(declared))
+        list(read_pies(path))  # it says UTF-8 and is not
+
+
+@pytest.mark.parametrize("encoding", ["ISO-8859-1", "windows-1252"])
+def test_xml_declaring_a_western_encoding_is_transcoded(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "p.xml"
+    text = _pies(_PIES_ITEM.replace("short", "Caf\u00e9 \u2013 pads")).replace("UTF-8", encoding)
+    path.write_bytes(text.encode("cp1252"))
+    items = list(read_pies(path))
+    assert isinstance(items[0], Notice) and f"declares encoding {encoding!r}" in items[0].reason
+    offers = [i for i in items if isinstance(i, OfferRecord)]
+    assert offers and "Caf\u00e9 \u2013 pads" in (offers[0].title or "") + (
+        offers[0].description or ""
+    )
+    other = tmp_path / "sjis.xml"
+    other.write_text(_pies(_PIES_ITEM).replace("UTF-8", "Shift_JIS"), encoding="utf-8")
+    with pytest.raises(FeedError, match="declares encoding 'Shift_JIS'; we read UTF-8"):
+        list(read_pies(other))
+
+
+def test_pies_cost_from_another_price_type(tmp_path: Path) -> None:
+    item = _PIES_ITEM.replace('PriceType="NET"', 'PriceType="WD"')
+    path = _write(tmp_path / "p.xml", _pies(item, item))
+    items = list(read_pies(path))
+    notices = [i for i in items if isinstance(i, Notice)]
+    offers = [i for i in items if isinstance(i, OfferRecord)]
+    assert (
+        len(notices) == 1 and "no NET price: the cost is the lowest price, WD" in notices[0].reason
+    )
+    assert [o.cost for o in offers] == [Decimal("12.34")] * 2
+    assert offers[0].raw["price WD"] == "12.34" and offers[0].jobber == Decimal("20.00")
+    chosen = [i for i in read_pies(path, cost_price_type="JBR") if isinstance(i, OfferRecord)]
+    assert chosen[0].cost == Decimal("20.00") and chosen[0].jobber is None
 
 
 def test_utf16_is_named(tmp_path: Path) -> None:

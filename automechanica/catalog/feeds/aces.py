@@ -30,6 +30,7 @@ from automechanica.catalog.feeds.xml_stream import (
     brand_for_aaia_id,
     check_count,
     child_text,
+    encoding_notice,
     iter_xml,
     xml_count,
 )
@@ -216,6 +217,9 @@ def read_aces(path: Path) -> FeedStream:
     header_brand_id: str | None = None
     declared: int | None = None
     apps = 0
+    notice = encoding_notice(path)
+    if notice is not None:
+        yield notice
     for piece in iter_xml(path, root_tag="ACES", record_tag="App"):
         if piece.index:
             apps = piece.index

@@ -26,11 +26,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from automechanica.catalog.feeds.lines import FeedLines, too_long_rejection
+from automechanica.catalog.feeds.mapping import LayoutMapping
 from automechanica.catalog.feeds.records import FeedStream, OfferRecord, Rejection
+from automechanica.catalog.feeds.units import normalize_uom
 from automechanica.catalog.feeds.values import (
+    BLANK_CELLS,
     PLAIN_MONEY,
     CellError,
     clean_text,
+    is_blank,
     offer_from_cells,
     parse_bool,
     parse_datetime,
@@ -41,6 +45,7 @@ from automechanica.catalog.feeds.values import (
     parse_upc,
     stock_counts,
 )
+from automechanica.catalog.feeds.vehicle_cells import VEHICLE_FIELDS, take_application
 from automechanica.errors import FeedError
 
 # --- columns ---------------------------------------------------------------------------
@@ -84,6 +89,65 @@ class Columns:
     stock: list[tuple[str, int]] = field(default_factory=list)
     attributes: list[tuple[str, int]] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # field -> name in messages
+    brand: str | None = None  # the supplier's own brand (a file without a brand column)
+    has_header: bool = True
+
+    @property
+    def plain(self) -> bool:
+        """Columns the fast path reads as they are: no vehicle cells, no brand of our own,
+        no single stock column."""
+        return (
+            self.brand is None
+            and not any(name in self.fields for name in VEHICLE_FIELDS)
+            and "stock" not in self.fields
+        )
+
+    @classmethod
+    def from_layout(cls, names: list[str], layout: LayoutMapping, path: Path) -> Columns:
+        """Columns placed by a layout (inferred, or a supplier profile's) instead of aliases."""
+        columns = cls([n.strip() for n in names], brand=layout.brand, has_header=layout.has_header)
+        index = {name: i for i, name in reversed(list(enumerate(columns.names)))}
+        if not layout.has_header:
+            index = {f"column {i + 1}": i for i in range(len(names))}
+        for name, source in layout.sources().items():
+            if source not in index:
+                raise FeedError(
+                    f"the layout maps {name} to column {source!r}, which the file does not "
+                    f"have (found {', '.join(repr(n) for n in index) or 'nothing'}); "
+                    "fix the supplier profile (feeds profile set) or import without it",
+                    path=str(path),
+                    line=1,
+                )
+            columns.fields[name] = index[source]
+        mapped = set(columns.fields.values())
+        for i, name in enumerate(columns.names if layout.has_header else ()):
+            key = header_key(name)
+            if i in mapped:
+                continue
+            if key.startswith("stock_") and len(key) > 6:
+                columns.stock.append((name[6:], i))
+            elif key.startswith("attr_") and len(key) > 5:
+                columns.attributes.append((name[5:], i))
+        if "brand" in columns.fields:
+            columns.brand = None  # the file names its brands
+        missing = [n for n in REQUIRED_COLUMNS if n not in columns.fields]
+        if columns.brand:
+            missing = [n for n in missing if n != "brand"]
+        if missing:
+            raise FeedError(
+                f"the layout does not say which column gives {', '.join(missing)}; "
+                "set it in the supplier profile (feeds profile set NAME --map FIELD=COLUMN)",
+                path=str(path),
+                line=1,
+            )
+        columns.labels = {"upc": "UPC"} | {
+            name: columns.names[i] if layout.has_header else f"column {i + 1}"
+            for name, i in columns.fields.items()
+        }
+        columns.labels |= {f"stock.{w}": f"stock_{w}" for w, _ in columns.stock}
+        if "stock" in columns.fields:
+            columns.labels["stock.all"] = columns.labels["stock"]
+        return columns
 
     @classmethod
     def from_header(cls, names: list[str], path: Path) -> Columns:
@@ -149,6 +213,8 @@ def _remember(memo: dict[_K, _T], key: _K, value: _T, chars: int) -> _T:
 
 def _text(cell: str, limit: int = 2000) -> str | None:
     """What `offer_from_cells` makes of a text cell: None if blank, else cleaned."""
+    if len(cell) <= 7 and cell.strip().upper() in BLANK_CELLS:
+        return None  # a spreadsheet's leftover (#N/A, N/A, -)
     if cell.isprintable() and " " not in cell and len(cell) <= limit:
         return cell or None  # nothing to clean (the usual cell)
     if not cell or cell.isspace():
@@ -158,7 +224,7 @@ def _text(cell: str, limit: int = 2000) -> str | None:
 
 def _required(cell: str) -> str:
     value = clean_text(cell, "", max_length=200)
-    if not value:
+    if not value or is_blank(value):
         raise CellError("missing")
     return value
 
@@ -183,7 +249,7 @@ def _upc(cell: str) -> str | None:
 
 def _uom(cell: str) -> str | None:
     text = _text(cell, 10)
-    return text.upper() if text else None
+    return normalize_uom(text) if text else None
 
 
 def _pack(cell: str) -> int:
@@ -192,7 +258,7 @@ def _pack(cell: str) -> int:
 
 
 def _money(cell: str) -> Decimal | None:
-    return None if not cell or cell.isspace() else parse_money(cell, "")
+    return None if is_blank(cell) else parse_money(cell, "")
 
 
 def _weight(cell: str) -> Decimal | None:
@@ -283,6 +349,7 @@ class FastOffers:
         self._head_names = names[:head]
         self.enabled = (
             len(set(names)) == width
+            and columns.plain
             and None not in attribute_names
             and len(set(self._warehouses)) == len(self._warehouses)
         )  # else (repeated or odd names) every row takes the general path
@@ -321,9 +388,9 @@ class FastOffers:
         by the delimiter."""
         try:
             sku, mpn, cost, updated = self._cells(cells)
-            if not (0 < len(sku) <= 200 and " " not in sku and sku.isprintable()):
-                sku = _required(sku)
-            if not (0 < len(mpn) <= 200 and " " not in mpn and mpn.isprintable()):
+            if not (3 < len(sku) <= 200 and " " not in sku and sku.isprintable()):
+                sku = _required(sku)  # short ones may be leftovers (N/A, -)
+            if not (3 < len(mpn) <= 200 and " " not in mpn and mpn.isprintable()):
                 mpn = _required(mpn)
             plain = PLAIN_MONEY.fullmatch(cost)
             cost_value = Decimal(plain[1]) if plain is not None else _money(cost)
@@ -431,18 +498,28 @@ def _general_offer(where: str, row: list[str], columns: Columns) -> OfferRecord:
     """The general path: any row, with `offer_from_cells`' checks, order and reasons."""
     cells = {name: row[index] for name, index in columns.fields.items()}
     fitment = cells.pop("fitment", "")
+    stock = {warehouse: row[index] for warehouse, index in columns.stock}
+    if "stock" in cells:
+        stock["all"] = cells.pop("stock")
+    names = columns.names if columns.has_header else [f"column {i + 1}" for i in range(len(row))]
     return offer_from_cells(
         where,
         cells,
         labels=columns.labels,
-        raw=dict(zip(columns.names, row, strict=True)),
-        stock={warehouse: row[index] for warehouse, index in columns.stock},
+        raw=dict(zip(names, row, strict=True)),
+        stock=stock,
         attributes={name: row[index] for name, index in columns.attributes},
-        fitment=[fitment] if fitment.strip() else [],
+        fitment=[fitment] if not is_blank(fitment) else [],
+        applications=take_application(cells, columns.labels),
+        brand=columns.brand,
     )
 
 
-def _read_header(texts: Iterator[str], lines: FeedLines, path: Path) -> tuple[Columns, str]:
+def _read_header(
+    texts: Iterator[str], lines: FeedLines, path: Path, layout: LayoutMapping | None
+) -> tuple[Columns, str, Iterator[str]]:
+    """The columns, the delimiter, and the lines left to read (a headerless file's first
+    line is a row: it is put back)."""
     first = next(texts, None)
     if first is None or lines.too_long:
         raise FeedError("the header line is missing or longer than 1 MB", path=str(path), line=1)
@@ -450,21 +527,27 @@ def _read_header(texts: Iterator[str], lines: FeedLines, path: Path) -> tuple[Co
         raise FeedError("line 1 is blank; the first line must name the columns", path=str(path))
     delimiter = _delimiter(first)
     names = next(csv.reader([first], delimiter=delimiter), [])
-    return Columns.from_header(names, path), delimiter
+    if layout is None:
+        return Columns.from_header(names, path), delimiter, texts
+    columns = Columns.from_layout(names, layout, path)
+    return columns, delimiter, (texts if layout.has_header else chain((first,), texts))
 
 
-def read_csv(path: Path) -> FeedStream:
+def read_csv(path: Path, layout: LayoutMapping | None = None) -> FeedStream:
     """Offers from a supplier CSV, one per row; see docs/feeds.md for the columns.
 
-    Raises FeedError (when iteration starts) for a file that cannot be read at all.
+    `layout`: where each field sits (inferred or remembered per supplier); without one
+    the header names are matched against our aliases. Raises FeedError (when iteration
+    starts) for a file that cannot be read at all.
     """
     with FeedLines(path) as lines:
-        texts = lines.texts()
-        columns, delimiter = _read_header(texts, lines, path)
+        if lines.notice is not None:
+            yield lines.notice
+        columns, delimiter, texts = _read_header(lines.texts(), lines, path, layout)
         fast, too_long = FastOffers(columns, delimiter), lines.too_long
         dialect = csv.reader((), delimiter=delimiter).dialect
         limit = csv.field_size_limit()
-        last = 1  # the last line read
+        last = 1 if columns.has_header else 0  # the last line read
         for line in texts:
             first = last = lines.keep_from = last + 1
             body = line.rstrip("\r\n")

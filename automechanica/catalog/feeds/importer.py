@@ -24,11 +24,13 @@ from psycopg import AsyncConnection, errors
 from psycopg.rows import dict_row
 
 from automechanica.catalog.feeds import sql
+from automechanica.catalog.feeds.mapping import LayoutMapping
 from automechanica.catalog.feeds.readers import detect_format, read_feed
 from automechanica.catalog.feeds.records import (
     ApplicationRecord,
     FeedFormat,
     FeedItem,
+    Notice,
     OfferRecord,
     Rejection,
 )
@@ -60,19 +62,24 @@ class ImportSummary:
     fitments: int = 0
     rows_rejected: int = 0
     warnings: int = 0
-    rejections: list[Rejection] = field(default_factory=list)  # first few, for display
+    rejections: list[Rejection] = field(default_factory=list)  # the first rejected rows
+    warning_list: list[Rejection] = field(default_factory=list)  # the first warnings
     status: str = "running"
     error: str | None = None
+    layout: dict[str, Any] | None = None  # the layout the import read the file by
+    cost_price_type: str | None = None  # the PIES price type asked for as the cost
 
-    SHOWN_REJECTIONS = 50
+    SHOWN_REJECTIONS = 50  # kept here for display; the report keeps every one
 
     def note(self, rejection: Rejection, *, warning: bool = False) -> None:
         if warning:
             self.warnings += 1
+            if len(self.warning_list) < self.SHOWN_REJECTIONS:
+                self.warning_list.append(rejection)
         else:
             self.rows_rejected += 1
-        if len(self.rejections) < self.SHOWN_REJECTIONS:
-            self.rejections.append(rejection)
+            if len(self.rejections) < self.SHOWN_REJECTIONS:
+                self.rejections.append(rejection)
 
 
 async def import_feed(
@@ -83,8 +90,15 @@ async def import_feed(
     fmt: FeedFormat | None = None,
     on_progress: ProgressCallback | None = None,
     batch_size: int = BATCH_SIZE,
+    layout: LayoutMapping | None = None,
+    cost_price_type: str | None = None,
 ) -> ImportSummary:
-    """Import one supplier file; raises FeedError (nothing stored) if it is unreadable."""
+    """Import one supplier file; raises FeedError (nothing stored) if it is unreadable.
+
+    `layout` (CSV, JSON lines): where each field sits in the file, when its names are not
+    ours (`layout.py` infers it, `profiles.py` remembers it); `cost_price_type` (PIES):
+    which PriceType is the cost.
+    """
     if not path.is_file():
         raise FeedError("no such file", path=str(path))
     fmt = fmt or detect_format(path)
@@ -97,13 +111,16 @@ async def import_feed(
             conn, sql.START_REPORT, (supplier_id, path.name, _sha256(path), fmt)
         )
     summary = ImportSummary(report_id, supplier_key, path.name, fmt)
+    summary.layout = layout.model_dump() if layout is not None else None
+    summary.cost_price_type = cost_price_type
     await _widen_temp_buffers(conn)
     try:
         async with conn.transaction():
             lookups = await Lookups.load(conn)
             writer = _Writer(conn, lookups, supplier_id, supplier_key, summary)
             await writer.create_stages()
-            await _run(read_feed(path, fmt), _Preparer(lookups), writer, on_progress, batch_size)
+            stream = read_feed(path, fmt, layout=layout, cost_price_type=cost_price_type)
+            await _run(stream, _Preparer(lookups), writer, on_progress, batch_size)
         summary.status = "completed"
     except FeedError as exc:
         summary.status, summary.error = "failed", exc.message
@@ -157,6 +174,21 @@ class _Batch:
     applications: list[ApplicationRecord]
 
 
+@dataclass(slots=True)
+class _Latest:
+    """A SKU's latest row in the batch, its staging line, and the fitment sets of all
+    its rows so far."""
+
+    record: OfferRecord
+    line: str
+    fitsets: list[int]
+
+
+def _digest(line: str) -> str:
+    """The hash a staging line ends with: what is stored about the offer."""
+    return line.rstrip("\n").rpartition("\t")[2]
+
+
 class _Preparer:
     """Resolves brands, numbers, types and fitment in Python; runs beside the writer."""
 
@@ -174,24 +206,33 @@ class _Preparer:
     def _start_batch(self) -> None:
         self.rows_read = 0
         self.rejections: list[tuple[Rejection, bool]] = []
-        self.latest: dict[str, tuple[OfferRecord, str]] = {}  # SKU -> (row, staging line)
+        self.latest: dict[str, _Latest] = {}  # SKU -> its latest row in the batch
         self.interchange = False
         self.applications: list[ApplicationRecord] = []
 
     def add(self, item: FeedItem) -> None:
         """Resolve one item into the batch being built (the per-row work, done as read)."""
+        if isinstance(item, Notice):  # about the whole file: a warning, not a row
+            notice = Rejection(item.where, item.reason, "", item.line, item.element)
+            self.rejections.append((notice, True))
+            return
         self.rows_read += 1
         if isinstance(item, Rejection):
             self.rejections.append((item, False))
         elif isinstance(item, ApplicationRecord):
             self.applications.append(item)
         elif (facts := self._resolve(item, self.rejections)) is not None:
-            # A SKU repeated in the file: the later row wins, and the repeat is a warning.
+            # A SKU repeated in the file (one row per vehicle): its vehicles add up. When
+            # its other values differ, the later row's win and the repeat is a warning.
             earlier = self.latest.pop(item.supplier_sku, None)
-            if earlier is not None:
-                self.rejections.append((_repeated(item, earlier[0].where), True))
+            fitsets = earlier.fitsets if earlier is not None else []
             self.order += 1
-            self.latest[item.supplier_sku] = (item, offer_line(self.order, item, facts))
+            staged = offer_line(self.order, item, facts, fitsets)
+            if earlier is not None and _digest(staged) != _digest(earlier.line):
+                self.rejections.append((_repeated(item, earlier.record.where), True))
+            if facts.fitset is not None and facts.fitset.id not in fitsets:
+                fitsets = [*fitsets, facts.fitset.id]
+            self.latest[item.supplier_sku] = _Latest(item, staged, fitsets)
             self.interchange = self.interchange or bool(facts.interchange)
 
     def take(self) -> _Batch:
@@ -199,8 +240,8 @@ class _Preparer:
         batch = _Batch(
             rows_read=self.rows_read,
             rejections=self.rejections,
-            offers={sku: record for sku, (record, _) in self.latest.items()},
-            offer_lines="".join(line for _, line in self.latest.values()),
+            offers={sku: latest.record for sku, latest in self.latest.items()},
+            offer_lines="".join(latest.line for latest in self.latest.values()),
             fitset_lines=self.fitsets.take_copy_text(),
             interchange=self.interchange,
             applications=self.applications,
@@ -414,7 +455,8 @@ class _Writer:
 def _repeated(record: OfferRecord, earlier: str) -> Rejection:
     return _reject(
         record,
-        f"SKU {record.supplier_sku!r} already appeared at {earlier}; this later row replaces it",
+        f"SKU {record.supplier_sku!r} already appeared at {earlier} with other values; "
+        "this later row's values replace them (its vehicles are added to the fitment)",
     )
 
 

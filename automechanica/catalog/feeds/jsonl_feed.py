@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from automechanica.catalog.feeds.lines import FeedLines, Line, too_long_rejection
+from automechanica.catalog.feeds.mapping import LayoutMapping
 from automechanica.catalog.feeds.records import FeedItem, FeedStream, OfferRecord, Rejection
 from automechanica.catalog.feeds.values import CellError, offer_from_cells
+from automechanica.catalog.feeds.vehicle_cells import take_application
 
 #: Our field name -> the JSON key (a dotted path into nested objects).
 _KEYS: dict[str, str] = {
@@ -60,11 +62,13 @@ def scalar_text(value: object, label: str) -> str | None:
 
 
 def _lookup(obj: dict[str, Any], key: str) -> object:
+    """The value at a dotted key path ("pricing.cost"); a key holding a dot itself is
+    tried whole first."""
+    if key in obj or "." not in key:
+        return obj.get(key)
     head, _, rest = key.partition(".")
     value = obj.get(head)
-    if rest:
-        return value.get(rest) if isinstance(value, dict) else None
-    return value
+    return _lookup(value, rest) if isinstance(value, dict) else None
 
 
 def _object(obj: dict[str, Any], key: str) -> dict[str, Any]:
@@ -86,13 +90,13 @@ def _strings(obj: dict[str, Any], key: str) -> dict[str, str]:
     return out
 
 
-def _fitment(obj: dict[str, Any]) -> list[str]:
-    value = obj.get("fitment")
+def _fitment(obj: dict[str, Any], key: str = "fitment") -> list[str]:
+    value = _lookup(obj, key)
     if value is None:
         return []
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
-        raise CellError("fitment must be a list of strings")
+        raise CellError(f"{key} must be a list of strings")
     return items
 
 
@@ -108,6 +112,39 @@ def _interchange(obj: dict[str, Any]) -> list[tuple[str, str]]:
             raise CellError("each interchange entry needs a brand and a part_number")
         pairs.append((brand.strip(), number.strip()))
     return pairs
+
+
+def offer_from_mapped_object(where: str, obj: dict[str, Any], layout: LayoutMapping) -> OfferRecord:
+    """An offer from one JSON object whose keys a layout names; raises CellError."""
+    sources = layout.sources()
+    cells: dict[str, str] = {}
+    for field, key in sources.items():
+        if field in ("fitment", "stock"):
+            continue
+        text = scalar_text(_lookup(obj, key), key)
+        if text is not None:
+            cells[field] = text
+    stock: dict[str, str] = {}
+    if "stock" in sources:
+        value = _lookup(obj, sources["stock"])
+        if isinstance(value, dict):
+            stock = _strings({"stock": value}, "stock")
+        elif (text := scalar_text(value, sources["stock"])) is not None:
+            stock = {"all": text}
+    raw = {key: text for key, value in obj.items() if (text := _raw_text(value)) is not None}
+    labels = dict(sources) | {f"stock.{w}": f"{sources.get('stock')}.{w}" for w in stock}
+    labels["stock.all"] = sources.get("stock", "stock")
+    return offer_from_cells(
+        where,
+        cells,
+        labels=labels,
+        raw=raw,
+        stock=stock,
+        attributes=_strings(obj, "attributes") if isinstance(obj.get("attributes"), dict) else {},
+        fitment=_fitment(obj, sources["fitment"]) if "fitment" in sources else [],
+        applications=take_application(cells, labels),
+        brand=layout.brand,
+    )
 
 
 def offer_from_object(where: str, obj: dict[str, Any]) -> OfferRecord:
@@ -151,7 +188,7 @@ def _decode(text: str) -> object:
         raise CellError(f"invalid JSON: {exc}") from exc
 
 
-def _item(line: Line) -> FeedItem | None:
+def _item(line: Line, layout: LayoutMapping | None = None) -> FeedItem | None:
     if line.text is None:
         return too_long_rejection(line)
     if not line.text.strip():
@@ -161,21 +198,28 @@ def _item(line: Line) -> FeedItem | None:
         obj = _decode(line.text.rstrip("\r\n"))
         if not isinstance(obj, dict):
             raise CellError(f"the line holds {_kind(obj)}, not an object")
+        if layout is not None:
+            return offer_from_mapped_object(where, obj, layout)
         return offer_from_object(where, obj)
     except CellError as exc:
         raw = line.text[:500].rstrip("\r\n")
         return Rejection(where, str(exc), raw, line=line.number)
 
 
-def read_jsonl(path: Path) -> FeedStream:
+def read_jsonl(path: Path, layout: LayoutMapping | None = None) -> FeedStream:
     """Offers from a JSON lines feed; blank lines are skipped. See docs/feeds.md.
 
-    Raises FeedError (when iteration starts) for a file that cannot be read at all.
+    `layout`: which key gives each field (inferred or a supplier profile's); without one
+    our own keys are read. Raises FeedError (when iteration starts) for a file that
+    cannot be read at all.
     """
     with FeedLines(path) as lines:
         for line in lines:
+            if lines.notice is not None:
+                yield lines.notice
+                lines.notice = None
             lines.take_raw()
             lines.too_long.clear()
-            item = _item(line)
+            item = _item(line, layout)
             if item is not None:
                 yield item

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from automechanica.catalog.feeds.records import Rejection
+from automechanica.catalog.feeds.records import Notice, Rejection
 from automechanica.errors import FeedError
 
 MAX_LINE_BYTES = 1 << 20  # a line longer than this is reported and skipped
@@ -42,8 +42,23 @@ def not_utf8(path: Path, error: UnicodeDecodeError, base: int, line: int) -> Fee
     )
 
 
-def check_head(path: Path, head: bytes) -> None:
-    """Refuse, before anything is yielded, a file that is empty or not UTF-8."""
+WINDOWS_1252 = "cp1252"
+
+
+def transcoded_notice(error: UnicodeDecodeError, path: Path) -> Notice:
+    """The warning for a file read as Windows-1252 because it is not UTF-8."""
+    bad = error.object[error.start : error.start + 1].hex().upper()
+    return Notice(
+        "file",
+        f"{path.name} is not UTF-8 (byte 0x{bad} at byte offset {error.start:,}); it was read "
+        "as Windows-1252 and transcoded — check accented names, and ask for UTF-8 exports",
+    )
+
+
+def check_head(path: Path, head: bytes, *, windows_1252: bool = False) -> Notice | None:
+    """Refuse, before anything is yielded, a file that is empty or not UTF-8. With
+    `windows_1252`, a head that is not UTF-8 but is Windows-1252 is accepted: the
+    notice that says so comes back (the caller decodes it as cp1252)."""
     body = head.removeprefix(codecs.BOM_UTF8)
     if not body.strip():
         raise FeedError(
@@ -55,8 +70,16 @@ def check_head(path: Path, head: bytes) -> None:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError as exc:
+        if windows_1252:
+            try:
+                head.decode(WINDOWS_1252)
+            except UnicodeDecodeError:
+                pass  # not Windows-1252 either (bytes it leaves undefined): refused below
+            else:
+                return transcoded_notice(exc, path)
         line = head[: exc.start].count(b"\n") + 1
         raise not_utf8(path, exc, 0, line) from exc
+    return None
 
 
 def open_feed(path: Path) -> BinaryIO:
@@ -122,12 +145,16 @@ class FeedLines:
         self._bom = 0  # bytes of BOM dropped from line 1
         self._recent: list[str] = []
         self._recent_chars = 0
+        self.encoding = "utf-8"
+        self.notice: Notice | None = None  # set when the file is read as Windows-1252
 
     def __enter__(self) -> FeedLines:
         self._file = open_feed(self.path)
         try:
             head = self._file.read(HEAD_BYTES)
-            check_head(self.path, head)
+            self.notice = check_head(self.path, head, windows_1252=True)
+            if self.notice is not None:
+                self.encoding = WINDOWS_1252
             if b"\r" in head and b"\n" not in head and head.count(b"\r") > 1:
                 raise FeedError(
                     "the file uses old Mac line endings (CR only); re-export it with "
@@ -205,7 +232,7 @@ class FeedLines:
         """The lines of `data` (whole lines, the first being line `number + 1`); for a
         byte that is not UTF-8, the lines before its line, then the FeedError."""
         try:
-            text = data.decode("utf-8")
+            text = data.decode(self.encoding)
         except UnicodeDecodeError as exc:
             line = number + data.count(b"\n", 0, exc.start) + 1
             error = not_utf8(self.path, exc, offset, line)

@@ -11,10 +11,17 @@ from decimal import Decimal
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from automechanica.catalog.feeds.records import FeedItem, FeedStream, OfferRecord, Rejection
+from automechanica.catalog.feeds.records import (
+    FeedItem,
+    FeedStream,
+    Notice,
+    OfferRecord,
+    Rejection,
+)
 from automechanica.catalog.feeds.values import (
     CellError,
     offer_from_cells,
+    parse_money,
     parse_part_type,
 )
 from automechanica.catalog.feeds.xml_stream import (
@@ -22,11 +29,22 @@ from automechanica.catalog.feeds.xml_stream import (
     brand_for_aaia_id,
     check_count,
     child_text,
+    encoding_notice,
     iter_xml,
     xml_count,
 )
 
-_PRICE_FIELDS = {"NET": "cost", "JBR": "jobber", "MAP": "map", "LST": "msrp", "CORE": "core_charge"}
+#: PIES price types -> our price fields (besides the cost, which the supplier profile
+#: names: NET by default). The first type present of each list wins.
+_PRICE_FIELDS = {
+    "jobber": ("JBR",),
+    "map": ("MAP",),
+    "msrp": ("LST", "RET", "RMP", "SRP", "USR"),
+    "core_charge": ("CORE", "CR"),
+}
+#: Price types that are never a cost: advertised and retail prices, core deposits.
+_NOT_COST = frozenset({"MAP", "LST", "RET", "RMP", "SRP", "USR", "CORE", "CR"})
+DEFAULT_COST_TYPE = "NET"
 _TITLE_CODES = ("DES", "SHO")
 _DESCRIPTION_CODES = ("MKT", "EXT")
 _KG_TO_LB = Decimal("2.20462")
@@ -40,7 +58,7 @@ _LABELS = {
     "uom": "ItemQuantitySize UOM",
     "weight_lb": "Weight",
     "part_type": "PartTerminologyID",
-} | {field: f"{code} price" for code, field in _PRICE_FIELDS.items()}
+} | {field: f"{codes[0]} price" for field, codes in _PRICE_FIELDS.items()}
 
 
 def _descriptions(item: Element) -> dict[str, str]:
@@ -53,13 +71,44 @@ def _descriptions(item: Element) -> dict[str, str]:
     return found
 
 
-def _prices(item: Element) -> dict[str, str]:
-    cells: dict[str, str] = {}
+def price_types(item: Element) -> dict[str, str]:
+    """Every price of an Item by its PriceType (the first of each type)."""
+    prices: dict[str, str] = {}
     for pricing in item.iterfind("Prices/Pricing"):
-        field = _PRICE_FIELDS.get(pricing.get("PriceType", "").upper())
+        kind = pricing.get("PriceType", "").strip().upper()
         price = child_text(pricing, "Price")
-        if field is not None and price is not None and field not in cells:
-            cells[field] = price
+        if kind and price is not None:
+            prices.setdefault(kind, price)
+    return prices
+
+
+def _lowest(prices: dict[str, str]) -> str | None:
+    """The price type with the lowest price among those that can be a cost."""
+    amounts: list[tuple[Decimal, str]] = []
+    for kind, text in prices.items():
+        if kind not in _NOT_COST:
+            try:
+                amounts.append((parse_money(text, kind), kind))
+            except CellError:
+                continue
+    return min(amounts)[1] if amounts else None
+
+
+def cost_type(prices: dict[str, str], wanted: str | None) -> tuple[str | None, bool]:
+    """(the price type that is the cost, whether it is a fallback): the profile's type
+    (`wanted`), else NET, else the lowest price that can be a cost (JBR, WD, DLR…)."""
+    chosen = (wanted or DEFAULT_COST_TYPE).upper()
+    if chosen in prices:
+        return chosen, False
+    return _lowest(prices), True
+
+
+def _prices(prices: dict[str, str], cost: str | None) -> dict[str, str]:
+    cells = {"cost": prices[cost]} if cost is not None and cost in prices else {}
+    for field, kinds in _PRICE_FIELDS.items():
+        found = next((prices[k] for k in kinds if k in prices and k != cost), None)
+        if found is not None:
+            cells[field] = found
     return cells
 
 
@@ -104,7 +153,7 @@ def _interchange(item: Element) -> list[tuple[str, str]]:
     return pairs
 
 
-def _cells(item: Element) -> tuple[dict[str, str], dict[str, str]]:
+def _cells(item: Element, cost: str | None) -> tuple[dict[str, str], dict[str, str]]:
     """Our field name -> text, and the stock per warehouse, read from an Item."""
     descriptions = _descriptions(item)
     brand_id = child_text(item, "BrandAAIAID")
@@ -127,7 +176,7 @@ def _cells(item: Element) -> tuple[dict[str, str], dict[str, str]]:
         "uom": quantity.get("UOM") if quantity is not None else None,
     }
     cells = {key: value for key, value in optional.items() if value is not None}
-    return cells | _prices(item), stock
+    return cells | _prices(price_types(item), cost), stock
 
 
 def _raw(item: Element) -> dict[str, str]:
@@ -135,14 +184,17 @@ def _raw(item: Element) -> dict[str, str]:
     for child in item:
         if len(child) == 0 and child.text and child.text.strip():
             raw.setdefault(child.tag, child.text.strip()[:500])
+    for kind, price in price_types(item).items():
+        raw.setdefault(f"price {kind}", price[:50])  # every price type is kept
     return raw
 
 
-def offer_from_item(where: str, item: Element) -> OfferRecord:
-    """An offer from one PIES Item; raises CellError on a bad or missing field."""
+def offer_from_item(where: str, item: Element, cost: str | None = DEFAULT_COST_TYPE) -> OfferRecord:
+    """An offer from one PIES Item, its cost the price of type `cost`; raises CellError
+    on a bad or missing field."""
     if item.get("MaintenanceType", "A").strip().upper() == "D":
         raise CellError("deletes are not supported yet (MaintenanceType D)")
-    cells, stock = _cells(item)
+    cells, stock = _cells(item, cost)
     terminology = child_text(item, "PartTerminologyID")
     pcdb_id = parse_part_type(terminology, "PartTerminologyID").pcdb_id if terminology else None
     attributes = {
@@ -150,10 +202,11 @@ def offer_from_item(where: str, item: Element) -> OfferRecord:
         for attribute in item.iterfind("ProductAttributes/ProductAttribute")
         if attribute.get("AttributeID", "").strip()
     }
+    labels = _LABELS | {"cost": f"{cost or DEFAULT_COST_TYPE} price"}
     offer = offer_from_cells(
         where,
         cells,
-        labels=_LABELS | {f"stock.{w}": f"QOH {w}" for w in stock},
+        labels=labels | {f"stock.{w}": f"QOH {w}" for w in stock},
         raw=_raw(item),
         stock=stock,
         attributes=attributes,
@@ -163,31 +216,64 @@ def offer_from_item(where: str, item: Element) -> OfferRecord:
     return offer
 
 
-def _item(piece: XmlPiece) -> FeedItem:
+class _CostChoice:
+    """Which price type is each Item's cost; a fallback is announced once per type."""
+
+    def __init__(self, wanted: str | None) -> None:
+        self.wanted = (wanted or DEFAULT_COST_TYPE).upper()
+        self.announced: set[str] = set()
+
+    def choose(self, piece: XmlPiece) -> tuple[str | None, Notice | None]:
+        prices = price_types(piece.element)
+        kind, fallback = cost_type(prices, self.wanted)
+        if not fallback or kind is None or kind in self.announced:
+            return (kind or self.wanted), None
+        self.announced.add(kind)
+        found = ", ".join(f"{k} {v}" for k, v in prices.items())
+        return kind, Notice(
+            f"Item {piece.index} (line {piece.line})",
+            f"no {self.wanted} price: the cost is the lowest price, {kind} ({found}), here "
+            f"and on later Items like it; to choose, run `automechanica feeds profile set "
+            f"SUPPLIER --cost-price-type TYPE`",
+            line=piece.line,
+            element=f"Item[{piece.index}]",
+        )
+
+
+def _item(piece: XmlPiece, cost: str | None = DEFAULT_COST_TYPE) -> FeedItem:
     where = f"Item {piece.index} (line {piece.line})"
     element = f"Item[{piece.index}]"
     if piece.oversized:
         reason = "the Item holds more than 1 MB of data; skipped"
         return Rejection(where, reason, line=piece.line, element=element)
     try:
-        return offer_from_item(where, piece.element)
+        return offer_from_item(where, piece.element, cost)
     except CellError as exc:
         raw = " | ".join(f"{k}={v}" for k, v in _raw(piece.element).items())[:500]
         return Rejection(where, str(exc), raw, line=piece.line, element=element)
 
 
-def read_pies(path: Path) -> FeedStream:
+def read_pies(path: Path, cost_price_type: str | None = None) -> FeedStream:
     """Offers from a PIES 7-shaped product file; see docs/feeds.md for the elements read.
 
-    Raises FeedError (when iteration starts, or at the end for a bad trailer count)
-    for a file that cannot be read at all.
+    `cost_price_type`: the PriceType that is the supplier's cost (the supplier profile's;
+    default NET, else the lowest of the others, with a notice). Raises FeedError (when
+    iteration starts, or at the end for a bad trailer count) for a file that cannot be
+    read at all.
     """
     declared: int | None = None
     items = 0
+    choice = _CostChoice(cost_price_type)
+    notice = encoding_notice(path)
+    if notice is not None:
+        yield notice
     for piece in iter_xml(path, root_tag="PIES", record_tag="Item"):
         if piece.index:
             items = piece.index
-            yield _item(piece)
+            cost, fallback = choice.choose(piece)
+            if fallback is not None:
+                yield fallback
+            yield _item(piece, cost)
         elif piece.element.tag == "Trailer":
             declared = xml_count(piece, "ItemCount", path)
     check_count(path, declared, items, "items", "ItemCount")

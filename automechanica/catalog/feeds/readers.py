@@ -16,6 +16,7 @@ from automechanica.catalog.feeds.aces import read_aces
 from automechanica.catalog.feeds.csv_feed import read_csv
 from automechanica.catalog.feeds.jsonl_feed import read_jsonl
 from automechanica.catalog.feeds.lines import check_head, open_feed
+from automechanica.catalog.feeds.mapping import LayoutMapping
 from automechanica.catalog.feeds.pies import read_pies
 from automechanica.catalog.feeds.records import FEED_FORMATS, FeedFormat, FeedStream
 from automechanica.catalog.feeds.xml_stream import DTD_REFUSED
@@ -64,7 +65,7 @@ def detect_format(path: Path) -> FeedFormat:
     extension, else CSV. Raises FeedError for an empty or unreadable file."""
     with open_feed(path) as file:
         head = file.read(_SNIFF_BYTES)
-    check_head(path, head)
+    check_head(path, head, windows_1252=True)
     body = head.removeprefix(codecs.BOM_UTF8).lstrip()
     if body.startswith(b"<"):
         return _xml_format(path, body)
@@ -96,14 +97,28 @@ def count_records(path: Path, fmt: FeedFormat) -> int:
     return max(count - 1, 0) if fmt == "csv" else count  # CSV: less the header
 
 
-def read_feed(path: Path, fmt: FeedFormat | None = None) -> FeedStream:
+def read_feed(
+    path: Path,
+    fmt: FeedFormat | None = None,
+    *,
+    layout: LayoutMapping | None = None,
+    cost_price_type: str | None = None,
+) -> FeedStream:
     """Records and rejections from a feed file, in the given format or the detected one.
 
-    A FeedError for a file that cannot be read is raised once iteration starts
-    (or here, if detection itself fails).
+    `layout` (CSV, JSON lines): which column or key gives each field; `cost_price_type`
+    (PIES): which PriceType is the cost. A FeedError for a file that cannot be read is
+    raised once iteration starts (or here, if detection itself fails).
     """
     if fmt is not None and fmt not in FEED_FORMATS:
         raise FeedError(
             f"unknown feed format {fmt!r}; use one of {', '.join(FEED_FORMATS)}", path=str(path)
         )
-    return READERS[fmt or detect_format(path)](path)
+    fmt = fmt or detect_format(path)
+    if fmt == "csv" and layout is not None:
+        return read_csv(path, layout)
+    if fmt == "jsonl" and layout is not None:
+        return read_jsonl(path, layout)
+    if fmt == "pies" and cost_price_type:
+        return read_pies(path, cost_price_type)
+    return READERS[fmt](path)

@@ -97,5 +97,16 @@ class Rejection:
     element: str | None = None
 
 
-FeedItem = OfferRecord | ApplicationRecord | Rejection
+@dataclass(slots=True)
+class Notice:
+    """Something about the whole file worth a warning in the report, not a row: it was
+    transcoded from Windows-1252, its cost came from another PIES price type."""
+
+    where: str  # "file", or the first record it concerns
+    reason: str
+    line: int | None = None
+    element: str | None = None
+
+
+FeedItem = OfferRecord | ApplicationRecord | Rejection | Notice
 FeedStream = Iterator[FeedItem]

@@ -35,7 +35,7 @@ JOIN unnest(%b::int[], %b::text[]) AS k(brand_id, mpn) ON p.brand_id = k.brand_i
 # set-based: one pipelined round trip of the statements below per batch. The wide
 # rows are written once; placing works on a narrow copy (`stage_places`), so the
 # updates it makes stay small and within the session's temp buffers.
-STAGE_OFFER_COLUMNS = """ord, place, fitset, supplier_sku, brand_id, part_number, mpn_normalized,
+STAGE_OFFER_COLUMNS = """ord, place, fitsets, supplier_sku, brand_id, part_number, mpn_normalized,
     part_type_id, fit_class, title, description, upc, attributes, brand_raw, mpn_raw, title_raw,
     uom, pack_qty, cost, jobber, map_price, msrp, core_charge, stock, stock_total, weight_lb,
     hazmat, raw, source_updated_at, interchange, content_hash"""
@@ -46,14 +46,14 @@ CREATE TEMP TABLE IF NOT EXISTS stage_offers (
     upc text, attributes jsonb, brand_raw text, mpn_raw text, title_raw text, uom text,
     pack_qty integer, cost numeric, jobber numeric, map_price numeric, msrp numeric,
     core_charge numeric, stock jsonb, stock_total integer, weight_lb numeric, hazmat boolean,
-    raw jsonb, source_updated_at timestamptz, fitset integer, interchange jsonb,
+    raw jsonb, source_updated_at timestamptz, fitsets integer[], interchange jsonb,
     content_hash text
 ) ON COMMIT DROP
 """
 CREATE_PLACE_STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS stage_places (
     ord integer, supplier_sku text, place text, brand_id integer, mpn_normalized text,
-    upc text, part_type_id integer, fitset integer, part_id bigint,
+    upc text, part_type_id integer, fitsets integer[], part_id bigint,
     existed boolean NOT NULL DEFAULT false
 ) ON COMMIT DROP
 """
@@ -62,9 +62,9 @@ COPY_OFFER_STAGE = "COPY stage_offers (" + STAGE_OFFER_COLUMNS + ") FROM STDIN"
 # below, for the usual offer: no update of the row afterwards).
 STAGE_PLACES = """
 INSERT INTO stage_places (ord, supplier_sku, place, brand_id, mpn_normalized, upc, part_type_id,
-                          fitset, part_id, existed)
+                          fitsets, part_id, existed)
 SELECT o.ord, o.supplier_sku, o.place, o.brand_id, o.mpn_normalized, o.upc,
-       COALESCE(p.part_type_id, o.part_type_id), o.fitset, p.id, p.id IS NOT NULL
+       COALESCE(p.part_type_id, o.part_type_id), o.fitsets, p.id, p.id IS NOT NULL
 FROM stage_offers o
 LEFT JOIN parts p ON p.brand_id = o.brand_id AND p.mpn_normalized = o.mpn_normalized
 """
@@ -73,18 +73,22 @@ CLEAR_OFFER_STAGE = "TRUNCATE stage_offers, stage_places"
 # SKUs this import has written, kept server-side so the importer's memory stays flat.
 CREATE_SEEN_SKUS = """
 CREATE TEMP TABLE IF NOT EXISTS seen_skus (sku text PRIMARY KEY, place text NOT NULL,
-                                           earlier text)
+                                           earlier text, hash text, earlier_hash text)
 ON COMMIT DROP
 """
-# Where each staged SKU appeared earlier in this import (if it did), recording the new
-# place: one probe of the key per SKU (a SKU comes once per batch).
+# Where each staged SKU appeared earlier in this import with other values (if it did),
+# recording the new place: one probe of the key per SKU (a SKU comes once per batch). A
+# repeat with the same values is a file of one row per vehicle: its fitment is added.
 SEEN_BEFORE = """
 WITH noted AS (
-    INSERT INTO seen_skus AS s (sku, place) SELECT supplier_sku, place FROM stage_places
-    ON CONFLICT (sku) DO UPDATE SET place = excluded.place, earlier = s.place
-    RETURNING s.sku, s.earlier
+    INSERT INTO seen_skus AS s (sku, place, hash)
+    SELECT p.supplier_sku, p.place, o.content_hash
+    FROM stage_places p JOIN stage_offers o USING (ord)
+    ON CONFLICT (sku) DO UPDATE SET place = excluded.place, earlier = s.place,
+                                    hash = excluded.hash, earlier_hash = s.hash
+    RETURNING s.sku, s.earlier, s.hash, s.earlier_hash
 )
-SELECT sku, earlier AS place FROM noted WHERE earlier IS NOT NULL
+SELECT sku, earlier AS place FROM noted WHERE earlier IS NOT NULL AND hash <> earlier_hash
 """
 # Dedupe step 1: the same brand and normalized part number.
 ATTACH_BY_KEY = """
@@ -237,8 +241,8 @@ CREATE TEMP TABLE IF NOT EXISTS applied_fitsets (
 APPLY_FITSETS = """
 WITH fresh AS (
     INSERT INTO applied_fitsets (part_id, part_type_id, fitset)
-    SELECT DISTINCT part_id, part_type_id, fitset FROM stage_places
-    WHERE part_id IS NOT NULL AND part_type_id IS NOT NULL AND fitset IS NOT NULL
+    SELECT DISTINCT part_id, part_type_id, unnest(fitsets) FROM stage_places
+    WHERE part_id IS NOT NULL AND part_type_id IS NOT NULL AND fitsets IS NOT NULL
     ON CONFLICT DO NOTHING
     RETURNING part_id, part_type_id, fitset
 ), written AS (

@@ -138,11 +138,15 @@ class PartFacts:
     interchange: Sequence[tuple[str, str]]  # (canonical brand name, normalized MPN)
 
 
-def offer_line(order: int, record: OfferRecord, facts: PartFacts) -> str:
+def offer_line(
+    order: int, record: OfferRecord, facts: PartFacts, fitsets: Sequence[int] = ()
+) -> str:
     """The `stage_offers` line of an offer (column order: sql.STAGE_OFFER_COLUMNS).
 
-    Ends with a hash of what is stored about the offer (all but its place in the
-    file and the batch), so an unchanged offer is not rewritten by the next import.
+    `fitsets`: the fitment sets of the offer's earlier rows in the batch (a file of one
+    row per vehicle), besides its own. Ends with a hash of what is stored about the
+    offer (all but its place in the file, the batch and its fitment), so an unchanged
+    offer is not rewritten by the next import.
     """
     r = record
     part_number = r.mpn.strip()
@@ -177,7 +181,8 @@ def offer_line(order: int, record: OfferRecord, facts: PartFacts) -> str:
             json_cell(facts.interchange) if facts.interchange else NULL,
         )
     )
-    fitset = NULL if facts.fitset is None else str(facts.fitset.id)
+    ids = list(dict.fromkeys([*fitsets, *([facts.fitset.id] if facts.fitset else [])]))
+    fitset = "{" + ",".join(map(str, ids)) + "}" if ids else NULL
     digest = hashlib.md5(body.encode(), usedforsecurity=False).hexdigest()
     return f"{order}\t{text(r.where)}\t{fitset}\t{body}\t{digest}\n"
 

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from automechanica.catalog.feeds.records import OfferRecord
+from automechanica.catalog.feeds.records import Application, OfferRecord
+from automechanica.catalog.feeds.units import normalize_uom, split_pack
 from automechanica.catalog.vocabulary import PART_TYPES, PartType, alias_key
 
 CENT = Decimal("0.01")
@@ -31,6 +32,13 @@ _SCIENTIFIC = re.compile(r"\d+(\.\d+)?[eE]\+?\d+")
 _TRUE = frozenset({"y", "yes", "true", "t", "1"})
 _FALSE = frozenset({"n", "no", "false", "f", "0"})
 UPC_LENGTHS = (8, 12, 13, 14)
+#: What spreadsheets leave in an empty cell: read as blank (compared upper-cased, stripped).
+BLANK_CELLS = frozenset({"#N/A", "N/A", "NA", "-", "--", "NULL", "NONE", "#VALUE!", "#REF!", "NAN"})
+
+
+def is_blank(text: str) -> bool:
+    """True for an empty cell, whitespace, or a spreadsheet leftover (`#N/A`, `N/A`, `-`)."""
+    return not text or text.isspace() or (len(text) <= 10 and text.strip().upper() in BLANK_CELLS)
 
 
 class CellError(ValueError):
@@ -222,7 +230,7 @@ class _Cells:
     __slots__ = ("cells", "labels")
 
     def __init__(self, cells: Mapping[str, str], labels: Mapping[str, str]) -> None:
-        self.cells = {key: text for key, text in cells.items() if text and not text.isspace()}
+        self.cells = {key: text for key, text in cells.items() if not is_blank(text)}
         self.labels = labels
 
     def label(self, key: str) -> str:
@@ -249,7 +257,7 @@ def stock_counts(stock: Mapping[str, str], labels: Mapping[str, str]) -> dict[st
     """Units per warehouse from their cells; a blank cell is no figure, not zero."""
     counts: dict[str, int] = {}
     for warehouse, text in stock.items():
-        if text and not text.isspace():
+        if not is_blank(text):
             counts[warehouse] = parse_int(text, labels.get(f"stock.{warehouse}", warehouse))
     return counts
 
@@ -257,7 +265,7 @@ def stock_counts(stock: Mapping[str, str], labels: Mapping[str, str]) -> dict[st
 def _attributes(attributes: Mapping[str, str]) -> dict[str, str]:
     cleaned: dict[str, str] = {}
     for key, text in attributes.items():
-        if text and not text.isspace():
+        if not is_blank(text):
             name = clean_text(key, "attribute name", max_length=100)
             cleaned[name] = clean_text(text, f"attribute {name}", max_length=500)
     return cleaned
@@ -273,11 +281,16 @@ def offer_from_cells(
     attributes: Mapping[str, str] | None = None,
     fitment: Sequence[str] = (),
     interchange: Sequence[tuple[str, str]] = (),
+    applications: Sequence[Application] = (),
+    brand: str | None = None,
 ) -> OfferRecord:
     """An offer from cells keyed by our field names (sku, brand, mpn, cost, upc, ...);
     raises `CellError` on the first bad one. `labels` maps field names to what the
-    file calls them, so messages point at the file's own column or key."""
+    file calls them, so messages point at the file's own column or key. `brand`: the
+    supplier's own brand, for a file without a brand column (a brand cell still wins)."""
     row = _Cells(cells, labels)
+    if brand is not None and "brand" not in row.cells:
+        row.cells["brand"] = brand
     brand, mpn, sku = row.required("brand"), row.required("mpn"), row.required("sku")
     cost = row.money("cost")
     if cost is None:
@@ -286,6 +299,7 @@ def offer_from_cells(
     part_type, upc, uom = row.text("part_type"), row.text("upc"), row.text("uom", max_length=10)
     pack, weight, hazmat = row.text("pack_qty"), row.text("weight_lb"), row.text("hazmat")
     updated = row.text("updated_at")
+    pack_text, pack_unit = split_pack(pack) if pack else (None, None)
     texts = [clean_text(text, "fitment", max_length=50_000) for text in fitment]
     return OfferRecord(
         where=where,
@@ -297,8 +311,8 @@ def offer_from_cells(
         description=description,
         part_type=parse_part_type(part_type, row.label("part_type")).name if part_type else None,
         upc=parse_upc(upc, row.label("upc")) if upc else None,
-        uom=uom.upper() if uom else None,
-        pack_qty=parse_int(pack, row.label("pack_qty"), minimum=1) if pack else 1,
+        uom=normalize_uom(uom) if uom else pack_unit,
+        pack_qty=parse_int(pack_text, row.label("pack_qty"), minimum=1) if pack_text else 1,
         jobber=row.money("jobber"),
         map_price=row.money("map"),
         msrp=row.money("msrp"),
@@ -309,6 +323,7 @@ def offer_from_cells(
         attributes=_attributes(attributes or {}),
         fitment_text=[text for text in texts if text],
         interchange=list(interchange),
+        applications=list(applications),
         updated_at=parse_datetime(updated, row.label("updated_at")) if updated else None,
         raw=raw,
     )

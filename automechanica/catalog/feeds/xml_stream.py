@@ -22,6 +22,7 @@ from defusedxml.common import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError, iterparse
 
 from automechanica.catalog.feeds.lines import HEAD_BYTES, check_head, not_utf8, open_feed
+from automechanica.catalog.feeds.records import Notice
 from automechanica.catalog.vocabulary import BRANDS
 from automechanica.errors import FeedError
 
@@ -30,6 +31,16 @@ _ELEMENT_COST = 64  # what an element costs against that budget, beyond its text
 _READ_BYTES = 64 * 1024
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+#: Single-byte encodings the standard allows, read as Windows-1252 (its superset in
+#: practice: files declaring ISO-8859-1 are mostly written by Windows programs).
+_WESTERN_NAMES = frozenset(
+    {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "windows-1252", "cp1252"}
+)
+_LATIN1_FALLBACK = "automechanica-latin1-fallback"
+codecs.register_error(
+    _LATIN1_FALLBACK,
+    lambda e: (e.object[e.start : e.end].decode("latin-1"), e.end),  # type: ignore[attr-defined]
+)
 DTD_REFUSED = (
     "the file declares a DTD or entities, which feeds must not; refusing "
     "(XXE / billion-laughs protection)"
@@ -151,15 +162,60 @@ class _Utf8Source:
         return data
 
 
-def _check_encoding_declaration(path: Path, head: bytes) -> None:
+class _TranscodingSource:
+    """A Windows-1252 / ISO-8859-1 file read as UTF-8: each block decoded and encoded
+    again, the declaration rewritten to say UTF-8 (lines stay where they were)."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+        self._decoder = codecs.getincrementaldecoder("cp1252")(errors=_LATIN1_FALLBACK)
+        self._first = True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(_READ_BYTES if size < 0 else min(size, _READ_BYTES))
+        text = self._decoder.decode(data, final=not data)
+        if self._first:
+            self._first = False
+            declared = _DECLARED_ENCODING.match(text.encode())
+            if declared:
+                start, end = declared.span(1)
+                text = text[:start] + "UTF-8" + text[end:]  # the declaration is ASCII
+        return text.encode()
+
+
+def declared_encoding(path: Path, head: bytes) -> str | None:
+    """The encoding an XML declaration names when it is not UTF-8 but one we transcode
+    (ISO-8859-1, Windows-1252); None for UTF-8. Raises FeedError for any other."""
     declared = _DECLARED_ENCODING.match(head.removeprefix(b"\xef\xbb\xbf")[:400])
-    if declared and declared.group(1).decode("ascii").lower() not in _UTF8_NAMES:
-        raise FeedError(
-            f"the XML declares encoding {declared.group(1).decode('ascii')!r}; feeds must be "
-            "UTF-8 — re-export the file as UTF-8",
-            path=str(path),
-            line=1,
-        )
+    if not declared:
+        return None
+    name = declared.group(1).decode("ascii")
+    if name.lower() in _UTF8_NAMES:
+        return None
+    if name.lower() in _WESTERN_NAMES:
+        return name
+    raise FeedError(
+        f"the XML declares encoding {name!r}; we read UTF-8, ISO-8859-1 and Windows-1252 — "
+        "re-export the file as UTF-8",
+        path=str(path),
+        line=1,
+    )
+
+
+def encoding_notice(path: Path) -> Notice | None:
+    """The warning for an XML file declaring ISO-8859-1 or Windows-1252 (it is
+    transcoded by `iter_xml`); None for UTF-8."""
+    with open_feed(path) as file:
+        head = file.read(HEAD_BYTES)
+    check_head(path, head, windows_1252=True)
+    name = declared_encoding(path, head)
+    if name is None:
+        return None
+    return Notice(
+        "file",
+        f"{path.name} declares encoding {name!r}; it was read as Windows-1252 and "
+        "transcoded to UTF-8 — check accented names, and ask for UTF-8 exports",
+    )
 
 
 def _not_well_formed(path: Path, error: ParseError) -> FeedError:
@@ -194,14 +250,15 @@ def iter_xml(path: Path, *, root_tag: str, record_tag: str) -> Iterator[XmlPiece
     """
     with open_feed(path) as file:
         head = file.read(HEAD_BYTES)
-        check_head(path, head)
-        _check_encoding_declaration(path, head)
+        western = declared_encoding(path, head) if head.lstrip().startswith(b"<") else None
+        check_head(path, head, windows_1252=western is not None)
         file.seek(0)
         target = _RecordTarget(record_tag)
         parser = DefusedXMLParser(target=target, forbid_dtd=True)
         target.expat = parser.parser
         try:
-            yield from _pieces(path, _Utf8Source(file, path), parser, target, root_tag)
+            source = _TranscodingSource(file) if western else _Utf8Source(file, path)
+            yield from _pieces(path, source, parser, target, root_tag)
         except ParseError as exc:
             raise _not_well_formed(path, exc) from exc
         except DefusedXmlException as exc:
@@ -211,7 +268,11 @@ def iter_xml(path: Path, *, root_tag: str, record_tag: str) -> Iterator[XmlPiece
 
 
 def _pieces(
-    path: Path, source: _Utf8Source, parser: DefusedXMLParser, target: _RecordTarget, root: str
+    path: Path,
+    source: _Utf8Source | _TranscodingSource,
+    parser: DefusedXMLParser,
+    target: _RecordTarget,
+    root: str,
 ) -> Iterator[XmlPiece]:
     stack: list[Element] = []
     count = 0
