@@ -11,6 +11,7 @@ from automechanica.cli.memory import docs_app, memory_app
 from automechanica.cli.queue import queue_app
 from automechanica.cli.up import up
 from automechanica.cli.users import users_app
+from automechanica.cli.workflows import policies_app, reviews_app, workflow_app
 from automechanica.cli.worker import worker
 
 app = typer.Typer(help="AutoMechanica: run an online auto-parts store.", no_args_is_help=True)
@@ -26,5 +27,8 @@ app.command("worker")(worker)
 app.add_typer(memory_app, name="memory")
 app.add_typer(docs_app, name="docs")
 app.add_typer(users_app, name="users")
+app.add_typer(workflow_app, name="workflow")
+app.add_typer(reviews_app, name="reviews")
+app.add_typer(policies_app, name="policies")
 
 __all__ = ["app"]

@@ -6,7 +6,8 @@ import asyncio
 import importlib
 import logging
 import signal
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import typer
@@ -14,8 +15,14 @@ import typer
 from automechanica.cli.common import console, database, fail
 from automechanica.cli.memory import EMBEDDING, run_embedding_worker
 from automechanica.config import Settings
+from automechanica.db.connection import open_pool
 from automechanica.errors import AutoMechanicaError, ConfigurationError
+from automechanica.llm import build_router
 from automechanica.memory import EmbeddingWorkerOptions
+from automechanica.memory.configure import embedder_from_settings
+from automechanica.orchestrator import Engine
+from automechanica.orchestrator.services import Services
+from automechanica.orchestrator.workflows import workflow_registry
 from automechanica.queue import TaskRegistry, Worker, WorkerOptions, WorkerReport, default_registry
 
 
@@ -89,6 +96,29 @@ async def _run(worker: Worker, beside: Coroutine[Any, Any, Any] | None = None) -
     return report
 
 
+@asynccontextmanager
+async def workflow_services(url: str, settings: Settings) -> AsyncIterator[Services]:
+    """The router (its calls logged to the database) and the embedder, for workflow steps."""
+    pool = await open_pool(url, min_size=1, max_size=4)
+    try:
+        router = build_router(settings, pool=pool)
+        embedder = embedder_from_settings(settings)
+        try:
+            yield Services(url, router=router, embedder=embedder, data_dir=settings.data_dir)
+        finally:
+            await router.aclose()
+    finally:
+        await pool.close()
+
+
+async def _with_services(
+    engine: Engine, url: str, settings: Settings, serving: Coroutine[Any, Any, WorkerReport]
+) -> WorkerReport:
+    async with workflow_services(url, settings) as services:
+        engine.services = services
+        return await serving
+
+
 def worker(
     concurrency: Annotated[int, typer.Option(min=1, help="tasks run at once")] = 10,
     kinds: Annotated[
@@ -144,14 +174,17 @@ def worker(
                 )
             console.print(f"Stopped: {embedded}.", soft_wrap=True)
             return
+        engine = Engine(workflow_registry())
         registry = load_registry(_split(tasks) or [])
+        registry.include(engine.task_registry())  # every worker can run workflow steps
         with database(settings) as url:
             beside = (
                 run_embedding_worker(url, settings, EmbeddingWorkerOptions(), stop_on_signals=False)
                 if embedding
                 else None
             )
-            report = asyncio.run(_run(Worker(url, registry, options), beside))
+            serving = _run(Worker(url, registry, options), beside)
+            report = asyncio.run(_with_services(engine, url, settings, serving))
     except AutoMechanicaError as exc:
         raise fail(exc) from exc
     console.print(f"Stopped: {report}.", soft_wrap=True)
