@@ -15,7 +15,15 @@ from automechanica.api.access import require_admin, require_operator
 from automechanica.api.deps import QueryVectors
 from automechanica.api.edge import protect
 from automechanica.api.policy import ApiPolicy
-from automechanica.api.routes import admin_queue, admin_users, auth, health, parts, vehicles
+from automechanica.api.routes import (
+    admin_queue,
+    admin_users,
+    admin_workflows,
+    auth,
+    health,
+    parts,
+    vehicles,
+)
 from automechanica.api.web import WEB_DIST, mount_web
 from automechanica.config import Settings
 from automechanica.db.connection import open_pool
@@ -72,6 +80,7 @@ def create_app(
     # Access is declared here, once per router: every console endpoint needs a role.
     app.include_router(admin_queue.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_users.router, dependencies=[Depends(require_admin)])
+    app.include_router(admin_workflows.router, dependencies=[Depends(require_operator)])
     mount_web(app, WEB_DIST)  # the web shop at every GET path the API does not own; last
     return app
 

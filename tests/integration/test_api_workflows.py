@@ -1,0 +1,83 @@
+"""The console's orchestrator endpoints: reviews decided by the signed-in person, policies
+changed by an admin with a reason, workflows listed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg
+from fastapi.testclient import TestClient
+
+from automechanica.accounts import Role
+from automechanica.orchestrator import ReviewRequest
+from automechanica.orchestrator.reviews import open_review
+from tests.integration.conftest import Account
+
+
+def _open_review(db_url: str) -> int:
+    async def run() -> int:
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+            request = ReviewRequest(
+                kind="brand",
+                reason="an unknown brand",
+                proposed={"brand": "Bosal"},
+                agent="SupplierNormalization",
+                confidence=0.55,
+                rationale="close to Bosch, but a different maker",
+            )
+            return await open_review(conn, request)
+
+    return asyncio.run(run())
+
+
+def test_a_review_is_decided_once_by_the_signed_in_operator(
+    api: TestClient, accounts: dict[Role, Account], db_url: str
+) -> None:
+    review_id = _open_review(db_url)
+    ops = accounts[Role.operator].headers
+    queue = api.get("/api/admin/reviews", headers=ops).json()
+    assert [r["id"] for r in queue] == [review_id]
+    assert queue[0]["rationale"] == "close to Bosch, but a different maker"
+    sneaky = api.post(
+        f"/api/admin/reviews/{review_id}/decision",
+        headers=ops,
+        json={"action": "approve", "reviewer": "someone else"},
+    )
+    assert sneaky.status_code == 422  # the reviewer is who signed in, not a body field
+    edit = api.post(
+        f"/api/admin/reviews/{review_id}/decision",
+        headers=ops,
+        json={"action": "edit", "value": {"brand": "Bosal (new)"}, "note": "a new brand"},
+    )
+    assert edit.status_code == 200, edit.text
+    body = edit.json()
+    assert body["status"] == "edited" and body["reviewer"] == "operator@example.com"
+    assert body["resolution"]["value"] == {"brand": "Bosal (new)"}
+    again = api.post(
+        f"/api/admin/reviews/{review_id}/decision", headers=ops, json={"action": "reject"}
+    )
+    assert again.status_code == 409
+    assert api.get("/api/admin/reviews", headers=ops).json() == []
+
+
+def test_policies_change_only_by_an_admin_with_a_reason(
+    api: TestClient, accounts: dict[Role, Account]
+) -> None:
+    admin, ops = accounts[Role.admin].headers, accounts[Role.operator].headers
+    policies = {p["decision_type"]: p for p in api.get("/api/admin/policies", headers=ops).json()}
+    assert policies["pricing.price"]["limits"]["min_margin"] == 0.15
+    change = {"threshold": 0.95, "reason": "too many wrong fits last week"}
+    assert (
+        api.put("/api/admin/policies/fitment.publish", headers=ops, json=change).status_code == 403
+    )
+    no_reason = api.put(
+        "/api/admin/policies/fitment.publish", headers=admin, json={"threshold": 0.95}
+    )
+    assert no_reason.status_code == 422
+    changed = api.put("/api/admin/policies/fitment.publish", headers=admin, json=change)
+    assert changed.status_code == 200 and changed.json()["threshold"] == 0.95
+    assert changed.json()["version"] == policies["fitment.publish"]["version"] + 1
+    bad = api.put(
+        "/api/admin/policies/fitment.publish", headers=admin, json={"threshold": 2, "reason": "x y"}
+    )
+    assert bad.status_code == 422
