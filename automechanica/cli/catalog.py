@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import psycopg
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,12 +22,25 @@ from rich.table import Table
 
 from automechanica.catalog.demo import demo_loaded, load_demo_store
 from automechanica.catalog.feeds.importer import ImportSummary, import_feed
-from automechanica.catalog.feeds.readers import count_records, detect_format
+from automechanica.catalog.feeds.layout import describe
+from automechanica.catalog.feeds.mapping import LAYOUT_FIELDS
+from automechanica.catalog.feeds.profiles import (
+    ImportPlan,
+    SupplierProfile,
+    load_profile,
+    plan_import,
+    record_layout,
+    remember_layout,
+    save_profile,
+    unknown_fields,
+)
+from automechanica.catalog.feeds.readers import count_records
 from automechanica.catalog.feeds.records import FEED_FORMATS
+from automechanica.catalog.feeds.reports import load_report
 from automechanica.catalog.fitment_text import VehicleVocabulary, parse_fitment_text
 from automechanica.catalog.vehicles import SELECT_MAKE_MODEL_PAIRS
 from automechanica.catalog.vin_match import match_vin
-from automechanica.cli.common import console, database, errors, fail
+from automechanica.cli.common import console, database, errors, fail, run_on_database
 from automechanica.config import Settings
 from automechanica.db import migrate as migrations
 from automechanica.errors import AutoMechanicaError
@@ -74,6 +88,11 @@ def vin_decode(vin: str) -> None:
         console.print(table)
 
 
+profile_app = typer.Typer(help="Supplier profiles: remembered layouts.", no_args_is_help=True)
+feeds_app.add_typer(profile_app, name="profile")
+SHOWN_ROWS = 20  # rejections and warnings printed; `feeds report ID` lists them all
+
+
 @feeds_app.command("import")
 def feeds_import(
     file: Annotated[Path, typer.Argument(help="the supplier's file")],
@@ -81,17 +100,24 @@ def feeds_import(
     format: Annotated[str | None, typer.Option(help="csv, jsonl, pies or aces")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
-    """Import a supplier feed: normalize, dedupe, store offers and fitments."""
+    """Import a supplier feed: normalize, dedupe, store offers and fitments.
+
+    The file is read by the supplier profile's mapping, by our own column names, or by
+    a layout inferred from its header and values; an unsure layout is shown for
+    confirmation and nothing is stored.
+    """
     if format is not None and format not in FEED_FORMATS:
         errors.print(
             f"[bold red]error:[/] unknown format {format!r}; use one of {', '.join(FEED_FORMATS)}"
         )
         raise typer.Exit(2)
 
-    async def run(url: str) -> ImportSummary:
-        fmt = format or detect_format(file)
-        total = count_records(file, fmt)
+    async def run(url: str) -> tuple[ImportPlan, ImportSummary | None]:
         async with await psycopg.AsyncConnection.connect(url) as conn:
+            plan = await plan_import(conn, file, supplier, format)
+            if not plan.sure:
+                return plan, None
+            total = count_records(file, plan.format)
             with Progress(
                 TextColumn("Importing {task.description}"),
                 BarColumn(),
@@ -99,26 +125,110 @@ def feeds_import(
                 TimeRemainingColumn(),
                 console=console,
                 transient=True,
+                disable=as_json,
             ) as progress:
                 task = progress.add_task(file.name, total=total)
 
                 def advance(rows: int) -> None:
                     progress.update(task, completed=min(rows, total))
 
-                return await import_feed(
-                    conn, file, supplier=supplier, fmt=fmt, on_progress=advance
+                summary = await import_feed(
+                    conn,
+                    file,
+                    supplier=supplier,
+                    fmt=plan.format,
+                    on_progress=advance,
+                    layout=plan.layout,
+                    cost_price_type=plan.cost_price_type,
                 )
+            await record_layout(conn, summary.report_id, plan)
+            if plan.inferred and plan.layout is not None:
+                await remember_layout(conn, supplier, plan.layout)
+            return plan, summary
 
     try:
         with database(Settings()) as url:
             migrations.migrate(url)
-            summary = asyncio.run(run(url))
+            plan, summary = asyncio.run(run(url))
     except AutoMechanicaError as exc:
+        if as_json:
+            typer.echo(json.dumps(_failure(exc, file, supplier), default=str, indent=2))
+            raise typer.Exit(1) from exc
         raise fail(exc) from exc
+    if summary is None:
+        _refuse_unsure(plan, supplier, file, as_json)
+        raise typer.Exit(1)
     if as_json:
-        typer.echo(json.dumps(asdict(summary), default=str, indent=2))
+        typer.echo(json.dumps(summary_document(summary, plan), default=str, indent=2))
     else:
+        console.print(f"layout: {escape(plan.reason)}")
+        if plan.layout is not None and plan.inferred:
+            for line in describe(plan.layout):
+                console.print("  " + escape(line))
         _print_summary(summary)
+
+
+def _failure(exc: AutoMechanicaError, file: Path, supplier: str) -> dict[str, Any]:
+    """The one JSON document of an import that could not run."""
+    line = getattr(exc, "line", None)
+    return {
+        "status": "failed",
+        "file_name": file.name,
+        "supplier": supplier.strip().lower(),
+        "error": exc.message,
+        "line": line,
+        "rows_rejected": 0,
+        "warnings": 0,
+        "rejections": [],
+        "warning_list": [],
+    }
+
+
+def summary_document(summary: ImportSummary, plan: ImportPlan | None = None) -> dict[str, Any]:
+    """An import summary as one JSON document: rejections and warnings counted apart, the
+    first of each listed, and how many more the report holds."""
+    document = asdict(summary)
+    document["rejections_not_shown"] = summary.rows_rejected - len(summary.rejections)
+    document["warnings_not_shown"] = summary.warnings - len(summary.warning_list)
+    document["all_rows"] = f"automechanica feeds report {summary.report_id}"
+    if plan is not None:
+        document["layout_reason"] = plan.reason
+    return document
+
+
+def _refuse_unsure(plan: ImportPlan, supplier: str, file: Path, as_json: bool) -> None:
+    layout = plan.layout
+    assert layout is not None
+    name = supplier.strip().lower()
+    example = next((f for f in layout.unsure_fields), "cost")
+    source = layout.fields[example].source if example in layout.fields else "COLUMN"
+    confirm = [
+        f"automechanica feeds profile accept {name}",
+        f"automechanica feeds profile set {name} --map {example}={source!r}",
+    ]
+    if "brand" in layout.unsure_fields and "brand" not in layout.fields:
+        confirm.append(f"automechanica feeds profile set {name} --brand BRAND")
+    if as_json:
+        document = {
+            "status": "needs_confirmation",
+            "file_name": file.name,
+            "supplier": name,
+            "reason": plan.reason,
+            "layout": layout.model_dump(),
+            "confirm_with": confirm,
+            "stored": False,
+        }
+        typer.echo(json.dumps(document, default=str, indent=2))
+        return
+    console.print(
+        f"[yellow]not imported:[/] the layout of {escape(file.name)} is unsure "
+        f"({escape(', '.join(layout.unsure_fields))}); nothing was stored. Proposed mapping:"
+    )
+    for line in describe(layout):
+        console.print("  " + escape(line))
+    console.print("Confirm it, or correct the unsure fields, then import again:")
+    for command in confirm:
+        console.print("  " + escape(command))
 
 
 def _print_summary(summary: ImportSummary) -> None:
@@ -137,11 +247,176 @@ def _print_summary(summary: ImportSummary) -> None:
     ):
         table.add_row(label, f"{value:,}")
     console.print(table)
-    for r in summary.rejections:
-        console.print(f"  {r.where}: {r.reason}")
-    hidden = summary.rows_rejected + summary.warnings - len(summary.rejections)
-    if hidden > 0:
-        console.print(f"  … and {hidden} more in import report #{summary.report_id}")
+    for title, rows, total in (
+        ("rejected", summary.rejections, summary.rows_rejected),
+        ("warnings", summary.warning_list, summary.warnings),
+    ):
+        if rows:
+            console.print(f"{title}:")
+        for r in rows[:SHOWN_ROWS]:
+            console.print(f"  {escape(r.where)}: {escape(r.reason)}")
+        hidden = total - min(len(rows), SHOWN_ROWS)
+        if hidden > 0:
+            console.print(
+                f"  … and {hidden:,} more: automechanica feeds report {summary.report_id}"
+            )
+
+
+@feeds_app.command("report")
+def feeds_report(
+    report_id: Annotated[int, typer.Argument(help="the import report's number")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """An import report: its counts, the layout used, and every rejection and warning."""
+
+    async def job(url: str, settings: Settings) -> dict[str, Any]:
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            return await load_report(conn, report_id)
+
+    report = run_on_database(job)
+    if as_json:
+        typer.echo(json.dumps(report, default=str, indent=2))
+        return
+    console.print(
+        f"import report #{report['id']}: {escape(report['file_name'])} ({report['format']}) "
+        f"from {report['supplier']}, {report['status']}"
+    )
+    if report["layout_reason"]:
+        console.print(f"layout: {escape(report['layout_reason'])}")
+    for key in ("rows_read", "offers", "fitments", "rows_rejected", "warnings"):
+        console.print(f"  {key.replace('_', ' ')}: {report[key]:,}")
+    if report["error"]:
+        console.print(f"  error: {escape(report['error'])}")
+    for title, rows in (("rejected", report["rejections"]), ("warnings", report["warning_list"])):
+        if rows:
+            console.print(f"{title} ({len(rows):,}):")
+        for r in rows:
+            where = f"line {r['line']}" if r["line"] is not None else (r["element"] or "file")
+            console.print(f"  {escape(where)}: {escape(r['reason'])}")
+
+
+@profile_app.command("show")
+def profile_show(
+    supplier: Annotated[str, typer.Argument(help="the supplier's name")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the profile as JSON")] = False,
+) -> None:
+    """A supplier's remembered mapping, brand, PIES cost price type, and any pending proposal."""
+
+    async def job(url: str, settings: Settings) -> SupplierProfile | None:
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            return await load_profile(conn, supplier)
+
+    profile = run_on_database(job)
+    if profile is None:
+        errors.print(f"[bold red]error:[/] no profile for supplier {supplier!r} yet")
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(profile.model_dump_json(indent=2))
+        return
+    state = "confirmed" if profile.confirmed else "not confirmed"
+    console.print(f"supplier {profile.supplier}: {profile.format or '-'} mapping, {state}")
+    for name, source in profile.mapping.items():
+        console.print(f"  {name:<12} <- {escape(repr(source))}")
+    if not profile.has_header:
+        console.print("  (the files have no header row)")
+    console.print(f"  brand: {profile.brand or '(from the file)'}")
+    console.print(f"  PIES cost price type: {profile.cost_price_type or 'NET (else the lowest)'}")
+    if profile.pending is not None:
+        console.print("pending proposal (feeds profile accept to take it):")
+        for line in describe(profile.pending):
+            console.print("  " + escape(line))
+
+
+@profile_app.command("set")
+def profile_set(
+    supplier: Annotated[str, typer.Argument(help="the supplier's name")],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="FIELD=COLUMN (a column name, 'column 3', or a JSON key)"),
+    ] = None,
+    brand: Annotated[str | None, typer.Option(help="the supplier's own brand")] = None,
+    cost_price_type: Annotated[
+        str | None, typer.Option(help="the PIES PriceType that is the cost (NET, JBR, WD…)")
+    ] = None,
+    header: Annotated[
+        bool | None, typer.Option("--header/--no-header", help="whether files have a header")
+    ] = None,
+    format: Annotated[str | None, typer.Option(help="csv or jsonl")] = None,
+) -> None:
+    """Set or correct a supplier's profile; the mapping is marked confirmed."""
+    pairs: dict[str, str] = {}
+    for item in map_ or []:
+        name, sep, source = item.partition("=")
+        if not sep or not source.strip():
+            errors.print(f"[bold red]error:[/] --map {item!r}: write FIELD=COLUMN")
+            raise typer.Exit(2)
+        pairs[name.strip()] = source.strip()
+    unknown = unknown_fields(pairs)
+    if unknown:
+        errors.print(
+            f"[bold red]error:[/] unknown field(s) {', '.join(unknown)}; "
+            f"fields are {', '.join(LAYOUT_FIELDS)}"
+        )
+        raise typer.Exit(2)
+    if format is not None and format not in ("csv", "jsonl"):
+        errors.print("[bold red]error:[/] --format is csv or jsonl")
+        raise typer.Exit(2)
+
+    async def job(url: str, settings: Settings) -> SupplierProfile:
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            profile = await load_profile(conn, supplier) or SupplierProfile(supplier=supplier)
+            if pairs:
+                base = profile.mapping
+                if not base and profile.pending is not None:  # correcting the proposal
+                    base = profile.pending.sources()
+                    profile.format = profile.pending.format
+                    profile.has_header = profile.pending.has_header
+                    profile.brand = profile.brand or profile.pending.brand
+                profile.mapping = base | pairs
+                profile.confirmed = True
+                profile.pending = None
+            if brand is not None:
+                profile.brand = brand.strip() or None
+            if cost_price_type is not None:
+                profile.cost_price_type = cost_price_type.strip().upper() or None
+            if header is not None:
+                profile.has_header = header
+            if format is not None:
+                profile.format = format  # type: ignore[assignment]
+            await save_profile(conn, profile)
+            return profile
+
+    profile = run_on_database(job)
+    console.print(f"profile of {profile.supplier} saved")
+
+
+@profile_app.command("accept")
+def profile_accept(supplier: Annotated[str, typer.Argument(help="the supplier's name")]) -> None:
+    """Accept the pending proposed mapping (shown by a refused import) as the supplier's."""
+
+    async def job(url: str, settings: Settings) -> SupplierProfile | None:
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            profile = await load_profile(conn, supplier)
+            if profile is None or profile.pending is None:
+                return None
+            layout = profile.pending
+            profile.format = layout.format
+            profile.has_header = layout.has_header
+            profile.mapping = layout.sources()
+            profile.brand = profile.brand or layout.brand
+            profile.confirmed = True
+            profile.pending = None
+            await save_profile(conn, profile)
+            return profile
+
+    profile = run_on_database(job)
+    if profile is None:
+        errors.print(f"[bold red]error:[/] supplier {supplier!r} has no pending mapping to accept")
+        raise typer.Exit(1)
+    console.print(
+        f"mapping of {profile.supplier} accepted: "
+        + ", ".join(f"{k}={v}" for k, v in profile.mapping.items())
+    )
 
 
 @fitment_app.command("parse")
