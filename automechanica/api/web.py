@@ -49,7 +49,7 @@ def mount_web(app: FastAPI, static_dir: Path = WEB_DIST) -> None:
     Call it after every API route is included: it is the last route."""
     root = static_dir.resolve()
 
-    @app.get("/{path:path}", include_in_schema=False)
+    @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     async def web_app(path: str, request: Request) -> Response:
         url_path = request.url.path
         if url_path in API_PATHS or url_path.startswith(API_PREFIXES):

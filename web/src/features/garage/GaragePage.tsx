@@ -14,7 +14,7 @@ export function GaragePage() {
   const back = params.get("back");
 
   function pick(vehicle: GarageVehicle) {
-    garage.save(vehicle);
+    garage.store(vehicle);
     const target = back && back.startsWith("/") && !back.startsWith("//") ? back : "/";
     const [path, query = ""] = target.split("?");
     const next = new URLSearchParams(query);

@@ -1,7 +1,7 @@
 // The garage: saved vehicles in localStorage, the current one in the URL (?vehicle=<id>)
 // so a link can be shared. A link naming a vehicle not yet saved adds it.
 import { useQuery } from "@tanstack/react-query";
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { useSearchParams } from "react-router";
 import { api, unwrap } from "../../api/client";
 import { fromConfiguration, parseKey, type GarageVehicle } from "./vehicle";
@@ -36,7 +36,9 @@ export interface Garage {
   /** The URL names a vehicle that is still being looked up. */
   resolving: boolean;
   select: (key: string | null) => void;
-  /** Saves the vehicle (replacing `replaces`, when given) and makes it current. */
+  /** Keeps the vehicle in the garage (replacing `replaces`, when given), as the last used. */
+  store: (vehicle: GarageVehicle, replaces?: string) => void;
+  /** Stores the vehicle and makes it current (in the URL). */
   save: (vehicle: GarageVehicle, replaces?: string) => void;
   remove: (key: string) => void;
 }
@@ -68,15 +70,19 @@ export function GarageProvider({ children }: { children: ReactNode }) {
     [setParams],
   );
 
+  const store = useCallback((vehicle: GarageVehicle, replaces?: string) => {
+    setStored((s) => {
+      const others = s.vehicles.filter((v) => v.key !== vehicle.key && v.key !== replaces);
+      return { vehicles: [vehicle, ...others], last: vehicle.key };
+    });
+  }, []);
+
   const save = useCallback(
     (vehicle: GarageVehicle, replaces?: string) => {
-      setStored((s) => {
-        const others = s.vehicles.filter((v) => v.key !== vehicle.key && v.key !== replaces);
-        return { vehicles: [vehicle, ...others], last: vehicle.key };
-      });
+      store(vehicle, replaces);
       select(vehicle.key);
     },
-    [select],
+    [store, select],
   );
 
   const remove = useCallback(
@@ -90,13 +96,18 @@ export function GarageProvider({ children }: { children: ReactNode }) {
     [select, urlKey],
   );
 
-  // No vehicle in the URL: bring back the one used last.
+  // Opening the store with no vehicle in the URL brings back the one used last (once:
+  // later, no vehicle in the URL means the shopper chose none).
+  const restored = useRef(false);
   useEffect(() => {
-    if (urlKey === null && stored.last && stored.vehicles.some((v) => v.key === stored.last)) {
+    if (restored.current) return;
+    restored.current = true;
+    const last = stored.last;
+    if (urlKey === null && last && stored.vehicles.some((v) => v.key === last)) {
       setParams(
         (p) => {
           const next = new URLSearchParams(p);
-          next.set("vehicle", stored.last ?? "");
+          next.set("vehicle", last);
           return next;
         },
         { replace: true },
@@ -130,10 +141,11 @@ export function GarageProvider({ children }: { children: ReactNode }) {
       current,
       resolving: Boolean(urlKey && !saved && (lookup.isPending && lookupId !== null)),
       select,
+      store,
       save,
       remove,
     }),
-    [stored.vehicles, current, urlKey, saved, lookup.isPending, lookupId, select, save, remove],
+    [stored.vehicles, current, urlKey, saved, lookup.isPending, lookupId, select, store, save, remove],
   );
   return <GarageContext.Provider value={value}>{children}</GarageContext.Provider>;
 }

@@ -1,0 +1,45 @@
+import type { APIRequestContext } from "@playwright/test";
+import partTypes from "../src/api/part-types.json" with { type: "json" };
+
+export const base = (): string => {
+  const url = process.env.E2E_BASE_URL;
+  if (!url) throw new Error("E2E_BASE_URL is not set: run through playwright.config.ts");
+  return url;
+};
+
+export function partTypeName(slug: string): string {
+  return partTypes.find((t) => t.slug === slug)?.name ?? slug;
+}
+
+export interface Question {
+  partId: number;
+  title: string;
+  slug: string;
+  year: number;
+  make: string;
+  model: string;
+  attribute: string;
+  /** An answer under which the part fits. */
+  fitting: string;
+}
+
+/** A part that needs one more answer about a year/make/model, from the demo store. */
+export async function findQuestion(request: APIRequestContext): Promise<Question> {
+  for (const slug of ["oil-filter", "spark-plug", "engine-air-filter", "brake-pads", "ignition-coil", "battery"]) {
+    const page = await (await request.get(`${base()}/api/parts`, { params: { part_type: slug, per_page: 100 } })).json();
+    for (const item of page.items) {
+      const detail = await (await request.get(`${base()}/api/parts/${item.id}`)).json();
+      for (const fit of detail.fitment.slice(0, 3)) {
+        const vehicle = { year: fit.year_start, make: fit.make, model: fit.model };
+        const check = await (await request.post(`${base()}/api/fit-check`, { data: { part_id: item.id, ...vehicle } })).json();
+        if (check.verdict !== "need_more_information" || !check.ask_next) continue;
+        const configs = await (await request.get(`${base()}/api/vehicles/configurations`, { params: vehicle })).json();
+        const fitting = configs.find((c: { id: number }) => check.matching_vehicle_ids.includes(c.id));
+        const value = fitting?.[check.ask_next];
+        if (value === null || value === undefined || !["submodel", "engine_liters", "drive"].includes(check.ask_next)) continue;
+        return { partId: item.id, title: item.title, slug, ...vehicle, attribute: check.ask_next, fitting: String(value) };
+      }
+    }
+  }
+  throw new Error("the demo store has no part that needs more information");
+}

@@ -1,0 +1,98 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { base, findQuestion, partTypeName } from "./helpers";
+
+async function pickByYearMakeModel(page: Page, year: number, make: string, model: string) {
+  await page.goto(`${base()}/`);
+  await page.getByRole("link", { name: "Add your vehicle" }).first().click();
+  await page.getByLabel("Year", { exact: true }).selectOption(String(year));
+  await page.getByLabel("Make", { exact: true }).selectOption(make);
+  await page.getByLabel("Model", { exact: true }).selectOption(model);
+  // Leave trim and engine for later when asked: the part's question will ask them.
+  for (const label of ["Submodel (trim)", "Engine"]) {
+    const select = page.getByLabel(label, { exact: true });
+    if (await select.isVisible().catch(() => false)) await select.selectOption({ label: "Not sure: ask me when it matters" });
+  }
+  await page.getByRole("button", { name: "Use this vehicle" }).click();
+}
+
+async function expectAccessible(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
+}
+
+test("pick a vehicle by year/make/model, browse a category, answer the fit question, see why it fits", async ({ page, request }) => {
+  const q = await findQuestion(request);
+  await pickByYearMakeModel(page, q.year, q.make, q.model);
+  await expect(page.getByTestId("current-vehicle")).toHaveText(new RegExp(`^${q.year} ${q.make} ${q.model}`));
+  await expect(page).toHaveURL(/vehicle=/);
+
+  await page.getByRole("link", { name: new RegExp(`^${partTypeName(q.slug)}`) }).first().click();
+  await expect(page.getByRole("heading", { level: 1, name: partTypeName(q.slug) })).toBeVisible();
+  await expect(page.locator("[data-fit='loading']")).toHaveCount(0);
+  const badges = await page.locator("[data-fit]").evaluateAll((els) => els.map((e) => e.getAttribute("data-fit")));
+  expect(badges.length).toBeGreaterThan(0);
+  expect(badges.every((b) => ["fits", "does_not_fit", "check", "universal", "no_data"].includes(b ?? ""))).toBe(true);
+
+  const card = page.getByTestId("result").filter({ has: page.getByRole("link", { name: q.title, exact: true }) }).first();
+  const question = card.locator("[data-fit='check']");
+  await expect(question).toBeVisible();
+  const answer = q.attribute === "engine_liters" ? `${Number(q.fitting).toFixed(1)}L` : q.fitting;
+  await question.getByRole("button", { name: answer, exact: true }).click();
+  await expect(page.getByTestId("current-vehicle")).toContainText(answer);
+  await expect(card.locator("[data-fit='fits']")).toBeVisible();
+  await expectAccessible(page);
+
+  await card.getByRole("link", { name: q.title, exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1, name: q.title })).toBeVisible();
+  await expect(page.locator("[data-fit='fits']")).toContainText("Fits your");
+  const why = page.getByTestId("why-this-fits");
+  await expect(why.getByRole("heading", { name: "Why this fits" })).toBeVisible();
+  await expect(why).toContainText("✓");
+  await expect(why).toContainText("Confidence:");
+  await expect(page.getByRole("heading", { name: "Vehicles this part fits" })).toBeVisible();
+  await expectAccessible(page);
+});
+
+test("pick a vehicle by VIN, validated as typed; the link carries the vehicle", async ({ page, browser }) => {
+  await page.goto(`${base()}/garage`);
+  await page.getByRole("tab", { name: "VIN" }).click();
+  const input = page.getByLabel("VIN (17 characters)");
+  await input.fill("1HGCM82633A00O352");
+  await expect(page.getByText("VINs never contain O")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Decode" })).toBeDisabled();
+  await expectAccessible(page);
+
+  const vin = process.env.E2E_VIN ?? "";
+  await input.fill(vin);
+  await page.getByRole("button", { name: "Decode" }).click();
+  const use = page.getByRole("button", { name: /^Use / }).first();
+  await expect(use).toBeVisible();
+  await use.click();
+  await expect(page).toHaveURL(/vehicle=\d+/);
+  const label = await page.getByTestId("current-vehicle").textContent();
+  expect(label).toMatch(/^\d{4} /);
+  await expect(page.getByRole("heading", { name: "Shop by category" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: `Parts for your ${label}` })).toBeVisible();
+  await expectAccessible(page);
+
+  // A shared link opens on the same vehicle in a fresh browser (empty garage).
+  const other = await browser.newContext();
+  const shared = await other.newPage();
+  await shared.goto(page.url());
+  await expect(shared.getByTestId("current-vehicle")).toHaveText(label ?? "");
+  await other.close();
+});
+
+test("search results, facets and an unknown page stay usable and accessible", async ({ page }) => {
+  await page.goto(`${base()}/search?q=bosch`);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("bosch");
+  await expect(page.getByTestId("result").first()).toBeVisible();
+  await expect(page.locator("[data-fit='no_vehicle'], [data-fit='universal'], [data-fit='no_data']").first()).toBeVisible();
+  await page.getByRole("group", { name: "Part type" }).getByRole("radio").first().check();
+  await expect(page).toHaveURL(/part_type=/);
+  await expectAccessible(page);
+  await page.goto(`${base()}/no/such/page`);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+});
