@@ -173,7 +173,7 @@ SELECT count(*) AS updated FROM filled
 """
 OFFER_COLUMNS = """supplier_sku, part_id, brand_raw, mpn_raw, title_raw, uom, pack_qty, cost,
     jobber, map_price, msrp, core_charge, stock, stock_total, weight_lb, hazmat, raw,
-    source_updated_at, content_hash"""
+    attributes, source_updated_at, content_hash"""
 # Offers whose content changed (or are new); `merged`: new offers joining a part that
 # existed before this batch. The hash covers the staged line (staging.offer_line) and
 # the part the offer landed on.
@@ -185,7 +185,7 @@ WITH upserted AS (
     + """)
     SELECT %s, o.supplier_sku, s.part_id, o.brand_raw, o.mpn_raw, o.title_raw, o.uom,
            o.pack_qty, o.cost, o.jobber, o.map_price, o.msrp, o.core_charge, o.stock,
-           o.stock_total, o.weight_lb, o.hazmat, o.raw, o.source_updated_at,
+           o.stock_total, o.weight_lb, o.hazmat, o.raw, o.attributes, o.source_updated_at,
            o.content_hash || ':' || s.part_id
     FROM stage_places s JOIN stage_offers o USING (ord)
     WHERE s.part_id IS NOT NULL
@@ -195,7 +195,8 @@ WITH upserted AS (
         cost = excluded.cost, jobber = excluded.jobber, map_price = excluded.map_price,
         msrp = excluded.msrp, core_charge = excluded.core_charge, stock = excluded.stock,
         stock_total = excluded.stock_total, weight_lb = excluded.weight_lb,
-        hazmat = excluded.hazmat, raw = excluded.raw, content_hash = excluded.content_hash,
+        hazmat = excluded.hazmat, raw = excluded.raw, attributes = excluded.attributes,
+        content_hash = excluded.content_hash,
         source_updated_at = excluded.source_updated_at, updated_at = now()
     WHERE supplier_parts.content_hash IS DISTINCT FROM excluded.content_hash
     RETURNING supplier_sku, (xmax = 0) AS inserted
