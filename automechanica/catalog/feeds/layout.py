@@ -474,8 +474,11 @@ def _codes_and_texts(
 ) -> None:
     """Part numbers and titles a header does not name: code-shaped and text columns."""
     codes = [c for c in free if profiles[c.source].code >= 0.9 and profiles[c.source].text < 0.5]
-    for name in ("sku", "mpn") if len(codes) >= 2 else ("mpn",):
-        if name not in layout.fields and codes:
+    wanted = [n for n in ("sku", "mpn") if n not in layout.fields]
+    if len(codes) < len(wanted):
+        wanted = wanted[-len(codes) :] if codes else []  # one code column: the part number
+    for name in wanted:
+        if codes:
             column = codes.pop(0)
             shown = ", ".join(_samples(column)[:3])
             reason = f"code-shaped values, column {column.position + 1} ({shown})"

@@ -12,13 +12,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "sku", "supplier sku", "item", "item number", "item no", "item num", "item id",
         "item code", "stock code", "stock number", "stock no", "stock id", "product code",
         "product id", "product number", "vendor sku", "our part", "our part number",
-        "catalog number", "catalog no", "article", "article number", "sku number", "id",
+        "catalog number", "catalog no", "article", "article number", "sku number", "id", "part id",
     ),
     "mpn": (
         "mpn", "part number", "part no", "part num", "part", "pn", "partnumber", "mfr part",
         "mfr part number", "mfg part", "mfg part number", "manufacturer part number",
         "manufacturer part", "mfr pn", "mfg pn", "oem number", "brand part number",
-        "vendor part number", "part id", "model number",
+        "vendor part number", "model number",
     ),
     "brand": (
         "brand", "brand name", "mfr", "mfg", "manufacturer", "manufacturer name", "mfr name",
