@@ -3,7 +3,10 @@
 import createClient from "openapi-fetch";
 import type { components, paths } from "./schema";
 
-export const api = createClient<paths>({ baseUrl: "" });
+export const api = createClient<paths>({
+  baseUrl: globalThis.location?.origin ?? "",
+  fetch: (request) => globalThis.fetch(request), // looked up per call (tests stub it)
+});
 
 type Schemas = components["schemas"];
 export type Vehicle = Schemas["Vehicle"];
