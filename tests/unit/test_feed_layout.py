@@ -61,11 +61,8 @@ def test_a_headerless_file_is_read_from_its_values(tmp_path: Path) -> None:
     assert {"cost", "jobber", "map", "sku", "mpn"} <= set(layout.unsure_fields)
     assert "3.10" in layout.fields["cost"].reason and "4.50" in layout.fields["cost"].reason
     offers = [i for i in read_feed(path, layout=layout) if isinstance(i, OfferRecord)]
-    assert [(o.supplier_sku, o.mpn, o.cost) for o in offers][0] == (
-        "DOR-1",
-        "926-123",
-        Decimal("3.10"),
-    )
+    first = offers[0]
+    assert (first.supplier_sku, first.mpn, first.cost) == ("DOR-1", "926-123", Decimal("3.10"))
 
 
 def test_unlabelled_price_columns_are_ranked_and_unsure(tmp_path: Path) -> None:
@@ -126,7 +123,8 @@ def test_json_with_its_own_words_flat_and_nested(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "j.jsonl",
         '{"itemNo": "PD-1", "mfr": "AC Delco", "partNo": "41-110", "productType": "Spark Plug",'
-        ' "price": {"dealer": "12.30", "list": 24}, "onHand": 4, "vehicles": ["2016 Honda Civic"]}\n',
+        ' "price": {"dealer": "12.30", "list": 24}, "onHand": 4,'
+        ' "vehicles": ["2016 Honda Civic"]}\n',
     )
     layout = infer_layout(path)
     assert layout.format == "jsonl" and layout.sure
@@ -175,7 +173,8 @@ def test_engines_units_packs_and_leftovers() -> None:
 def test_pack_with_its_unit_and_spreadsheet_money(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "u.csv",
-        'sku,brand,mpn,cost,pack,unit,upc\nA,Fram,PH1," $ 9.10 ",2/PK,,#N/A\nB,Fram,PH2,"1,234.50",1,Pair,-\n',
+        "sku,brand,mpn,cost,pack,unit,upc\n"
+        'A,Fram,PH1," $ 9.10 ",2/PK,,#N/A\nB,Fram,PH2,"1,234.50",1,Pair,-\n',
     )
     offers = [i for i in read_feed(path) if isinstance(i, OfferRecord)]
     assert [(o.cost, o.pack_qty, o.uom, o.upc) for o in offers] == [
