@@ -176,14 +176,15 @@ def install(app: FastAPI, *, retry_after: int) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else _phrase(exc.status_code)
+        status = exc.status_code
+        detail = exc.detail if isinstance(exc.detail, str) else _phrase(status)
         headers = dict(exc.headers or {})
         wait = headers.pop("Retry-After", None)
-        if exc.status_code == 405:
-            headers["Allow"] = ", ".join(allowed_methods(request))
+        if status in (404, 405):
+            status, detail = _not_found_or_not_allowed(request, status, detail, headers)
         return problem(
             request_id_of(request),
-            exc.status_code,
+            status,
             detail,
             path=request.url.path,
             retry_after=int(wait) if wait is not None else None,
@@ -241,10 +242,25 @@ def install(app: FastAPI, *, retry_after: int) -> None:
         )
 
 
+def _not_found_or_not_allowed(
+    request: Request, status: int, detail: str, headers: dict[str, str]
+) -> tuple[int, str]:
+    """404 or 405 by what the API serves at the path (the web shop's catch-all GET
+    would otherwise turn a wrong method into a 404, and a missing path into a 405)."""
+    allowed = allowed_methods(request)
+    if not allowed:
+        return 404, detail if status == 404 else _phrase(404)
+    if request.method not in allowed:
+        headers["Allow"] = ", ".join(allowed)
+        return 405, _phrase(405)
+    return status, detail
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path (Starlette names only the first
-    route's, which is wrong where two routes share a path)."""
-    routes = request.app.router.routes
+    route's, which is wrong where two routes share a path). Routes outside the schema
+    (the web shop's catch-all GET) do not count."""
+    routes = [r for r in request.app.router.routes if getattr(r, "include_in_schema", True)]
     return [
         method
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
