@@ -1,0 +1,75 @@
+"""A new supplier's file in an unfamiliar layout, one row per vehicle, imported through
+the real CLI: the unsure layout is refused with nothing stored, accepted, imported, and
+its parts are found with all their vehicles."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "automechanica"]
+FEED = (
+    "StockCode,MfrName,MfrPartNo,PartCategory,Year,Make,Model,PriceLevel1,PriceLevel2\n"
+    "NW-1,Moog,K750012,Control Arm,2012-2015,Honda,Civic,45.00,61.00\n"
+    "NW-2,Wagner,ZD1212,Brake Pads,2016,Honda,Civic,29.10,38.00\n"
+    "NW-1,Moog,K750012,Control Arm,2016,Honda,Civic,45.00,61.00\n"
+    "NW-1,Moog,K750012,Control Arm,2014,Toyota,Corolla,45.00,61.00\n"
+)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    data = tmp_path_factory.mktemp("store")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMECHANICA_")}
+    environ |= {
+        "AUTOMECHANICA_DATA_DIR": str(data),
+        "AUTOMECHANICA_DEMO_PARTS": "300",
+        "AUTOMECHANICA_DEMO_VINS_PER_TYPE": "40",
+    }
+    return environ
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_unfamiliar_layout_one_row_per_vehicle(env: dict[str, str], tmp_path: Path) -> None:
+    loaded = run(env, "demo", "load")
+    assert loaded.returncode == 0, loaded.stderr
+    feed = tmp_path / "newco.csv"
+    feed.write_text(FEED, encoding="utf-8")
+
+    refused = run(env, "feeds", "import", str(feed), "--supplier", "newco", "--json")
+    assert refused.returncode == 1, refused.stderr
+    proposal = json.loads(refused.stdout)
+    assert proposal["status"] == "needs_confirmation" and proposal["stored"] is False
+    assert "cost" in proposal["layout"]["unsure_fields"]
+    assert proposal["layout"]["fields"]["cost"]["source"] == "PriceLevel1"
+    assert any("profile accept newco" in c for c in proposal["confirm_with"])
+
+    accepted = run(env, "feeds", "profile", "accept", "newco")
+    assert accepted.returncode == 0, accepted.stderr
+    imported = run(env, "feeds", "import", str(feed), "--supplier", "newco", "--json")
+    assert imported.returncode == 0, imported.stderr
+    summary = json.loads(imported.stdout)
+    assert (summary["offers"], summary["rows_rejected"]) == (2, 0)
+    assert "supplier profile" in summary["layout_reason"]
+    assert summary["fitments"] >= 3
+
+    shown = run(env, "feeds", "profile", "show", "newco", "--json")
+    assert json.loads(shown.stdout)["mapping"]["year"] == "Year"
+    report = run(env, "feeds", "report", str(summary["report_id"]), "--json")
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["layout_reason"] == summary["layout_reason"]
+
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<PIES><Items><Item><PartNumber>1</PartNumber>", encoding="utf-8")
+    failed = run(env, "feeds", "import", str(broken), "--supplier", "newco", "--json")
+    assert failed.returncode == 1
+    document = json.loads(failed.stdout)
+    assert document["status"] == "failed" and "cut short" in document["error"]
