@@ -1,4 +1,9 @@
-"""A VIN's configurations in our catalog: decode offline, then match attributes."""
+"""A VIN's configurations in our catalog: decode offline, then match attributes.
+
+An exact match agrees on every attribute the VIN states (trim, engine, fuel,
+drive, body). Without one, the nearest configurations are offered — weighted
+engine first, then trim — and the message says which attributes differ.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,28 @@ from automechanica.catalog.fitment import vehicle_name
 from automechanica.catalog.vehicles import CASCADE_CONFIGURATIONS
 from automechanica.catalog.vin_decode import decode_vin
 
-#: Attributes a VIN reliably tells; a catalog configuration must agree on each one
-#: the VIN states.
-_MATCHED = ("submodel", "engine_liters", "engine_cylinders", "fuel", "drive", "body")
+#: Attributes a VIN reliably tells, with how much an agreement on each one weighs when
+#: no configuration agrees on all of them: the engine decides most parts, then the trim.
+_WEIGHTS = {
+    "engine_liters": 8,
+    "engine_cylinders": 4,
+    "submodel": 4,
+    "fuel": 2,
+    "drive": 2,
+    "body": 1,
+}
+_LABELS = {
+    "engine_liters": "engine size",
+    "engine_cylinders": "cylinders",
+    "submodel": "trim",
+    "fuel": "fuel",
+    "drive": "drive",
+    "body": "body",
+}
+
+
+def _differences(candidate: dict[str, Any], stated: dict[str, Any]) -> list[str]:
+    return [k for k, v in stated.items() if candidate[k] != v]
 
 
 async def match_vin(conn: AsyncConnection[Any], vin: str) -> dict[str, Any]:
@@ -25,18 +49,30 @@ async def match_vin(conn: AsyncConnection[Any], vin: str) -> dict[str, Any]:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(CASCADE_CONFIGURATIONS, (config.year, config.make, config.model))
         candidates = await cur.fetchall()
-    stated = {k: getattr(config, k) for k in _MATCHED if getattr(config, k) is not None}
-    matches = [c for c in candidates if all(c[k] == v for k, v in stated.items())]
+    stated = {k: getattr(config, k) for k in _WEIGHTS if getattr(config, k) is not None}
+    matches = [c for c in candidates if not _differences(c, stated)]
     name = f"{config.year} {config.make} {config.model}"
+    exact = bool(matches)
     if matches:
         message = (
-            f"{vin} is a {vehicle_name(matches[0])}; {len(matches)} matching configuration(s)."
+            f"{vin} is a {vehicle_name(matches[0])}; "
+            f"{len(matches)} configuration(s) match it exactly."
         )
     elif candidates:
-        matches = candidates
+
+        def score(c: dict[str, Any]) -> int:
+            return sum(w for k, w in _WEIGHTS.items() if k in stated and c[k] == stated[k])
+
+        best = max(score(c) for c in candidates)
+        matches = [c for c in candidates if score(c) == best]
+        differ = sorted(
+            {d for c in matches for d in _differences(c, stated)}, key=list(_WEIGHTS).index
+        )
+        wanted = ", ".join(f"{_LABELS[k]} {stated[k]}" for k in differ)
         message = (
-            f"{vin} is a {name}; no configuration in the catalog matches every decoded "
-            f"attribute, so all {len(candidates)} {name} configurations are listed."
+            f"{vin} is a {name} ({wanted}), but no configuration in the catalog matches "
+            f"exactly; the {len(matches)} nearest differ in "
+            f"{', '.join(_LABELS[k] for k in differ)}."
         )
     else:
         message = f"{vin} is a {name}, which is not in the catalog."
@@ -46,6 +82,7 @@ async def match_vin(conn: AsyncConnection[Any], vin: str) -> dict[str, Any]:
         "check_digit_valid": decoded.check_digit_valid,
         "problems": decoded.problems,
         "decoded": decoded_fields,
+        "exact": exact,
         "matches": matches,
         "message": message,
     }

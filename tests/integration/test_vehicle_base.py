@@ -1,0 +1,106 @@
+"""The vehicle base: vPIC patterns walked over their years, stored in bulk, idempotently."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import ultravin
+
+from automechanica.catalog.vehicle_base_load import (
+    RECORD_LOAD,
+    full_source,
+    load_base,
+    load_full_base,
+    store_years,
+)
+from automechanica.catalog.vehicle_base_store import BaseCounts, count_base, store_base
+from automechanica.catalog.vehicle_config import VehicleConfig
+from automechanica.catalog.vehicles import DEMO_CLOCK
+from automechanica.catalog.vin_match import match_vin
+
+#: A 2023 Honda Civic Sport sedan with the 2.0 L engine (an ultravin-generated VIN).
+CIVIC_SPORT_20 = "2HGFE2F53PH965923"
+
+
+def _subaru_seeds() -> list[str]:
+    return ultravin.generate(
+        120, seed=3, make="Subaru", min_year=2010, max_year=2014, vehicle_type=7,
+        invalid_rate=0.0, now=DEMO_CLOCK,
+    )  # fmt: skip
+
+
+async def _base_vehicles(conn: psycopg.AsyncConnection[Any], make: str, model: str) -> set[int]:
+    cur = await conn.execute(
+        "SELECT bv.year FROM base_vehicles bv JOIN models mo ON mo.id = bv.model_id "
+        "JOIN makes ma ON ma.id = bv.make_id WHERE ma.name = %s AND mo.name = %s",
+        (make, model),
+    )
+    return {r["year"] for r in await cur.fetchall()}
+
+
+async def test_a_sample_walks_its_years_and_loads_once(
+    conn: psycopg.AsyncConnection[Any],
+) -> None:
+    before_ids = {r["id"] for r in await (await conn.execute("SELECT id FROM vehicles")).fetchall()}
+    result = await load_base(
+        conn, _subaru_seeds(), years=(2008, 2016), source="test:subaru", now=DEMO_CLOCK
+    )
+    assert result.added.vehicles > 0 and result.decodes > 0
+    # the walk reaches the years of each pattern's band the seeds did not name
+    assert {2010, 2011, 2012, 2013, 2014} <= await _base_vehicles(conn, "Subaru", "Outback")
+    rows = await (
+        await conn.execute(
+            "SELECT v.id, v.drive, v.engine_liters FROM vehicles v "
+            "JOIN base_vehicles bv ON bv.id = v.base_vehicle_id "
+            "JOIN makes ma ON ma.id = bv.make_id WHERE ma.name = 'Subaru'"
+        )
+    ).fetchall()
+    assert {r["drive"] for r in rows} <= {"FWD", "RWD", "AWD", "4WD", None}
+    assert all(
+        r["engine_liters"] == r["engine_liters"].quantize(Decimal("0.1"))
+        for r in rows
+        if r["engine_liters"]
+    )
+    # the demo's vehicles (and anything pointing at them) are untouched
+    after_ids = {r["id"] for r in await (await conn.execute("SELECT id FROM vehicles")).fetchall()}
+    assert before_ids <= after_ids
+
+    again = await load_base(
+        conn, _subaru_seeds(), years=(2008, 2016), source="test:subaru", now=DEMO_CLOCK
+    )
+    assert again.added == BaseCounts()
+    assert again.totals == result.totals
+
+
+async def test_a_full_load_already_recorded_is_skipped(conn: psycopg.AsyncConnection[Any]) -> None:
+    source = full_source(store_years(DEMO_CLOCK))
+    totals = await count_base(conn)
+    await conn.execute(RECORD_LOAD, (source, 1, 1, 1, 1, 1.0))
+    result = await load_full_base(conn, now=DEMO_CLOCK)
+    assert result.skipped and result.source == source
+    assert result.added == BaseCounts() and result.totals == totals
+
+
+async def test_a_vin_matches_its_exact_configuration_once_the_base_has_it(
+    conn: psycopg.AsyncConnection[Any],
+) -> None:
+    ex_15 = VehicleConfig(
+        2023, "Honda", "Civic", submodel="EX", engine_liters=Decimal("1.5"),
+        engine_cylinders=4, fuel="Gasoline", drive="FWD", body="Sedan",
+    )  # fmt: skip
+    await store_base(conn, [ex_15])
+    before = await match_vin(conn, CIVIC_SPORT_20)
+    assert not before["exact"]
+    assert "nearest" in before["message"] and "engine size 2.0" in before["message"]
+    assert before["matches"][0]["submodel"] == "EX"
+    await load_base(
+        conn, [CIVIC_SPORT_20], years=(2023, 2023), source="test:civic", now=datetime(2026, 6, 1)
+    )
+    after = await match_vin(conn, CIVIC_SPORT_20)
+    assert after["exact"], after["message"]
+    assert "exactly" in after["message"]
+    best = after["matches"][0]
+    assert (best["submodel"], best["engine_liters"]) == ("Sport", Decimal("2.0"))
