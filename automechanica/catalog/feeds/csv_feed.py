@@ -506,13 +506,23 @@ def _general_offer(where: str, row: list[str], columns: Columns) -> OfferRecord:
         where,
         cells,
         labels=columns.labels,
-        raw=dict(zip(names, row, strict=True)),
+        raw=_raw(names, row, columns),
         stock=stock,
         attributes={name: row[index] for name, index in columns.attributes},
         fitment=[fitment] if not is_blank(fitment) else [],
         applications=take_application(cells, columns.labels),
         brand=columns.brand,
     )
+
+
+def _raw(names: list[str], row: list[str], columns: Columns) -> dict[str, str]:
+    """The row as a dict of its cells, less the vehicle cells: those become fitment, and a
+    file of one row per vehicle repeats the same offer on every row."""
+    raw = dict(zip(names, row, strict=True))
+    for name in VEHICLE_FIELDS:
+        if name in columns.fields:
+            raw.pop(names[columns.fields[name]], None)
+    return raw
 
 
 def _read_header(

@@ -16,7 +16,7 @@ from automechanica.catalog.feeds.lines import FeedLines, Line, too_long_rejectio
 from automechanica.catalog.feeds.mapping import LayoutMapping
 from automechanica.catalog.feeds.records import FeedItem, FeedStream, OfferRecord, Rejection
 from automechanica.catalog.feeds.values import CellError, offer_from_cells
-from automechanica.catalog.feeds.vehicle_cells import take_application
+from automechanica.catalog.feeds.vehicle_cells import VEHICLE_FIELDS, take_application
 
 #: Our field name -> the JSON key (a dotted path into nested objects).
 _KEYS: dict[str, str] = {
@@ -131,7 +131,12 @@ def offer_from_mapped_object(where: str, obj: dict[str, Any], layout: LayoutMapp
             stock = _strings({"stock": value}, "stock")
         elif (text := scalar_text(value, sources["stock"])) is not None:
             stock = {"all": text}
-    raw = {key: text for key, value in obj.items() if (text := _raw_text(value)) is not None}
+    vehicle = {sources[name] for name in VEHICLE_FIELDS if name in sources}  # become fitment
+    raw = {
+        key: text
+        for key, value in obj.items()
+        if key not in vehicle and (text := _raw_text(value)) is not None
+    }
     labels = dict(sources) | {f"stock.{w}": f"{sources.get('stock')}.{w}" for w in stock}
     labels["stock.all"] = sources.get("stock", "stock")
     return offer_from_cells(
