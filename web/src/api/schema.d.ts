@@ -574,6 +574,155 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Workflows */
+        get: operations["workflows_api_admin_workflows_get"];
+        put?: never;
+        /** Start */
+        post: operations["start_api_admin_workflows_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/workflows/{workflow_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Timeline
+         * @description Steps, decisions with confidence and cost, and tasks that are stuck.
+         */
+        get: operations["timeline_api_admin_workflows__workflow_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/workflows/{workflow_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel */
+        post: operations["cancel_api_admin_workflows__workflow_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reviews
+         * @description The review queue, oldest first; decided reviews newest first.
+         */
+        get: operations["reviews_api_admin_reviews_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/reviews/{review_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Review */
+        get: operations["review_api_admin_reviews__review_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/reviews/{review_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide Review
+         * @description Approve, edit (with the corrected value) or reject; what it held resumes.
+         */
+        post: operations["decide_review_api_admin_reviews__review_id__decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Policies */
+        get: operations["policies_api_admin_policies_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/policies/{decision_type}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Edit Policy
+         * @description Change a threshold, limits or retries (admins); kept with who and why.
+         */
+        put: operations["edit_policy_api_admin_policies__decision_type__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -636,6 +785,26 @@ export interface components {
              */
             error_contains?: string | null;
         };
+        /**
+         * Edit
+         * @description Accept a corrected version of the proposal.
+         */
+        Edit: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "edit";
+            /**
+             * Value
+             * @description the corrected proposal
+             */
+            value: {
+                [key: string]: unknown;
+            } | unknown[] | string | number | boolean;
+            /** Note */
+            note?: string | null;
+        };
         /** Engine */
         Engine: {
             /** Engine Liters */
@@ -648,6 +817,42 @@ export interface components {
             aspiration: string | null;
             /** Vehicle Ids */
             vehicle_ids: number[];
+        };
+        /** EventEntry */
+        EventEntry: {
+            /** Id */
+            id: number;
+            /** Step Key */
+            step_key: string | null;
+            /** Agent */
+            agent: string;
+            /** Decision Type */
+            decision_type: string;
+            /** Subject Kind */
+            subject_kind: string | null;
+            /** Subject Id */
+            subject_id: string | null;
+            /** Outcome */
+            outcome: string;
+            /** Confidence */
+            confidence: number | null;
+            /** Rationale */
+            rationale: string | null;
+            /** Model Used */
+            model_used: string | null;
+            /** Tokens In */
+            tokens_in: number | null;
+            /** Tokens Out */
+            tokens_out: number | null;
+            /** Cost Usd */
+            cost_usd: string | null;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /**
          * Evidence
@@ -951,6 +1156,42 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** Policy */
+        Policy: {
+            /** Decision Type */
+            decision_type: string;
+            /** Threshold */
+            threshold: number;
+            /** Limits */
+            limits?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Version
+             * @default 1
+             */
+            version: number;
+            /** Description */
+            description?: string | null;
+            /**
+             * Max Attempts
+             * @default 3
+             */
+            max_attempts: number;
+        };
+        /** PolicyEdit */
+        PolicyEdit: {
+            /** Threshold */
+            threshold?: number | null;
+            /** Limits */
+            limits?: {
+                [key: string]: unknown;
+            } | null;
+            /** Max Attempts */
+            max_attempts?: number | null;
+            /** Reason */
+            reason: string;
+        };
         /**
          * QueueStats
          * @description The whole queue at a glance: what `queue stats` and the admin endpoint return.
@@ -1015,11 +1256,102 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** Review */
+        Review: {
+            /** Id */
+            id: number;
+            /** Event Id */
+            event_id: number | null;
+            /** Workflow Id */
+            workflow_id: string | null;
+            /** Step Key */
+            step_key: string | null;
+            /** Kind */
+            kind: string;
+            /** Reason */
+            reason: string;
+            /** Proposed */
+            proposed: unknown;
+            /** Current */
+            current: unknown;
+            /** Agent */
+            agent: string | null;
+            /** Confidence */
+            confidence: number | null;
+            /** Rationale */
+            rationale: string | null;
+            /** Evidence */
+            evidence: {
+                [key: string]: unknown;
+            }[];
+            /** Subject Kind */
+            subject_kind: string | null;
+            /** Subject Id */
+            subject_id: string | null;
+            /** Status */
+            status: string;
+            /** Resolution */
+            resolution: unknown;
+            /** Reviewer */
+            reviewer: string | null;
+            /** Note */
+            note: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Resolved At */
+            resolved_at: string | null;
+        };
         /**
          * Role
          * @enum {string}
          */
         Role: "customer" | "operator" | "admin";
+        /** StartWorkflow */
+        StartWorkflow: {
+            /** Name */
+            name: string;
+            /** Input */
+            input?: {
+                [key: string]: unknown;
+            };
+            /** Idempotency Key */
+            idempotency_key?: string | null;
+        };
+        /** Started */
+        Started: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+        };
+        /** StepEntry */
+        StepEntry: {
+            /** Step Key */
+            step_key: string;
+            /** Status */
+            status: string;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Batches Total */
+            batches_total: number | null;
+            /** Batches Done */
+            batches_done: number;
+            /** Result */
+            result: unknown;
+        };
         /**
          * TaskIds
          * @description The tasks an operation touched.
@@ -1082,6 +1414,47 @@ export interface components {
             /** Finished At */
             finished_at: string | null;
         };
+        /** Timeline */
+        Timeline: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Version */
+            version: number;
+            /** Status */
+            status: string;
+            /** Input */
+            input: unknown;
+            /** Output */
+            output: unknown;
+            /** Error */
+            error: string | null;
+            /** Current Step */
+            current_step: string | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Started By */
+            started_by: string | null;
+            /** Steps */
+            steps: components["schemas"]["StepEntry"][];
+            /** Events */
+            events: components["schemas"]["EventEntry"][];
+            /** Troubled Tasks */
+            troubled_tasks: components["schemas"]["TroubledTask"][];
+            /** Cost Usd */
+            cost_usd: string;
+            /** Tokens */
+            tokens: number;
+        };
         /** Tokens */
         Tokens: {
             /** Access Token */
@@ -1104,6 +1477,21 @@ export interface components {
              */
             csrf_token: string;
             user: components["schemas"]["Me"];
+        };
+        /** TroubledTask */
+        TroubledTask: {
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Status */
+            status: string;
+            /** Attempts */
+            attempts: number;
+            /** Last Error */
+            last_error: string | null;
+            /** Step Key */
+            step_key: string | null;
         };
         /** User */
         User: {
@@ -1155,6 +1543,19 @@ export interface components {
             /** Transmission */
             transmission: string | null;
         };
+        /**
+         * Verdict
+         * @description Approve the proposal as it stands, or reject it.
+         */
+        Verdict: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "approve" | "reject";
+            /** Note */
+            note?: string | null;
+        };
         /** VinDecode */
         VinDecode: {
             /** Vin */
@@ -1177,6 +1578,35 @@ export interface components {
             matches: components["schemas"]["Vehicle"][];
             /** Message */
             message: string;
+        };
+        /** WorkflowSummary */
+        WorkflowSummary: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Version */
+            version: number;
+            /** Status */
+            status: string;
+            /** Current Step */
+            current_step: string | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Started By */
+            started_by: string | null;
+            /** Open Reviews */
+            open_reviews: number;
+            /** Dead Tasks */
+            dead_tasks: number;
         };
         /**
          * FieldError
@@ -4155,6 +4585,967 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    workflows_api_admin_workflows_get: {
+        parameters: {
+            query?: {
+                kind?: string | null;
+                status?: ("running" | "waiting" | "completed" | "failed" | "cancelled") | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowSummary"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_api_admin_workflows_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartWorkflow"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Started"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    timeline_api_admin_workflows__workflow_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workflow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Timeline"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_api_admin_workflows__workflow_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workflow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowSummary"] | null;
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reviews_api_admin_reviews_get: {
+        parameters: {
+            query?: {
+                status?: "open" | "approved" | "edited" | "rejected" | "all";
+                kind?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    review_api_admin_reviews__review_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                review_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decide_review_api_admin_reviews__review_id__decision_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                review_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Verdict"] | components["schemas"]["Edit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    policies_api_admin_policies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or the body is not valid */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    edit_policy_api_admin_policies__decision_type__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                decision_type: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
                 headers: {
                     /** @description this request's id; quoted in error bodies and in the server's log */
                     "X-Request-ID": string;
