@@ -6,10 +6,12 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 from typing import Annotated
 
 import typer
 
+from automechanica.cli import vehicles
 from automechanica.cli.catalog import demo_missing, load_demo
 from automechanica.cli.common import console, database, fail
 from automechanica.cli.users import first_admin, signing_key
@@ -43,6 +45,11 @@ def up(
             if demo and asyncio.run(demo_missing(url)):
                 console.print("First start: loading the demo store.")
                 asyncio.run(load_demo(url, settings))
+            if demo and asyncio.run(vehicles.full_base_missing(url)):
+                # Every vPIC vehicle (about two minutes), beside the API so it serves at once;
+                # stopped midway, the load rolls back and the next start runs it again.
+                console.print("First start: loading every vPIC vehicle in the background.")
+                threading.Thread(target=vehicles.load_and_say, args=(url,), daemon=True).start()
             asyncio.run(first_admin(url, settings, prompt=create_admin))
             os.environ["AUTOMECHANICA_DATABASE_URL"] = url  # read by the API's factory
             os.environ["AUTOMECHANICA_SECRET_KEY"] = signing_key(settings)
