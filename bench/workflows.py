@@ -32,7 +32,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -41,11 +44,10 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from automechanica.db import migrate
-from automechanica.db.embedded import drop_database, ensure_database
+from automechanica.db.embedded import EmbeddedPostgres, drop_database, ensure_database
 from automechanica.orchestrator import Engine, Step, StepContext, Workflow, WorkflowRegistry
 from automechanica.orchestrator import start_workflow as start_ours
 from automechanica.queue import Worker, WorkerOptions
-from bench._setup import bench_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = "dbos==3.4.0"  # as pinned in the bench-workflows extra
@@ -176,6 +178,22 @@ def fill_dbos(url: str, s: Setting, n: int) -> None:
 
     asyncio.run(enqueue())
     DBOS.destroy()
+
+
+@contextmanager
+def server() -> Iterator[str]:
+    """An embedded server's admin URL (bench._setup's, without the catalog it loads)."""
+    external = os.environ.get("AUTOMECHANICA_DATABASE_URL")
+    if external:
+        yield external
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-workflows-") as scratch:
+        pg = EmbeddedPostgres(Path(scratch) / "pgdata", delete_on_exit=True)
+        pg.start()
+        try:
+            yield pg.admin_url()
+        finally:
+            pg.stop()
 
 
 # -- one run ---------------------------------------------------------------------------
@@ -316,7 +334,7 @@ def main() -> int:
         for c in wanted
     ]
     results: dict[Setting, list[dict[str, float]]] = {s: [] for s in schedule}
-    with bench_database("workflows") as (url, _):
+    with server() as url:
         admin = _sibling(url, "postgres")
         print(f"server: {durability(url)}")
         print(
