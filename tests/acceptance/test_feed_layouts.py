@@ -12,14 +12,24 @@ from pathlib import Path
 
 import pytest
 
+from automechanica.catalog.vehicles import demo_vehicle_configs
+
 CLI = [sys.executable, "-m", "automechanica"]
-FEED = (
-    "StockCode,MfrName,MfrPartNo,PartCategory,Year,Make,Model,PriceLevel1,PriceLevel2\n"
-    "NW-1,Moog,K750012,Control Arm,2012-2015,Honda,Civic,45.00,61.00\n"
-    "NW-2,Wagner,ZD1212,Brake Pads,2016,Honda,Civic,29.10,38.00\n"
-    "NW-1,Moog,K750012,Control Arm,2016,Honda,Civic,45.00,61.00\n"
-    "NW-1,Moog,K750012,Control Arm,2014,Toyota,Corolla,45.00,61.00\n"
-)
+HEADER = "StockCode,MfrName,MfrPartNo,PartCategory,Year,Make,Model,PriceLevel1,PriceLevel2\n"
+VINS_PER_TYPE = 40
+
+
+def _feed() -> tuple[str, set[tuple[int, str, str]]]:
+    """One row per vehicle, on three vehicles the demo store has (same seed and size)."""
+    configs = demo_vehicle_configs(vins_per_type=VINS_PER_TYPE)
+    vehicles = sorted({(c.year, c.make, c.model) for c in configs})
+    chosen = [vehicles[0], vehicles[len(vehicles) // 2], vehicles[-1]]
+    rows = [
+        f"NW-1,Moog,K750012,Control Arm,{y},{make},{model},45.00,61.00\n"
+        for y, make, model in chosen
+    ]
+    rows.insert(1, "NW-2,Wagner,ZD1212,Brake Pads,{},{},{},29.10,38.00\n".format(*chosen[0]))
+    return HEADER + "".join(rows), set(chosen)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +39,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     environ |= {
         "AUTOMECHANICA_DATA_DIR": str(data),
         "AUTOMECHANICA_DEMO_PARTS": "300",
-        "AUTOMECHANICA_DEMO_VINS_PER_TYPE": "40",
+        "AUTOMECHANICA_DEMO_VINS_PER_TYPE": str(VINS_PER_TYPE),
     }
     return environ
 
@@ -39,10 +49,13 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_unfamiliar_layout_one_row_per_vehicle(env: dict[str, str], tmp_path: Path) -> None:
+    migrated = run(env, "db", "migrate")
+    assert migrated.returncode == 0, migrated.stderr
     loaded = run(env, "demo", "load")
     assert loaded.returncode == 0, loaded.stderr
     feed = tmp_path / "newco.csv"
-    feed.write_text(FEED, encoding="utf-8")
+    text, vehicles = _feed()
+    feed.write_text(text, encoding="utf-8")
 
     refused = run(env, "feeds", "import", str(feed), "--supplier", "newco", "--json")
     assert refused.returncode == 1, refused.stderr
@@ -59,7 +72,8 @@ def test_unfamiliar_layout_one_row_per_vehicle(env: dict[str, str], tmp_path: Pa
     summary = json.loads(imported.stdout)
     assert (summary["offers"], summary["rows_rejected"]) == (2, 0)
     assert "supplier profile" in summary["layout_reason"]
-    assert summary["fitments"] >= 3
+    assert summary["fitments"] >= len(vehicles) + 1, summary["warning_list"]
+    assert not [w for w in summary["warning_list"] if "already appeared" in w["reason"]]
 
     shown = run(env, "feeds", "profile", "show", "newco", "--json")
     assert json.loads(shown.stdout)["mapping"]["year"] == "Year"
