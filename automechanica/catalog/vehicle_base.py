@@ -120,18 +120,21 @@ class _Collector:
         self.representatives: dict[tuple[Any, ...], tuple[str, VehicleConfig]] = {}
 
     def take(self, decoded: Mapping[str, Any], year: int | None = None) -> VehicleConfig | None:
+        """The decode's configuration if usable; kept when its year is the store's.
+
+        A decode outside the store's years (vPIC bands run to this year + 2) still
+        yields a representative, so the walk brings it back into range.
+        """
         if not usable(decoded):
             return None
-        model_year = int(decoded["model_year"])
-        if year is not None and model_year != year:
-            return None
-        if not self.years[0] <= model_year <= self.years[1]:
+        if year is not None and int(decoded["model_year"]) != year:
             return None
         config = configuration_from_decode(decoded)
         if config is None:
             return None
         key = astuple(replace(config, source_vin=None))
-        self.configs.setdefault(key, config)
+        if self.years[0] <= config.year <= self.years[1]:
+            self.configs.setdefault(key, config)
         self.representatives.setdefault(
             (str(decoded["vin"])[:3], *key), (str(decoded["vin"]), config)
         )
