@@ -1,129 +1,104 @@
-"""The trade's fixed vocabulary: brands and their aliases, part types, make aliases.
+"""The trade's vocabulary: brands and their aliases, part types, make aliases.
 
-This is reference data (DOMAIN.md), loaded into the database by the demo
-loader and used by importers and the fitment parser.
+Brands and part types are data (`catalog/data/brands.toml`, `part_types.toml`),
+the seed the reference loader stores in the database, where people extend them;
+the demo store uses the entries marked `demo`. Used by importers, the fitment
+parser and the matchers of `catalog.taxonomy` and `catalog.brands`.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
 
 
 @dataclass(frozen=True, slots=True)
 class Brand:
+    """A demo-store brand: every one has its AAIA id (the demo feeds write it)."""
+
     name: str
     aaia_id: str
     aliases: tuple[str, ...]
 
 
-BRANDS: tuple[Brand, ...] = (
-    Brand("Bosch", "BBHK", ("Robert Bosch", "BOSCH", "Bosch Automotive")),
-    Brand("ACDelco", "BBBD", ("AC Delco", "AC-Delco", "ACDELCO", "A.C. Delco")),
-    Brand("Denso", "BBMS", ("DENSO", "Denso Products")),
-    Brand("NGK", "BCFK", ("NGK Spark Plugs", "N.G.K.", "NGK Spark Plug")),
-    Brand("Wagner", "BDGK", ("Wagner Brake", "WAGNER", "Wagner Brakes")),
-    Brand("Moog", "BBVD", ("MOOG Chassis", "MOOG", "Moog Chassis Parts")),
-    Brand("Monroe", "BBVG", ("MONROE", "Monroe Shocks", "Monroe Shocks & Struts")),
-    Brand("Dorman", "BBGN", ("Dorman Products", "DORMAN", "Dorman - OE Solutions")),
-    Brand("Fram", "BBKR", ("FRAM", "Fram Filters")),
-    Brand("Gates", "BBKZ", ("GATES", "Gates Corp", "Gates Corporation")),
-    Brand("K&N", "BBSP", ("K & N", "K and N", "KN", "K&N Engineering")),
-    Brand("Cardone", "BBDC", ("CARDONE", "A1 Cardone", "Cardone Industries")),
-    Brand("Power Stop", "BCPN", ("PowerStop", "POWER STOP", "Power-Stop")),
-)
+@dataclass(frozen=True, slots=True)
+class SeedBrand:
+    """A brand of the seed list; the AAIA id only where verified."""
+
+    name: str
+    aaia_id: str | None
+    aliases: tuple[str, ...]
+    demo: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class PartType:
     name: str
-    pcdb_id: int
+    pcdb_id: int | None
     category: str
     fit_attributes: tuple[str, ...]
     universal: bool = False
     positions: tuple[str, ...] = ()
     engine_only: bool = False  # ICE-only parts: none on an electric vehicle
     has_core: bool = False
+    description: str = ""
+    synonyms: tuple[str, ...] = ()
+    not_words: tuple[str, ...] = ()  # words that say a title is *not* this type
+    demo: bool = False
 
     @property
     def slug(self) -> str:
         return slugify(self.name)
 
 
-_AXLE = ("Front", "Rear")
-PART_TYPES: tuple[PartType, ...] = (
-    PartType("Brake Pads", 1684, "Brakes", ("position", "drive"), positions=_AXLE),
-    PartType("Brake Rotor", 1896, "Brakes", ("position", "drive"), positions=_AXLE),
-    PartType("Brake Caliper", 1704, "Brakes", ("position", "side"), positions=_AXLE, has_core=True),
-    PartType("Oil Filter", 5340, "Filters", ("engine",), engine_only=True),
-    PartType("Engine Air Filter", 6192, "Filters", ("engine",), engine_only=True),
-    PartType("Cabin Air Filter", 6832, "Filters", ("body",)),
-    PartType("Spark Plug", 7212, "Ignition", ("engine",), engine_only=True),
-    PartType("Ignition Coil", 7168, "Ignition", ("engine",), engine_only=True),
-    PartType("Timing Belt Kit", 14096, "Engine", ("engine",), engine_only=True),
-    PartType("Water Pump", 1148, "Cooling", ("engine",), engine_only=True),
-    PartType("Thermostat", 1152, "Cooling", ("engine",), engine_only=True),
-    PartType("Serpentine Belt", 6448, "Engine", ("engine",), engine_only=True),
-    PartType(
-        "Wiper Blade", 8852, "Visibility", ("body",), positions=("Driver", "Passenger", "Rear")
-    ),
-    PartType("Battery", 1380, "Electrical", ("engine",), has_core=True),
-    PartType("Alternator", 1, "Electrical", ("engine",), engine_only=True, has_core=True),
-    PartType(
-        "Starter Motor",
-        4152,
-        "Electrical",
-        ("engine", "transmission"),
-        engine_only=True,
-        has_core=True,
-    ),
-    PartType(
-        "CV Axle",
-        1076,
-        "Driveline",
-        ("drive", "side", "transmission"),
-        positions=("Front Left", "Front Right", "Rear Left", "Rear Right"),
-        has_core=True,
-    ),
-    PartType(
-        "Headlight Bulb", 12096, "Lighting", ("position",), positions=("Low Beam", "High Beam")
-    ),
-    PartType("Tail Light Bulb", 12112, "Lighting", ("position",), positions=("Rear",)),
-    PartType("Shock Absorber", 7584, "Suspension", ("position", "drive"), positions=_AXLE),
-    PartType(
-        "Strut Assembly",
-        7600,
-        "Suspension",
-        ("position", "side", "drive"),
-        positions=("Front Left", "Front Right", "Rear Left", "Rear Right"),
-    ),
-    PartType(
-        "Control Arm",
-        7528,
-        "Suspension",
-        ("position", "side"),
-        positions=(
-            "Front Left Lower",
-            "Front Right Lower",
-            "Front Left Upper",
-            "Front Right Upper",
-        ),
-    ),
-    PartType("Wheel Hub Assembly", 6896, "Suspension", ("position", "drive"), positions=_AXLE),
-    PartType(
-        "Oxygen Sensor",
-        5712,
-        "Emissions",
-        ("engine", "position"),
-        positions=("Upstream", "Downstream"),
-        engine_only=True,
-    ),
-    PartType("Catalytic Converter", 5404, "Emissions", ("engine",), engine_only=True),
-    PartType("Fuel Pump", 6008, "Fuel", ("engine",), engine_only=True),
-    PartType("Radiator", 2172, "Cooling", ("engine", "transmission"), engine_only=True),
-    PartType("Sway Bar Link", 7936, "Suspension", ("position",), positions=_AXLE),
-    PartType("Jumper Cables", 10312, "Tools", (), universal=True),
-    PartType("OBD-II Scanner", 11580, "Tools", (), universal=True),
+_DATA = resources.files("automechanica.catalog") / "data"
+
+
+def _load_part_types() -> tuple[PartType, ...]:
+    with (_DATA / "part_types.toml").open("rb") as f:
+        entries = tomllib.load(f)["part_type"]
+    return tuple(
+        PartType(
+            name=e["name"],
+            pcdb_id=e.get("pcdb_id"),
+            category=e["category"],
+            fit_attributes=tuple(e.get("fit", ())),
+            universal=e.get("universal", False),
+            positions=tuple(e.get("positions", ())),
+            engine_only=e.get("engine_only", False),
+            has_core=e.get("has_core", False),
+            description=e["description"],
+            synonyms=tuple(e.get("synonyms", ())),
+            not_words=tuple(e.get("not_words", ())),
+            demo=e.get("demo", False),
+        )
+        for e in entries
+    )
+
+
+def _load_brands() -> tuple[tuple[SeedBrand, ...], tuple[str, ...]]:
+    with (_DATA / "brands.toml").open("rb") as f:
+        data = tomllib.load(f)
+    brands = tuple(
+        SeedBrand(e["name"], e.get("aaia_id"), tuple(e.get("aliases", ())), e.get("demo", False))
+        for e in data["brand"]
+    )
+    return brands, tuple(data["matching"]["noise_words"])
+
+
+#: The whole taxonomy (automechanica/catalog/data/part_types.toml), the seed of `part_types`.
+TAXONOMY: tuple[PartType, ...] = _load_part_types()
+#: The demo store's ~30 types, in the data file's order (the demo feeds draw from these).
+PART_TYPES: tuple[PartType, ...] = tuple(t for t in TAXONOMY if t.demo)
+
+#: Every seeded brand (automechanica/catalog/data/brands.toml) and the words that
+#: suppliers add to a brand's name without naming another brand ("Products", "Inc").
+ALL_BRANDS, BRAND_NOISE_WORDS = _load_brands()
+#: The demo store's 13 brands, in the data file's order.
+BRANDS: tuple[Brand, ...] = tuple(
+    Brand(b.name, b.aaia_id, b.aliases) for b in ALL_BRANDS if b.demo and b.aaia_id
 )
 
 #: Spelling of makes as suppliers write them, by lookup key (see `alias_key`).
