@@ -29,8 +29,11 @@ import ultravin
 from automechanica.catalog.vehicle_base_load import load_full_base, store_years
 from automechanica.catalog.vehicle_config import VehicleConfig
 from automechanica.catalog.vin_decode import configuration_from_decode
+from automechanica.catalog.vin_match import match_vin
 from bench._setup import bench_database, prepare_catalog
 
+#: A 2023 Honda Civic Sport 2.0 L sedan (ultravin-generated): its exact configuration.
+CIVIC_SPORT_20 = "2HGFE2F53PH965923"
 MATCHED = ("submodel", "engine_liters", "engine_cylinders", "fuel", "drive", "body")
 STORED = """
 SELECT bv.year, ma.name, mo.name, v.submodel, v.engine_liters, v.engine_cylinders,
@@ -99,6 +102,8 @@ async def run(url: str, n: int, seed: int) -> None:
             f"second load: skipped={second.skipped}, added {second.added.vehicles} "
             f"configurations, {time.perf_counter() - started:.2f} s"
         )
+        civic = await match_vin(conn, CIVIC_SPORT_20)
+        print(f"exact configuration case: {civic['message']}")
         cur = await conn.execute(STORED)
         rows = [tuple(r) for r in await cur.fetchall()]
     drawn = sample(n, seed, now)
