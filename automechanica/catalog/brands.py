@@ -184,10 +184,8 @@ class BrandIndex:
             if brand is None:
                 continue
             rest = [w for w in tail if w not in self.noise]
-            if (
-                not rest
-                or "".join(rest) in self.phrases
-                or _singular("".join(rest)) in self.phrases
+            if not rest or any(
+                "".join(_singular(w) for w in ws) in self.phrases for ws in (tail, rest)
             ):
                 return brand
         return None

@@ -40,6 +40,7 @@ _REWRITES = (
     (re.compile(r"\bp\s*/\s*s\b"), "ps"),
     (re.compile(r"\bu\s*-\s*joint"), "ujoint"),
     (re.compile(r"\bo\s*-\s*ring"), "oring"),
+    (re.compile(r"&"), " and "),
 )
 
 
@@ -167,7 +168,14 @@ class Taxonomy:
                 if i > boundary:
                     score -= AFTER_BOUNDARY_PENALTY
                 hits.append(PhraseHit(name, text, i, end, score))
-        excluded = sorted({h.type_name for h in hits if self._ruled_out(h.type_name, toks)})
+        # Not-words after "with"/"for" describe extras ("knock sensor w/ pigtail").
+        excluded = sorted(
+            {
+                h.type_name
+                for h in hits
+                if self._ruled_out(h.type_name, toks[:boundary] if h.start < boundary else toks)
+            }
+        )
         hits = [h for h in hits if h.type_name not in excluded]
         # A phrase inside a longer phrase of another type is that type's word, not its own.
         hits = [
