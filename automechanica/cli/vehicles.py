@@ -101,7 +101,7 @@ def vehicles_load(
         errors.print("[bold red]error:[/] say what to load: --full, --vcdb DIR, or both")
         raise typer.Exit(2)
     try:
-        with database(Settings()) as url:
+        with database(Settings(), migrated=False) as url:
             migrations.migrate(url)
             if full:
                 say_load(asyncio.run(load_full(url, force=force)))
@@ -152,7 +152,8 @@ def proposed_list(
         table.add_row(
             str(r.id), str(r.year), r.make, r.model, f"{r.supplier}: {r.file_name}", r.status
         )
-    console.print(table if rows else f"No {status} vehicles.")
+    empty = "No vehicles have been proposed." if status == "all" else f"No {status} vehicles."
+    console.print(table if rows else empty)
 
 
 @proposed_app.command("accept")
