@@ -35,6 +35,7 @@ from automechanica.errors import (
     RateLimitedError,
     VinError,
 )
+from automechanica.orchestrator import PolicyError, UnknownWorkflowError
 
 log = logging.getLogger("automechanica.api")
 
@@ -54,6 +55,8 @@ STATUS: dict[type[AutoMechanicaError], int] = {
     PermissionDeniedError: 403,
     RateLimitedError: 429,
     DatabaseError: 503,
+    UnknownWorkflowError: 404,
+    PolicyError: 422,
 }
 
 

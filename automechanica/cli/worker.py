@@ -26,7 +26,7 @@ from automechanica.orchestrator.workflows import workflow_registry
 from automechanica.queue import TaskRegistry, Worker, WorkerOptions, WorkerReport, default_registry
 
 
-def load_registry(specs: list[str]) -> TaskRegistry:
+def load_registry(specs: list[str], base: TaskRegistry | None = None) -> TaskRegistry:
     """The handlers named by `--tasks module` or `--tasks module:attribute`.
 
     A bare module is imported for its side effects (handlers registered on
@@ -50,6 +50,11 @@ def load_registry(specs: list[str]) -> TaskRegistry:
     registry = TaskRegistry()
     for each in {id(r): r for r in found}.values():
         registry.include(each)
+    # The store's own kinds (workflow steps) unless a loaded module brings its own.
+    if base is not None:
+        for kind in base.kinds:
+            if kind not in registry:
+                registry.add(base.get(kind))
     if not len(registry):
         raise ConfigurationError(
             "No task handlers to run: pass --tasks MODULE (a module that registers handlers "
@@ -175,8 +180,7 @@ def worker(
             console.print(f"Stopped: {embedded}.", soft_wrap=True)
             return
         engine = Engine(workflow_registry())
-        registry = load_registry(_split(tasks) or [])
-        registry.include(engine.task_registry())  # every worker can run workflow steps
+        registry = load_registry(_split(tasks) or [], base=engine.task_registry())
         with database(settings) as url:
             beside = (
                 run_embedding_worker(url, settings, EmbeddingWorkerOptions(), stop_on_signals=False)

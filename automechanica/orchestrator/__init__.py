@@ -2,6 +2,7 @@
 
 from automechanica.orchestrator.definitions import (
     FanOut,
+    Finish,
     Hold,
     ReviewRequest,
     Sleep,
@@ -44,6 +45,7 @@ __all__ = [
     "AgentEvent",
     "Engine",
     "FanOut",
+    "Finish",
     "Hold",
     "OrchestratorError",
     "Policy",

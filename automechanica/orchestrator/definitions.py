@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from psycopg import AsyncConnection
@@ -69,7 +69,17 @@ class Hold:
     review: ReviewRequest
 
 
-StepFn = Callable[[StepContext], Awaitable[JSON | Hold]]
+@dataclass(frozen=True)
+class Finish:
+    """Returned by a step to end the workflow here: `failed` with a reason the
+    operator reads, or `completed` early with an output."""
+
+    status: Literal["completed", "failed"]
+    output: JSON = None
+    reason: str | None = None
+
+
+StepFn = Callable[[StepContext], Awaitable[JSON | Hold | Finish]]
 ItemsFn = Callable[[StepContext], Awaitable[Sequence[JSON]]]
 BatchFn = Callable[[StepContext, list[JSON]], Awaitable[JSON]]
 

@@ -24,6 +24,7 @@ from automechanica.orchestrator import queries
 from automechanica.orchestrator.definitions import (
     JSON,
     FanOut,
+    Finish,
     Hold,
     Sleep,
     Step,
@@ -160,6 +161,19 @@ class Engine:
                 {"id": context.workflow_id, "step": step.key, "status": "waiting"},
             )
             return {"step": step.key, "review": review_id}
+        if isinstance(outcome, Finish):
+            status = "completed" if outcome.status == "completed" else "failed"
+            await journal_step(conn, context.workflow_id, step.key, status, outcome.output)
+            await conn.execute(
+                queries.FINISH_WORKFLOW,
+                {
+                    "id": context.workflow_id,
+                    "status": outcome.status,
+                    "output": Jsonb(outcome.output),
+                    "error": outcome.reason,
+                },
+            )
+            return {"step": step.key, "finished": outcome.status}
         await journal_step(conn, context.workflow_id, step.key, "completed", outcome)
         await advance(conn, workflow, context.workflow_id, step.key, outcome)
         return {"step": step.key}

@@ -35,6 +35,14 @@ from automechanica.orchestrator import (
 from automechanica.orchestrator.workflows import review_actions, workflow_registry
 
 router = APIRouter(prefix="/api/admin", tags=["admin: workflows"])
+Responses = dict[int | str, dict[str, Any]]
+NO_WORKFLOW: Responses = {404: {"description": "no such workflow"}}
+NO_REVIEW: Responses = {404: {"description": "no such review"}}
+DECIDED: Responses = {
+    404: {"description": "no such review"},
+    409: {"description": "the review was already decided"},
+}
+NO_POLICY: Responses = {404: {"description": "no such policy"}}
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_.]*$")]
 Note = Annotated[str | None, Field(max_length=2000)]
 
@@ -52,11 +60,27 @@ class Started(BaseModel):
     version: int
 
 
-class Decision(BaseModel):
+Edited = dict[str, Any] | list[Any] | str | int | float | bool
+
+
+class Verdict(BaseModel):
+    """Approve the proposal as it stands, or reject it."""
+
     model_config = ConfigDict(extra="forbid")
-    action: Literal["approve", "edit", "reject"]
-    value: Any = Field(default=None, description="the edited proposal (edit only)")
+    action: Literal["approve", "reject"]
     note: Note = None
+
+
+class Edit(BaseModel):
+    """Accept a corrected version of the proposal."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["edit"]
+    value: Edited = Field(description="the corrected proposal")
+    note: Note = None
+
+
+Decision = Annotated[Verdict | Edit, Field(discriminator="action")]
 
 
 class PolicyEdit(PolicyChange):
@@ -77,7 +101,12 @@ async def workflows(
     return await list_workflows(conn, kind=kind, status=state, limit=limit)
 
 
-@router.post("/workflows", response_model=Started, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/workflows",
+    response_model=Started,
+    status_code=status.HTTP_201_CREATED,
+    responses={404: {"description": "no workflow of that name"}},
+)
 async def start(conn: Conn, who: OperatorAccess, body: StartWorkflow) -> Started:
     workflow = workflow_registry().latest(body.name)
     workflow_id = await start_workflow(
@@ -86,13 +115,17 @@ async def start(conn: Conn, who: OperatorAccess, body: StartWorkflow) -> Started
     return Started(id=workflow_id, name=workflow.name, version=workflow.version)
 
 
-@router.get("/workflows/{workflow_id}", response_model=Timeline)
+@router.get("/workflows/{workflow_id}", response_model=Timeline, responses=NO_WORKFLOW)
 async def timeline(conn: Conn, workflow_id: UUID) -> Timeline:
     """Steps, decisions with confidence and cost, and tasks that are stuck."""
     return await workflow_timeline(conn, workflow_id)
 
 
-@router.post("/workflows/{workflow_id}/cancel", response_model=WorkflowSummary | None)
+@router.post(
+    "/workflows/{workflow_id}/cancel",
+    response_model=WorkflowSummary | None,
+    responses=NO_WORKFLOW,
+)
 async def cancel(conn: Conn, workflow_id: UUID) -> WorkflowSummary | None:
     await workflow_timeline(conn, workflow_id)  # 404 when missing
     await cancel_workflow(conn, workflow_id)
@@ -115,12 +148,12 @@ async def reviews(
     )
 
 
-@router.get("/reviews/{review_id}", response_model=Review)
+@router.get("/reviews/{review_id}", response_model=Review, responses=NO_REVIEW)
 async def review(conn: Conn, review_id: Annotated[int, Path(ge=1, le=2**53 - 1)]) -> Review:
     return await get_review(conn, review_id)
 
 
-@router.post("/reviews/{review_id}/decision", response_model=Review)
+@router.post("/reviews/{review_id}/decision", response_model=Review, responses=DECIDED)
 async def decide_review(
     conn: Conn,
     who: OperatorAccess,
@@ -135,7 +168,7 @@ async def decide_review(
         reviewer=who.email,
         workflows=workflow_registry(),
         actions=review_actions(),
-        value=body.value,
+        value=body.value if isinstance(body, Edit) else None,
         note=body.note,
     )
 
@@ -146,7 +179,7 @@ async def policies(conn: Conn) -> list[Policy]:
     return await all_policies(conn)
 
 
-@router.put("/policies/{decision_type}", response_model=Policy)
+@router.put("/policies/{decision_type}", response_model=Policy, responses=NO_POLICY)
 async def edit_policy(
     conn: Conn,
     who: AdminAccess,

@@ -1,0 +1,271 @@
+"""`supplier_feed_onboarding`: a supplier's file from raw to stored, normalized offers and
+canonical product pages.
+
+    map_layout -> import -> product_data (fan-out) -> fitment
+
+`map_layout` asks SupplierNormalization's layout inference (or the supplier's
+profile) how to read the file; unsure → the workflow waits for a person, with the
+proposed mapping, the sampled values and the reasons as evidence. `import` reads
+with that layout (idempotent: a retried import stores nothing twice). Product pages
+are built per part in batches; fitment rows under the publish threshold are held.
+Search and SEO steps join when their agents land (issue 12).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from pydantic import BaseModel
+
+from automechanica.catalog.feeds.importer import ImportSummary, import_feed
+from automechanica.catalog.feeds.mapping import LayoutMapping
+from automechanica.catalog.feeds.profiles import (
+    ImportPlan,
+    load_profile,
+    plan_import,
+    record_layout,
+    remember_layout,
+    save_profile,
+)
+from automechanica.catalog.feeds.records import FeedFormat
+from automechanica.errors import AutoMechanicaError
+from automechanica.orchestrator.definitions import (
+    FanOut,
+    Finish,
+    Hold,
+    ReviewRequest,
+    Step,
+    StepContext,
+    Workflow,
+)
+from automechanica.orchestrator.events import AgentEvent, record_event
+from automechanica.orchestrator.policies import get_policy
+from automechanica.orchestrator.workflows.product_pages import product_data_batch
+
+NAME = "supplier_feed_onboarding"
+AGENT = "SupplierNormalization"
+LAYOUT_DECISION = "feed.layout_mapping"
+
+SUPPLIER_PARTS = """
+SELECT DISTINCT o.part_id FROM supplier_parts o JOIN suppliers s ON s.id = o.supplier_id
+WHERE s.name = %(supplier)s ORDER BY o.part_id
+"""
+
+HOLD_UNSURE_FITMENT = """
+UPDATE fitments f SET status = 'pending_review'
+FROM suppliers s
+WHERE f.supplier_id = s.id AND s.name = %(supplier)s AND f.status = 'published'
+  AND f.confidence < %(threshold)s
+"""
+
+
+class OnboardingInput(BaseModel):
+    path: str
+    supplier: str
+    format: FeedFormat | None = None
+
+    @property
+    def supplier_key(self) -> str:
+        return self.supplier.strip().lower()
+
+
+def _input(ctx: StepContext) -> OnboardingInput:
+    return OnboardingInput.model_validate(ctx.input)
+
+
+def _evidence(layout: LayoutMapping | None) -> list[dict[str, Any]]:
+    if layout is None:
+        return []
+    return [
+        {
+            "kind": "column",
+            "ref": f"{name} ← {field.source}",
+            "detail": f"confidence {field.confidence:.2f}: {field.reason}"
+            + (f" (e.g. {', '.join(field.samples[:3])})" if field.samples else ""),
+        }
+        for name, field in layout.fields.items()
+    ]
+
+
+async def map_layout(ctx: StepContext) -> Any:
+    """How to read the file: the profile, our own names, or an inferred layout."""
+    given = _input(ctx)
+    path = Path(given.path)
+    if not path.is_file():
+        return Finish("failed", reason=f"{path}: no such file")
+    try:
+        plan = await plan_import(ctx.conn, path, given.supplier, given.format)
+    except AutoMechanicaError as exc:
+        return Finish("failed", reason=exc.message)
+    layout = plan.layout
+    confidence = layout.confidence if layout is not None else 1.0
+    policy = await get_policy(ctx.conn, LAYOUT_DECISION)
+    sure = plan.sure and confidence >= policy.threshold
+    event_id = await record_event(
+        ctx.conn,
+        AgentEvent(
+            agent=AGENT,
+            decision_type=LAYOUT_DECISION,
+            outcome="accepted" if sure else "held",
+            workflow_id=ctx.workflow_id,
+            task_id=ctx.task_id,
+            step_key=ctx.step_key,
+            subject_kind="supplier",
+            subject_id=given.supplier_key,
+            input={"file": path.name, "format": plan.format},
+            output=layout.sources() if layout else {"layout": "our own field names"},
+            confidence=confidence,
+            rationale=plan.reason,
+            evidence=_evidence(layout),
+        ),
+    )
+    if sure:
+        return {"plan": plan.model_dump(mode="json")}
+    assert layout is not None
+    profile = await load_profile(ctx.conn, given.supplier)
+    return Hold(
+        ReviewRequest(
+            kind=LAYOUT_DECISION,
+            reason=f"unsure of {', '.join(layout.unsure_fields) or 'the layout'} in {path.name}",
+            proposed=layout.model_dump(mode="json"),
+            current={"mapping": profile.mapping} if profile and profile.mapping else None,
+            agent=AGENT,
+            confidence=confidence,
+            rationale=plan.reason,
+            evidence=_evidence(layout),
+            subject_kind="supplier",
+            subject_id=given.supplier_key,
+            event_id=event_id,
+        )
+    )
+
+
+def _decided_plan(decided: dict[str, Any]) -> ImportPlan | Finish:
+    """A person's decision on the layout: rejected ends the run; otherwise it is read by."""
+    if decided["decision"] == "rejected":
+        note = f": {decided['note']}" if decided.get("note") else ""
+        return Finish("failed", reason=f"the layout was rejected in review{note}")
+    layout = LayoutMapping.model_validate(decided["value"]).settle()
+    return ImportPlan(
+        format=layout.format, layout=layout, reason=f"{decided['decision']} by a person"
+    )
+
+
+async def _confirm(ctx: StepContext, layout: LayoutMapping) -> None:
+    """The person's mapping is the supplier's confirmed profile from now on."""
+    given = _input(ctx)
+    await remember_layout(ctx.conn, given.supplier, layout)
+    profile = await load_profile(ctx.conn, given.supplier)
+    if profile is not None:
+        profile.confirmed = True
+        await save_profile(ctx.conn, profile)
+
+
+async def import_file(ctx: StepContext) -> Any:
+    """Read and store the file (on its own connection: an import commits in phases and
+    is idempotent, so a retry after a crash stores nothing twice). Nothing before the
+    import may write the supplier's rows in this step's transaction (it would wait on
+    itself)."""
+    given = _input(ctx)
+    mapped = ctx.results["map_layout"]
+    decided = "decision" in mapped
+    plan = _decided_plan(mapped) if decided else ImportPlan.model_validate(mapped["plan"])
+    if isinstance(plan, Finish):
+        return plan
+    url = ctx.services.database_url
+    try:
+        async with await psycopg.AsyncConnection.connect(url) as own:
+            summary = await import_feed(
+                own,
+                Path(given.path),
+                supplier=given.supplier,
+                fmt=plan.format,
+                layout=plan.layout,
+                cost_price_type=plan.cost_price_type,
+            )
+            await record_layout(own, summary.report_id, plan)
+    except AutoMechanicaError as exc:
+        return Finish("failed", reason=exc.message)
+    # Profile writes after the import: its own connection upserts the same supplier row,
+    # which this step's transaction would otherwise hold locked until it commits.
+    if decided and plan.layout is not None:
+        await _confirm(ctx, plan.layout)
+    elif plan.inferred and plan.layout is not None and plan.sure:
+        await remember_layout(ctx.conn, given.supplier, plan.layout)
+    return _counts(summary) | {"layout_reason": plan.reason}
+
+
+def _counts(summary: ImportSummary) -> dict[str, Any]:
+    return {
+        "report_id": summary.report_id,
+        "rows_read": summary.rows_read,
+        "parts_created": summary.parts_created,
+        "parts_updated": summary.parts_updated,
+        "parts_merged": summary.parts_merged,
+        "offers": summary.offers,
+        "fitments": summary.fitments,
+        "rows_rejected": summary.rows_rejected,
+        "warnings": summary.warnings,
+    }
+
+
+async def supplier_parts(ctx: StepContext) -> list[int]:
+    async with ctx.conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SUPPLIER_PARTS, {"supplier": _input(ctx).supplier_key})
+        return [r["part_id"] for r in await cur.fetchall()]
+
+
+def _tally(results: list[Any]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for batch in results:
+        for key, n in batch.items():
+            total[key] = total.get(key, 0) + n
+    return total
+
+
+async def hold_unsure_fitment(ctx: StepContext) -> dict[str, Any]:
+    """The publish rule: a fitment below the policy threshold is never shown to shoppers."""
+    policy = await get_policy(ctx.conn, "fitment.publish")
+    supplier = _input(ctx).supplier_key
+    cur = await ctx.conn.execute(
+        HOLD_UNSURE_FITMENT, {"supplier": supplier, "threshold": policy.threshold}
+    )
+    if cur.rowcount:
+        await record_event(
+            ctx.conn,
+            AgentEvent(
+                agent="Fitment",
+                decision_type="fitment.publish",
+                outcome="held",
+                workflow_id=ctx.workflow_id,
+                task_id=ctx.task_id,
+                step_key=ctx.step_key,
+                subject_kind="supplier",
+                subject_id=supplier,
+                output={"held": cur.rowcount},
+                confidence=None,
+                rationale=f"{cur.rowcount} fitment rows below the publish threshold "
+                f"{policy.threshold:.2f} held for review.",
+            ),
+        )
+    return {
+        "import": ctx.results["import"],
+        "product_pages": ctx.results["product_data"],
+        "fitment_held": cur.rowcount,
+    }
+
+
+ONBOARDING = Workflow(
+    NAME,
+    version=1,
+    description="A supplier file to stored offers and canonical product pages.",
+    steps=(
+        Step("map_layout", map_layout),
+        Step("import", import_file),
+        FanOut("product_data", supplier_parts, product_data_batch, batch_size=200, combine=_tally),
+        Step("fitment", hold_unsure_fitment),
+    ),
+)
