@@ -11,8 +11,8 @@ from automechanica.cli.memory import docs_app, memory_app
 from automechanica.cli.queue import queue_app
 from automechanica.cli.up import up
 from automechanica.cli.users import users_app
-from automechanica.cli.workflows import policies_app, reviews_app, workflow_app
 from automechanica.cli.worker import worker
+from automechanica.cli.workflows import policies_app, reviews_app, workflow_app
 
 app = typer.Typer(help="AutoMechanica: run an online auto-parts store.", no_args_is_help=True)
 app.command("up")(up)
