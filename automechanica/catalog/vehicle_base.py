@@ -9,7 +9,9 @@ match no pattern at the other positions (error 5/14, a model left blank). So:
    character its "Possible Values" allow (check digit fixed), decoded again;
 3. one representative VIN per (WMI, configuration) is walked out year by
    year — the 10th character (model-year code) rewritten, the check digit
-   recomputed — for as long as it still decodes to the same make and model.
+   recomputed, and the year passed as vPIC's model-year hint (position 10 is
+   a 30-year cycle that position 7 settles, and a filler there may point the
+   other way) — for as long as it still decodes to the same make and model.
 
 Pure computation: no database here (`vehicle_base_store` writes the result).
 """
@@ -88,15 +90,24 @@ def repaired(vin: str, possible_values: str) -> str:
     return with_check_digit("".join(chars))
 
 
-def usable(decoded: Mapping[str, Any]) -> bool:
-    """A decode names a car, MPV or truck with a year, make and model, without fatal errors."""
+def usable(decoded: Mapping[str, Any], year: int | None = None) -> bool:
+    """A decode names a car, MPV or truck with a year, make and model, without fatal errors.
+
+    With `year` (the model year asked for), the decode must be of that year; the
+    hint's own "year differs" flag (12) is then no error.
+    """
     attributes = decoded.get("attributes", {})
+    errors = set(decoded.get("error_codes", []))
+    if year is not None:
+        if decoded.get("model_year") != year:
+            return False
+        errors.discard(12)
     return bool(
         attributes.get("Vehicle Type") in VEHICLE_TYPES
         and decoded.get("model_year")
         and attributes.get("Make")
         and attributes.get("Model")
-        and not set(decoded.get("error_codes", [])) & _FATAL_ERRORS
+        and not errors & _FATAL_ERRORS
     )
 
 
@@ -125,9 +136,7 @@ class _Collector:
         A decode outside the store's years (vPIC bands run to this year + 2) still
         yields a representative, so the walk brings it back into range.
         """
-        if not usable(decoded):
-            return None
-        if year is not None and int(decoded["model_year"]) != year:
+        if not usable(decoded, year):
             return None
         config = configuration_from_decode(decoded)
         if config is None:
@@ -153,12 +162,17 @@ def enumerate_base(
     collector = _Collector(years)
     decodes = 0
 
-    def decode(vins: Sequence[str], stage: str) -> Iterable[Mapping[str, Any]]:
+    def decode(
+        vins: Sequence[str], stage: str, hints: Sequence[int] | None = None
+    ) -> Iterable[Mapping[str, Any]]:
         nonlocal decodes
         for start in range(0, len(vins), batch):
             chunk = list(vins[start : start + batch])
+            years_hint: list[int | None] | None = (
+                None if hints is None else list(hints[start : start + batch])
+            )
             decodes += len(chunk)
-            yield from ultravin.decode_batch(chunk, now=now)
+            yield from ultravin.decode_batch(chunk, years=years_hint, now=now)
             progress(stage, min(start + batch, len(vins)), len(vins))
 
     todo = list(seeds)
@@ -193,7 +207,9 @@ def enumerate_base(
         rewritten = [with_model_year(vin, year) for vin, _, _, year in queue]
         walkers = []
         for (vin, config, step, year), decoded in zip(
-            queue, decode(rewritten, f"model years, round {distance}"), strict=True
+            queue,
+            decode(rewritten, f"model years, round {distance}", [y for *_, y in queue]),
+            strict=True,
         ):
             found = collector.take(decoded, year)
             if found is not None and (found.make, found.model) == (config.make, config.model):
