@@ -42,7 +42,7 @@ async def test_seed_aliases_point_at_models_as_vpic_spells_them(
         [
             VehicleConfig(2015, "Ford", "F-150"),
             VehicleConfig(2010, "Chevrolet", "Corvette"),
-            VehicleConfig(2010, "BMW", "3-Series"),
+            VehicleConfig(2015, "Mercedes-Benz", "C-Class"),
         ],
     )
     added = await store_model_aliases(conn)
@@ -51,7 +51,7 @@ async def test_seed_aliases_point_at_models_as_vpic_spells_them(
     assert await resolve_model_alias(conn, "Vette", make="Chevrolet") == [
         ("Chevrolet", "Corvette", None)
     ]
-    assert await resolve_model_alias(conn, "335i") == [("BMW", "3-Series", "335i")]
+    assert await resolve_model_alias(conn, "C300") == [("Mercedes-Benz", "C-Class", "C300")]
     assert await store_model_aliases(conn) == 0
 
 
