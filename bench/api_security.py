@@ -1,0 +1,515 @@
+"""What sign-in, access checks and the request edge cost, through the HTTP API (issue 10).
+
+    .venv/bin/python -m bench.api_security [--accounts 400] [--login-rate 50] [--wrong 0.2]
+        [--rate 150] [--seconds 10] [--closed-seconds 5] [--rounds 2]
+
+Builds the demo store and `--accounts` customer accounts (one argon2id hash made
+with the app's parameters, shared by every account: verifying costs the same), then
+serves two variants of the same app, each in its own uvicorn process like
+`automechanica up` runs it:
+  - on: `create_app` as deployed (the request edge: body and query limits, NUL checks,
+    security headers, request ids; the search rate limiter with a limit too high to
+    trigger; the operator routes behind `require_operator`);
+  - off: the same app without the `RequestEdge` middleware and with a search limiter
+    that takes nothing.
+Both also serve an unguarded copy of the operator queue routes under /bench/open (put
+first in the route table, so the copy is matched sooner than the guarded route).
+
+Figures:
+  1. Login: POST /api/auth/login with correct passwords, closed loop for the rate the
+     machine sustains, then open loop at --login-rate (p50/p99 from each request's
+     scheduled start, all and clear of machine stalls); again with a --wrong share of
+     wrong passwords (the throttle's INSERT and prune). Every account signs in from its
+     own X-Forwarded-For address (uvicorn trusts it from 127.0.0.1), so the per-address
+     throttle, 20 failures in 10 min, is not what is measured. Baselines in the same
+     run: the bare argon2 verify per call in-process, on one thread and on two, and
+     `Sessions.login` called in-process (no HTTP), and the throttle's statements alone.
+  2. On vs off, alternating (on, off, off, on, ...) so drift cancels: closed-loop
+     requests/s with 16 clients, and open-loop p50/p99 at --rate, for
+     GET /api/parts?part_type=T&vehicle_id=V, GET /api/parts?q=WORDS (rate-limited),
+     and GET /api/admin/queue/stats with a bearer token (its session read on every
+     request) against the same handler at /bench/open/... (the token is sent too).
+Target: on no more than 5% slower than off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import argon2
+import httpx
+import psycopg
+from fastapi import FastAPI
+
+from automechanica.accounts import LoginThrottle, PasswordHasher, Sessions, TokenSigner
+from automechanica.accounts.tokens import new_secret
+from automechanica.api.app import create_app
+from automechanica.api.middleware import RequestEdge
+from automechanica.api.policy import ApiPolicy
+from automechanica.api.routes import admin_queue
+from bench._setup import bench_database, percentile
+from bench._stalls import StallProbe
+from bench.fitment_query import (
+    Timed,
+    _address,
+    _Connection,
+    _on_schedule,
+    _target,
+    build,
+    report,
+    report_open_loop,
+    sample_queries,
+)
+
+PASSWORD = "correct horse battery staple"
+WRONG_PASSWORD = "not the password at all"
+OPERATOR = "operator@bench.example.com"
+INSERT_ACCOUNTS = """
+INSERT INTO users (email, password_hash, role)
+SELECT 'customer' || g || '@bench.example.com', %(hash)s, 'customer'
+FROM generate_series(1, %(n)s) g
+"""
+INSERT_OPERATOR = (
+    "INSERT INTO users (email, password_hash, role) VALUES (%(email)s, %(hash)s, 'operator')"
+)
+SEARCH_WORDS = "SELECT lower(name) FROM part_types WHERE NOT universal ORDER BY id"
+OPEN_PREFIX = "/bench/open"
+CLIENTS = 16
+
+
+def email(i: int) -> str:
+    return f"customer{i}@bench.example.com"
+
+
+def address(i: int) -> str:
+    """The X-Forwarded-For address account i signs in from."""
+    return f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"
+
+
+# --- the two apps -------------------------------------------------------------------
+
+
+class _NoLimit:
+    """A search limiter that takes nothing: the 'off' variant's."""
+
+    def take(self, key: str) -> int | None:
+        return None
+
+
+def variant_app(url: str, variant: str) -> FastAPI:
+    """The app as deployed ('on'), or without the request edge and the search limiter
+    ('off'); both with the unguarded copy of the queue routes first."""
+    policy = ApiPolicy(search_per_minute=1e9, search_burst=10**9)  # never triggers
+    app = create_app(url, policy=policy, access_token_minutes=120)
+    before = len(app.router.routes)
+    app.include_router(admin_queue.router, prefix=OPEN_PREFIX)
+    added = app.router.routes[before:]
+    del app.router.routes[before:]
+    app.router.routes[0:0] = added  # ahead of the web shop's catch-all
+    if variant == "off":
+        app.user_middleware = [m for m in app.user_middleware if not _is_edge(m.cls)]
+        app.state.search_buckets = _NoLimit()
+    return app
+
+
+def _is_edge(cls: object) -> bool:
+    return isinstance(cls, type) and issubclass(cls, RequestEdge)
+
+
+def _serve(variant: str, port: int) -> None:
+    """Child process: one variant on `port`, as `automechanica up` runs uvicorn."""
+    import uvicorn
+
+    app = variant_app(os.environ["AUTOMECHANICA_DATABASE_URL"], variant)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def serve(url: str, variant: str) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = str(Path(__file__).resolve().parents[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.api_security", "--serve", variant, "--port", str(port)],
+        cwd=root,
+        env=os.environ | {"AUTOMECHANICA_DATABASE_URL": url},
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit(f"the '{variant}' server did not start")
+
+
+# --- requests, prebuilt as bytes -----------------------------------------------------
+
+
+def get(target: str, headers: Iterable[tuple[str, str]] = ()) -> bytes:
+    lines = [f"GET {target} HTTP/1.1", "Host: bench", *(f"{k}: {v}" for k, v in headers)]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def post_json(target: str, body: dict[str, Any], headers: Iterable[tuple[str, str]] = ()) -> bytes:
+    data = json.dumps(body).encode()
+    lines = [
+        f"POST {target} HTTP/1.1",
+        "Host: bench",
+        "Content-Type: application/json",
+        f"Content-Length: {len(data)}",
+        *(f"{k}: {v}" for k, v in headers),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+
+
+def logins(accounts: int, count: int, wrong: float) -> list[bytes]:
+    """`count` sign-ins cycling over the accounts; every 1/wrong-th one is wrong."""
+    every = round(1 / wrong) if wrong else 0
+    out = []
+    for i in range(count):
+        who = 1 + i % accounts
+        bad = every and i % every == every - 1
+        body = {"email": email(who), "password": WRONG_PASSWORD if bad else PASSWORD}
+        out.append(post_json("/api/auth/login", body, [("X-Forwarded-For", address(who))]))
+    return out
+
+
+class _Client(_Connection):
+    """fitment_query's keep-alive connection, sending any prebuilt request."""
+
+    async def send(self, request: bytes) -> int:
+        self.writer.write(request)
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        self.last_used = time.perf_counter()
+        return status
+
+
+async def open_loop(
+    base: str, requests: list[bytes], rate: float, seconds: float
+) -> tuple[Timed, Counter[int]]:
+    """Requests sent on schedule whatever the answers' pace; latency from the schedule."""
+    host, port = _address(base)
+    timed: Timed = []
+    statuses: Counter[int] = Counter()
+    idle: list[_Client] = []
+
+    async def one(i: int) -> None:
+        while idle and not idle[-1].fresh():
+            idle.pop().close()
+        client = idle.pop() if idle else _Client(*await asyncio.open_connection(host, port))
+        try:
+            statuses[await client.send(requests[i % len(requests)])] += 1
+            idle.append(client)
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            statuses[0] += 1  # refused or dropped
+            client.close()
+
+    await _on_schedule(one, rate, seconds, timed)
+    for client in idle:
+        client.close()
+    return timed, statuses
+
+
+async def closed_loop(
+    base: str, requests: list[bytes], clients: int, seconds: float
+) -> tuple[float, Counter[int]]:
+    """Answers/s with `clients` connections, each sending its next request at once."""
+    host, port = _address(base)
+    statuses: Counter[int] = Counter()
+    deadline = time.perf_counter() + seconds
+
+    async def run(k: int) -> None:
+        client = _Client(*await asyncio.open_connection(host, port))
+        i = k
+        try:
+            while time.perf_counter() < deadline:
+                statuses[await client.send(requests[i % len(requests)])] += 1
+                i += clients
+        finally:
+            client.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(run(k) for k in range(clients)))
+    return sum(statuses.values()) / (time.perf_counter() - started), statuses
+
+
+def _statuses(counts: Counter[int]) -> str:
+    return ", ".join(f"{n:,}× {s or 'dropped'}" for s, n in sorted(counts.items()))
+
+
+# --- set-up --------------------------------------------------------------------------
+
+
+def make_accounts(url: str, accounts: int) -> str:
+    """The customers and one operator; returns the shared stored hash."""
+    stored = PasswordHasher().hash_now(PASSWORD)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(INSERT_ACCOUNTS, {"hash": stored, "n": accounts})
+        conn.execute(INSERT_OPERATOR, {"email": OPERATOR, "hash": stored})
+        conn.execute("VACUUM ANALYZE users")
+    return stored
+
+
+def search_words(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [str(r[0]) for r in conn.execute(SEARCH_WORDS)]
+
+
+def access_token(base: str) -> str:
+    answer = httpx.post(
+        f"{base}/api/auth/login", json={"email": OPERATOR, "password": PASSWORD}, timeout=10
+    )
+    answer.raise_for_status()
+    token: str = answer.json()["access_token"]
+    return token
+
+
+# --- in-process baselines ------------------------------------------------------------
+
+
+def argon2_verify(stored: str, calls: int) -> tuple[list[float], float]:
+    """(ms per verify on one thread, verifies/s on two threads): argon2 alone."""
+    hasher = argon2.PasswordHasher()
+    one = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        hasher.verify(stored, PASSWORD)
+        one.append((time.perf_counter() - started) * 1000)
+    done = [0, 0]
+    deadline = time.perf_counter() + 3.0
+
+    def spin(k: int) -> None:
+        while time.perf_counter() < deadline:
+            hasher.verify(stored, PASSWORD)
+            done[k] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=spin, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return one, sum(done) / (time.perf_counter() - started)
+
+
+async def in_process(url: str, accounts: int, calls: int) -> dict[str, list[float]]:
+    """ms per call, sequential, no HTTP: Sessions.login, and the throttle's statements."""
+    sessions = Sessions(TokenSigner(new_secret()), PasswordHasher())
+    throttle = LoginThrottle()
+    times: dict[str, list[float]] = {k: [] for k in ("login", "check", "succeeded", "failed")}
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        for i in range(calls):
+            who = 1 + i % accounts
+            started = time.perf_counter()
+            await sessions.login(conn, email(who), PASSWORD, client_ip=address(who))
+            times["login"].append((time.perf_counter() - started) * 1000)
+        for i in range(calls):
+            mail, ip = email(1 + i % accounts), address(1 + i % accounts)
+            for name, step in (
+                ("check", throttle.check(conn, ip, mail)),
+                ("failed", throttle.failed(conn, ip, mail)),
+                ("succeeded", throttle.succeeded(conn, mail)),
+            ):
+                started = time.perf_counter()
+                await step
+                times[name].append((time.perf_counter() - started) * 1000)
+    return times
+
+
+# --- the runs ------------------------------------------------------------------------
+
+
+def login_figures(url: str, base: str, args: argparse.Namespace, stored: str) -> None:
+    print(f"\n1. Login: {args.accounts} accounts, argon2id as PasswordHasher() configures it")
+    one, two_threads = argon2_verify(stored, 60)
+    times = asyncio.run(in_process(url, args.accounts, 60))
+    count = int(args.login_rate * args.seconds) + 1
+    correct = logins(args.accounts, count, 0.0)
+    mixed = logins(args.accounts, count, args.wrong)
+    asyncio.run(closed_loop(base, correct, 4, 2))  # warm up
+    sustained, closed_statuses = asyncio.run(closed_loop(base, correct, 8, args.closed_seconds))
+    with StallProbe() as clean_probe:
+        clean, clean_statuses = asyncio.run(open_loop(base, correct, args.login_rate, args.seconds))
+    with StallProbe() as mixed_probe:
+        wrong, wrong_statuses = asyncio.run(open_loop(base, mixed, args.login_rate, args.seconds))
+    print(f"{'':46}{'p50 ms':>8}{'p99 ms':>8}")
+    report(
+        "argon2 verify in-process (1 thread)", one, f"{two_threads:,.0f} verifies/s on 2 threads"
+    )
+    report("Sessions.login in-process (no HTTP)", times["login"])
+    report("  throttle.check (SELECT, 4 subqueries)", times["check"])
+    report("  throttle.succeeded (DELETE)", times["succeeded"])
+    report("  throttle.failed (INSERT + prune, 1 tx)", times["failed"])
+    print(f"HTTP login closed loop, 8 clients: {sustained:,.1f} logins/s", end=" ")
+    print(f"({_statuses(closed_statuses)})")
+    p50 = percentile([ms for _, ms in clean], 50)
+    report_open_loop(
+        f"HTTP login at {args.login_rate:.0f}/s, all correct",
+        clean,
+        clean_probe,
+        _statuses(clean_statuses),
+    )
+    report_open_loop(
+        f"HTTP login at {args.login_rate:.0f}/s, {args.wrong:.0%} wrong",
+        wrong,
+        mixed_probe,
+        _statuses(wrong_statuses),
+    )
+    verify = percentile(one, 50)
+    print(
+        f"HTTP login p50 / bare verify p50: {p50 / verify:.2f}× "
+        f"(+{p50 - verify:.1f} ms of HTTP, session, throttle and database work and queueing)"
+    )
+    print(f"during the correct run: {clean_probe.summary()}")
+    print(f"during the mixed run: {mixed_probe.summary()}")
+
+
+def pair_figures(
+    name: str,
+    on: tuple[str, list[bytes]],
+    off: tuple[str, list[bytes]],
+    args: argparse.Namespace,
+) -> float:
+    """One on/off pair, alternating; prints its rows and returns on ÷ off closed-loop rate."""
+    runs = {"on": on, "off": off}
+    rates: dict[str, list[float]] = {"on": [], "off": []}
+    timed: dict[str, Timed] = {"on": [], "off": []}
+    probes: dict[str, list[StallProbe]] = {"on": [], "off": []}
+    statuses: dict[str, Counter[int]] = {"on": Counter(), "off": Counter()}
+    for base, requests in runs.values():
+        asyncio.run(closed_loop(base, requests, CLIENTS, 1))  # warm up
+    for r in range(args.rounds):
+        for variant in ("on", "off") if r % 2 == 0 else ("off", "on"):
+            base, requests = runs[variant]
+            rate, counts = asyncio.run(closed_loop(base, requests, CLIENTS, args.closed_seconds))
+            rates[variant].append(rate)
+            statuses[variant] += counts
+            with StallProbe() as probe:
+                got, counts = asyncio.run(open_loop(base, requests, args.rate, args.seconds))
+            timed[variant] += got
+            probes[variant].append(probe)
+            statuses[variant] += counts
+    print(f"\n{name}")
+    for variant in ("on", "off"):
+        each = " / ".join(f"{r:,.0f}" for r in rates[variant])
+        print(
+            f"  {variant:3} closed loop, {CLIENTS} clients: {each} req/s "
+            f"(mean {statistics.mean(rates[variant]):,.0f}); {_statuses(statuses[variant])}"
+        )
+    for variant in ("on", "off"):
+        report_open_runs(
+            f"  {variant:3} open loop at {args.rate:.0f}/s", timed[variant], probes[variant]
+        )
+    ratio = statistics.mean(rates["on"]) / statistics.mean(rates["off"])
+    p99 = {v: percentile([ms for _, ms in timed[v]], 99) for v in timed}
+    p50 = {v: percentile([ms for _, ms in timed[v]], 50) for v in timed}
+    print(
+        f"  on / off: closed-loop rate {ratio:.3f} ({1 - ratio:+.1%} slower); "
+        f"open-loop p50 {p50['on'] / p50['off']:.2f}×, p99 {p99['on'] / p99['off']:.2f}×"
+    )
+    for variant in ("on", "off"):
+        for probe in probes[variant]:
+            print(f"  during an '{variant}' open-loop run: {probe.summary()}")
+    return ratio
+
+
+def report_open_runs(name: str, timed: Timed, probes: list[StallProbe]) -> None:
+    """report_open_loop's two rows over several runs, each with its own probe."""
+    clear = [ms for at, ms in timed if not any(p.overlaps(at, at + ms / 1000) for p in probes)]
+    report(name, [ms for _, ms in timed], f"{len(timed):,} requests")
+    report("    ...clear of machine stalls", clear, f"{len(clear):,} of {len(timed):,}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=400)
+    parser.add_argument("--login-rate", type=float, default=50)
+    parser.add_argument("--wrong", type=float, default=0.2, help="share of wrong passwords")
+    parser.add_argument("--rate", type=float, default=150, help="open-loop rate, on vs off")
+    parser.add_argument("--seconds", type=float, default=10, help="each open-loop run")
+    parser.add_argument("--closed-seconds", type=float, default=5, help="each closed-loop run")
+    parser.add_argument("--rounds", type=int, default=2, help="on/off pairs per endpoint")
+    parser.add_argument("--only", choices=("login", "pairs"), help="one half of the figures")
+    parser.add_argument("--serve", choices=("on", "off"), help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        _serve(args.serve, args.port)
+        return
+    print(
+        f"settings: {args.accounts} accounts, login rate {args.login_rate:.0f}/s, "
+        f"{args.wrong:.0%} wrong, on/off rate {args.rate:.0f}/s, open loops {args.seconds:.0f} s, "
+        f"closed loops {args.closed_seconds:.0f} s, {args.rounds} rounds; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    with bench_database("bench_api_security") as (url, work):
+        started = time.perf_counter()
+        build(url, work, 0)
+        stored = make_accounts(url, args.accounts)
+        queries = sample_queries(url, 500)
+        words = search_words(url)
+        print(f"demo store and accounts built in {time.perf_counter() - started:.0f} s")
+        servers = {v: serve(url, v) for v in ("on", "off")}
+        try:
+            on, off = servers["on"][1], servers["off"][1]
+            if args.only != "pairs":
+                login_figures(url, on, args, stored)
+            if args.only == "login":
+                return
+            fitment = [get(_target(q)) for q in queries]
+            search = [get(f"/api/parts?q={w.replace(' ', '+')}") for w in words]
+            bearer = [("Authorization", f"Bearer {access_token(on)}")]
+            print("\n2. Access checks and limits on vs off (on runs first in even rounds)")
+            ratios = [
+                pair_figures(
+                    "GET /api/parts?part_type=T&vehicle_id=V (edge on vs off)",
+                    (on, fitment),
+                    (off, fitment),
+                    args,
+                ),
+                pair_figures(
+                    "GET /api/parts?q=WORDS (edge and search limiter on vs off)",
+                    (on, search),
+                    (off, search),
+                    args,
+                ),
+                pair_figures(
+                    "GET /api/admin/queue/stats, bearer checked vs the same handler unguarded",
+                    (on, [get("/api/admin/queue/stats", bearer)]),
+                    (on, [get(f"{OPEN_PREFIX}/api/admin/queue/stats", bearer)]),
+                    args,
+                ),
+            ]
+            worst = min(ratios)
+            verdict = "met" if worst >= 0.95 else "NOT met"
+            print(f"\ntarget: on at most 5% slower (closed loop) -> {verdict} (worst {worst:.3f})")
+        finally:
+            for proc, _ in servers.values():
+                proc.terminate()
+                proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
