@@ -46,6 +46,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -255,6 +256,52 @@ async def closed_loop(
     return sum(statuses.values()) / (time.perf_counter() - started), statuses
 
 
+class CpuMeter:
+    """CPU seconds used so far by the API servers and by the embedded PostgreSQL's
+    processes (its postmaster's children: backends, writers), read from /proc."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, pgdata: Path) -> None:
+        self.postmaster = next((pid for pid in _pids() if str(pgdata) in _cmdline(pid)), None)
+
+    def api(self, pid: int) -> float:
+        return _cpu(_stat(pid))
+
+    def postgres(self) -> float:
+        if self.postmaster is None:
+            return float("nan")  # an external server: not ours to count
+        total = 0.0
+        for pid in _pids():
+            fields = _stat(pid)
+            if fields and int(fields[1]) == self.postmaster:
+                total += _cpu(fields)
+        return total
+
+
+def _pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields after the command name: [0] state, [1] ppid, [11] utime, [12] stime."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def _cpu(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) / CpuMeter.TICK if fields else 0.0
+
+
 def _statuses(counts: Counter[int]) -> str:
     return ", ".join(f"{n:,}× {s or 'dropped'}" for s, n in sorted(counts.items()))
 
@@ -341,46 +388,92 @@ async def in_process(url: str, accounts: int, calls: int) -> dict[str, list[floa
 # --- the runs ------------------------------------------------------------------------
 
 
-def login_figures(url: str, base: str, args: argparse.Namespace, stored: str) -> None:
+@dataclass
+class Server:
+    base: str
+    pid: int
+
+
+@dataclass
+class Closed:
+    """Closed-loop runs of one variant: rates, and CPU seconds and answers summed."""
+
+    rates: list[float] = field(default_factory=list)
+    api_cpu: float = 0.0
+    pg_cpu: float = 0.0
+    answers: int = 0
+
+    def row(self) -> str:
+        each = " / ".join(f"{r:,.0f}" for r in self.rates)
+        per = 1e6 / self.answers if self.answers else float("nan")
+        return (
+            f"{each} req/s (mean {statistics.mean(self.rates):,.0f}); CPU per request: "
+            f"API {self.api_cpu * per:,.0f} µs, PostgreSQL {self.pg_cpu * per:,.0f} µs"
+        )
+
+    def cpu_per_request(self) -> float:
+        return (self.api_cpu + self.pg_cpu) / self.answers
+
+
+def measure_closed(
+    server: Server, requests: list[bytes], clients: int, seconds: float, meter: CpuMeter
+) -> tuple[float, Counter[int], float, float]:
+    """(answers/s, statuses, API CPU s, PostgreSQL CPU s) of one closed-loop run."""
+    api, pg = meter.api(server.pid), meter.postgres()
+    rate, statuses = asyncio.run(closed_loop(server.base, requests, clients, seconds))
+    return rate, statuses, meter.api(server.pid) - api, meter.postgres() - pg
+
+
+def login_figures(url: str, server: Server, meter: CpuMeter, args: argparse.Namespace) -> None:
     print(f"\n1. Login: {args.accounts} accounts, argon2id as PasswordHasher() configures it")
+    stored = PasswordHasher().hash_now(PASSWORD)
     one, two_threads = argon2_verify(stored, 60)
     times = asyncio.run(in_process(url, args.accounts, 60))
-    count = int(args.login_rate * args.seconds) + 1
-    correct = logins(args.accounts, count, 0.0)
-    mixed = logins(args.accounts, count, args.wrong)
-    asyncio.run(closed_loop(base, correct, 4, 2))  # warm up
-    sustained, closed_statuses = asyncio.run(closed_loop(base, correct, 8, args.closed_seconds))
+    probe_count = int(200 * args.closed_seconds)
+    asyncio.run(closed_loop(server.base, logins(args.accounts, 20, 0.0), 4, 2))  # warm up
+    sustained, closed_statuses, api_cpu, pg_cpu = measure_closed(
+        server, logins(args.accounts, probe_count, 0.0), 8, args.closed_seconds, meter
+    )
+    rate = args.login_rate or round(0.75 * sustained)
+    count = int(rate * args.seconds) + 1
     with StallProbe() as clean_probe:
-        clean, clean_statuses = asyncio.run(open_loop(base, correct, args.login_rate, args.seconds))
+        clean, clean_statuses = asyncio.run(
+            open_loop(server.base, logins(args.accounts, count, 0.0), rate, args.seconds)
+        )
     with StallProbe() as mixed_probe:
-        wrong, wrong_statuses = asyncio.run(open_loop(base, mixed, args.login_rate, args.seconds))
+        mixed, mixed_statuses = asyncio.run(
+            open_loop(server.base, logins(args.accounts, count, args.wrong), rate, args.seconds)
+        )
     print(f"{'':46}{'p50 ms':>8}{'p99 ms':>8}")
     report(
-        "argon2 verify in-process (1 thread)", one, f"{two_threads:,.0f} verifies/s on 2 threads"
+        "argon2 verify in-process (1 thread)", one, f"{two_threads:,.1f} verifies/s on 2 threads"
     )
     report("Sessions.login in-process (no HTTP)", times["login"])
     report("  throttle.check (SELECT, 4 subqueries)", times["check"])
     report("  throttle.succeeded (DELETE)", times["succeeded"])
     report("  throttle.failed (INSERT + prune, 1 tx)", times["failed"])
-    print(f"HTTP login closed loop, 8 clients: {sustained:,.1f} logins/s", end=" ")
-    print(f"({_statuses(closed_statuses)})")
+    answers = sum(closed_statuses.values())
+    print(
+        f"HTTP login closed loop, 8 clients: {sustained:,.1f} logins/s "
+        f"({_statuses(closed_statuses)}); CPU per login: API {api_cpu / answers * 1000:.1f} ms, "
+        f"PostgreSQL {pg_cpu / answers * 1000:.2f} ms"
+    )
+    how = "--login-rate" if args.login_rate else "3/4 of the closed loop's"
+    print(f"open-loop rate: {rate:.0f} logins/s ({how})")
     p50 = percentile([ms for _, ms in clean], 50)
     report_open_loop(
-        f"HTTP login at {args.login_rate:.0f}/s, all correct",
-        clean,
-        clean_probe,
-        _statuses(clean_statuses),
+        f"HTTP login at {rate:.0f}/s, all correct", clean, clean_probe, _statuses(clean_statuses)
     )
     report_open_loop(
-        f"HTTP login at {args.login_rate:.0f}/s, {args.wrong:.0%} wrong",
-        wrong,
+        f"HTTP login at {rate:.0f}/s, {args.wrong:.0%} wrong",
+        mixed,
         mixed_probe,
-        _statuses(wrong_statuses),
+        _statuses(mixed_statuses),
     )
     verify = percentile(one, 50)
     print(
         f"HTTP login p50 / bare verify p50: {p50 / verify:.2f}× "
-        f"(+{p50 - verify:.1f} ms of HTTP, session, throttle and database work and queueing)"
+        f"(+{p50 - verify:.1f} ms: HTTP, session, throttle, database, and queueing)"
     )
     print(f"during the correct run: {clean_probe.summary()}")
     print(f"during the mixed run: {mixed_probe.summary()}")
@@ -388,46 +481,56 @@ def login_figures(url: str, base: str, args: argparse.Namespace, stored: str) ->
 
 def pair_figures(
     name: str,
-    on: tuple[str, list[bytes]],
-    off: tuple[str, list[bytes]],
+    on: tuple[Server, list[bytes]],
+    off: tuple[Server, list[bytes]],
+    meter: CpuMeter,
     args: argparse.Namespace,
 ) -> float:
-    """One on/off pair, alternating; prints its rows and returns on ÷ off closed-loop rate."""
+    """One on/off pair in rounds on, off, off, on, ...; prints its rows and returns the
+    on ÷ off closed-loop rate."""
     runs = {"on": on, "off": off}
-    rates: dict[str, list[float]] = {"on": [], "off": []}
+    closed = {"on": Closed(), "off": Closed()}
     timed: dict[str, Timed] = {"on": [], "off": []}
     probes: dict[str, list[StallProbe]] = {"on": [], "off": []}
     statuses: dict[str, Counter[int]] = {"on": Counter(), "off": Counter()}
-    for base, requests in runs.values():
-        asyncio.run(closed_loop(base, requests, CLIENTS, 1))  # warm up
+    for server, requests in runs.values():
+        asyncio.run(closed_loop(server.base, requests, CLIENTS, 1))  # warm up
     for r in range(args.rounds):
         for variant in ("on", "off") if r % 2 == 0 else ("off", "on"):
-            base, requests = runs[variant]
-            rate, counts = asyncio.run(closed_loop(base, requests, CLIENTS, args.closed_seconds))
-            rates[variant].append(rate)
+            server, requests = runs[variant]
+            rate, counts, api, pg = measure_closed(
+                server, requests, CLIENTS, args.closed_seconds, meter
+            )
+            c = closed[variant]
+            c.rates.append(rate)
+            c.api_cpu, c.pg_cpu, c.answers = (
+                c.api_cpu + api,
+                c.pg_cpu + pg,
+                c.answers + sum(counts.values()),
+            )
             statuses[variant] += counts
             with StallProbe() as probe:
-                got, counts = asyncio.run(open_loop(base, requests, args.rate, args.seconds))
+                got, counts = asyncio.run(open_loop(server.base, requests, args.rate, args.seconds))
             timed[variant] += got
             probes[variant].append(probe)
             statuses[variant] += counts
     print(f"\n{name}")
     for variant in ("on", "off"):
-        each = " / ".join(f"{r:,.0f}" for r in rates[variant])
-        print(
-            f"  {variant:3} closed loop, {CLIENTS} clients: {each} req/s "
-            f"(mean {statistics.mean(rates[variant]):,.0f}); {_statuses(statuses[variant])}"
-        )
+        print(f"  {variant:3} closed loop, {CLIENTS} clients: {closed[variant].row()}")
+        print(f"      answers: {_statuses(statuses[variant])}")
+    print(f"  {'':44}{'p50 ms':>8}{'p99 ms':>8}")
     for variant in ("on", "off"):
         report_open_runs(
             f"  {variant:3} open loop at {args.rate:.0f}/s", timed[variant], probes[variant]
         )
-    ratio = statistics.mean(rates["on"]) / statistics.mean(rates["off"])
+    ratio = statistics.mean(closed["on"].rates) / statistics.mean(closed["off"].rates)
+    cpu = closed["on"].cpu_per_request() / closed["off"].cpu_per_request()
     p99 = {v: percentile([ms for _, ms in timed[v]], 99) for v in timed}
     p50 = {v: percentile([ms for _, ms in timed[v]], 50) for v in timed}
     print(
-        f"  on / off: closed-loop rate {ratio:.3f} ({1 - ratio:+.1%} slower); "
-        f"open-loop p50 {p50['on'] / p50['off']:.2f}×, p99 {p99['on'] / p99['off']:.2f}×"
+        f"  on / off: closed-loop rate {ratio:.3f} ({1 - ratio:.1%} slower), CPU per request "
+        f"{cpu:.3f}×; open-loop p50 {p50['on'] / p50['off']:.2f}×, "
+        f"p99 {p99['on'] / p99['off']:.2f}×"
     )
     for variant in ("on", "off"):
         for probe in probes[variant]:
@@ -445,11 +548,13 @@ def report_open_runs(name: str, timed: Timed, probes: list[StallProbe]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=400)
-    parser.add_argument("--login-rate", type=float, default=50)
+    parser.add_argument(
+        "--login-rate", type=float, default=0, help="open-loop logins/s; 0: 3/4 of the closed loop"
+    )
     parser.add_argument("--wrong", type=float, default=0.2, help="share of wrong passwords")
     parser.add_argument("--rate", type=float, default=150, help="open-loop rate, on vs off")
-    parser.add_argument("--seconds", type=float, default=10, help="each open-loop run")
-    parser.add_argument("--closed-seconds", type=float, default=5, help="each closed-loop run")
+    parser.add_argument("--seconds", type=float, default=8, help="each open-loop run")
+    parser.add_argument("--closed-seconds", type=float, default=4, help="each closed-loop run")
     parser.add_argument("--rounds", type=int, default=2, help="on/off pairs per endpoint")
     parser.add_argument("--only", choices=("login", "pairs"), help="one half of the figures")
     parser.add_argument("--serve", choices=("on", "off"), help=argparse.SUPPRESS)
@@ -459,7 +564,7 @@ def main() -> None:
         _serve(args.serve, args.port)
         return
     print(
-        f"settings: {args.accounts} accounts, login rate {args.login_rate:.0f}/s, "
+        f"settings: {args.accounts} accounts, login rate {args.login_rate or 'auto'}, "
         f"{args.wrong:.0%} wrong, on/off rate {args.rate:.0f}/s, open loops {args.seconds:.0f} s, "
         f"closed loops {args.closed_seconds:.0f} s, {args.rounds} rounds; "
         f"load average {os.getloadavg()[0]:.1f}"
@@ -467,38 +572,42 @@ def main() -> None:
     with bench_database("bench_api_security") as (url, work):
         started = time.perf_counter()
         build(url, work, 0)
-        stored = make_accounts(url, args.accounts)
+        make_accounts(url, args.accounts)
         queries = sample_queries(url, 500)
         words = search_words(url)
         print(f"demo store and accounts built in {time.perf_counter() - started:.0f} s")
-        servers = {v: serve(url, v) for v in ("on", "off")}
+        meter = CpuMeter(work / "pgdata")
+        procs = {v: serve(url, v) for v in ("on", "off")}
         try:
-            on, off = servers["on"][1], servers["off"][1]
+            on, off = (Server(procs[v][1], procs[v][0].pid) for v in ("on", "off"))
             if args.only != "pairs":
-                login_figures(url, on, args, stored)
+                login_figures(url, on, meter, args)
             if args.only == "login":
                 return
             fitment = [get(_target(q)) for q in queries]
             search = [get(f"/api/parts?q={w.replace(' ', '+')}") for w in words]
-            bearer = [("Authorization", f"Bearer {access_token(on)}")]
-            print("\n2. Access checks and limits on vs off (on runs first in even rounds)")
+            bearer = [("Authorization", f"Bearer {access_token(on.base)}")]
+            print("\n2. Access checks and limits on vs off (rounds: on, off, then off, on)")
             ratios = [
                 pair_figures(
                     "GET /api/parts?part_type=T&vehicle_id=V (edge on vs off)",
                     (on, fitment),
                     (off, fitment),
+                    meter,
                     args,
                 ),
                 pair_figures(
                     "GET /api/parts?q=WORDS (edge and search limiter on vs off)",
                     (on, search),
                     (off, search),
+                    meter,
                     args,
                 ),
                 pair_figures(
                     "GET /api/admin/queue/stats, bearer checked vs the same handler unguarded",
                     (on, [get("/api/admin/queue/stats", bearer)]),
                     (on, [get(f"{OPEN_PREFIX}/api/admin/queue/stats", bearer)]),
+                    meter,
                     args,
                 ),
             ]
@@ -506,7 +615,7 @@ def main() -> None:
             verdict = "met" if worst >= 0.95 else "NOT met"
             print(f"\ntarget: on at most 5% slower (closed loop) -> {verdict} (worst {worst:.3f})")
         finally:
-            for proc, _ in servers.values():
+            for proc, _ in procs.values():
                 proc.terminate()
                 proc.wait(timeout=30)
 
