@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("read_feeds", "import_csv", "fitment_query", "queue", "router", "memory")
+BENCHMARKS = (
+    "read_feeds",
+    "import_csv",
+    "fitment_query",
+    "queue",
+    "router",
+    "memory",
+    "api_security",
+)
 
 
 def main() -> int:
