@@ -16,6 +16,7 @@ from automechanica.api.deps import QueryVectors
 from automechanica.api.edge import protect
 from automechanica.api.policy import ApiPolicy
 from automechanica.api.routes import (
+    admin_catalog,
     admin_queue,
     admin_users,
     admin_workflows,
@@ -81,6 +82,7 @@ def create_app(
     app.include_router(admin_queue.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_users.router, dependencies=[Depends(require_admin)])
     app.include_router(admin_workflows.router, dependencies=[Depends(require_operator)])
+    app.include_router(admin_catalog.router, dependencies=[Depends(require_operator)])
     mount_web(app, WEB_DIST)  # the web shop at every GET path the API does not own; last
     return app
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
@@ -267,12 +268,13 @@ ON CONFLICT (alias) DO NOTHING
 """
 INSERT_BRAND = "INSERT INTO brands (name, aaia_id) VALUES (%s, %s) RETURNING id, name, aaia_id"
 RENAME_BRAND = "UPDATE brands SET name = %s WHERE id = %s RETURNING id, name, aaia_id"
+# strpos, not LIKE: a brand name may hold the wildcards and the escape character.
 LIST_BRANDS = """
 SELECT b.id, b.name, b.aaia_id,
        coalesce(array_agg(coalesce(a.spelling, a.alias) ORDER BY a.alias)
                 FILTER (WHERE a.alias IS NOT NULL), '{}') AS aliases
 FROM brands b LEFT JOIN brand_aliases a ON a.brand_id = b.id
-WHERE %(search)s::text IS NULL OR lower(b.name) LIKE '%%' || lower(%(search)s) || '%%'
+WHERE %(search)s::text IS NULL OR strpos(lower(b.name), lower(%(search)s)) > 0
 GROUP BY b.id
 ORDER BY b.name
 LIMIT %(limit)s
@@ -366,10 +368,17 @@ async def add_brand(
     existing = await _fetchall(conn, SELECT_BRAND_BY_NAME, (name,))
     if existing:
         raise ConflictError(f"The brand {existing[0]['name']!r} exists.")
-    rows = await _fetchall(conn, INSERT_BRAND, (name, aaia_id.strip().upper() if aaia_id else None))
-    brand_id = rows[0]["id"]
-    for spelling in (name, *aliases):
-        await learn_alias(conn, spelling, brand_id, source="operator")
+    aaia = aaia_id.strip().upper() if aaia_id else None
+    try:
+        async with conn.transaction():  # the brand and its spellings, or nothing
+            rows = await _fetchall(conn, INSERT_BRAND, (name, aaia))
+            brand_id = rows[0]["id"]
+            for spelling in (name, *aliases):
+                await learn_alias(conn, spelling, brand_id, source="operator")
+    except psycopg.errors.UniqueViolation as exc:
+        raise ConflictError(
+            f"The brand {name!r} or its AAIA id {aaia!r} is already in the catalog."
+        ) from exc
     return BrandRow(brand_id, name, rows[0]["aaia_id"], [name, *aliases])
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import typer
 
 from automechanica.cli.catalog import demo_app, feeds_app, fitment_app, vin_app
+from automechanica.cli.catalog_admin import brands_app, part_types_app
 from automechanica.cli.db import db_app
+from automechanica.cli.eval import eval_command
 from automechanica.cli.llm import llm_app
 from automechanica.cli.memory import docs_app, memory_app
 from automechanica.cli.queue import queue_app
 from automechanica.cli.up import up
 from automechanica.cli.users import users_app
+from automechanica.cli.vehicles import vehicles_app
 from automechanica.cli.worker import worker
 from automechanica.cli.workflows import policies_app, reviews_app, workflow_app
 
@@ -30,5 +33,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(reviews_app, name="reviews")
 app.add_typer(policies_app, name="policies")
+app.add_typer(brands_app, name="brands")
+app.add_typer(part_types_app, name="part-types")
+app.command("eval")(eval_command)
+app.add_typer(vehicles_app, name="vehicles")
 
 __all__ = ["app"]

@@ -3,47 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
+from uuid import UUID
 
 import psycopg
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from automechanica.catalog.demo import demo_loaded, load_demo_store
-from automechanica.catalog.feeds.importer import ImportSummary, import_feed
+from automechanica.catalog.feeds.importer import ImportSummary
 from automechanica.catalog.feeds.layout import describe
-from automechanica.catalog.feeds.mapping import LAYOUT_FIELDS
+from automechanica.catalog.feeds.mapping import LAYOUT_FIELDS, LayoutMapping
 from automechanica.catalog.feeds.profiles import (
     ImportPlan,
     SupplierProfile,
     load_profile,
-    plan_import,
-    record_layout,
-    remember_layout,
     save_profile,
     unknown_fields,
 )
-from automechanica.catalog.feeds.readers import count_records
-from automechanica.catalog.feeds.records import FEED_FORMATS
+from automechanica.catalog.feeds.records import FEED_FORMATS, Rejection
 from automechanica.catalog.feeds.reports import load_report
 from automechanica.catalog.fitment_text import VehicleVocabulary, parse_fitment_text
 from automechanica.catalog.vehicles import SELECT_MAKE_MODEL_PAIRS
 from automechanica.catalog.vin_match import match_vin
 from automechanica.cli.common import console, database, errors, fail, run_on_database
+from automechanica.cli.drive import drive
 from automechanica.config import Settings
 from automechanica.db import migrate as migrations
 from automechanica.errors import AutoMechanicaError
+from automechanica.orchestrator import Review, Timeline, list_reviews, start_workflow
+from automechanica.orchestrator.workflows.onboarding import ONBOARDING
 
 vin_app = typer.Typer(help="VIN decoding (offline NHTSA data).", no_args_is_help=True)
 feeds_app = typer.Typer(help="Supplier feeds.", no_args_is_help=True)
@@ -100,11 +94,12 @@ def feeds_import(
     format: Annotated[str | None, typer.Option(help="csv, jsonl, pies or aces")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
-    """Import a supplier feed: normalize, dedupe, store offers and fitments.
+    """Onboard a supplier feed through the `supplier_feed_onboarding` workflow: map its
+    layout, store offers and fitments, build product pages.
 
     The file is read by the supplier profile's mapping, by our own column names, or by
-    a layout inferred from its header and values; an unsure layout is shown for
-    confirmation and nothing is stored.
+    a layout inferred from its header and values; an unsure layout waits in a review
+    (nothing is stored) and the command says how to decide it.
     """
     if format is not None and format not in FEED_FORMATS:
         errors.print(
@@ -112,60 +107,84 @@ def feeds_import(
         )
         raise typer.Exit(2)
 
-    async def run(url: str) -> tuple[ImportPlan, ImportSummary | None]:
-        async with await psycopg.AsyncConnection.connect(url) as conn:
-            plan = await plan_import(conn, file, supplier, format)
-            if not plan.sure:
-                return plan, None
-            total = count_records(file, plan.format)
-            with Progress(
-                TextColumn("Importing {task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-                transient=True,
-                disable=as_json,
-            ) as progress:
-                task = progress.add_task(file.name, total=total)
+    async def run(url: str) -> Timeline:
+        given = {"path": str(file.resolve()), "supplier": supplier, "format": format}
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            workflow_id = await start_workflow(
+                conn, ONBOARDING, given, started_by=getpass.getuser()
+            )
+        if not as_json:
+            console.print(f"Onboarding {escape(file.name)}: workflow {workflow_id}")
+        return await drive(url, settings, workflow_id, quiet=as_json)
 
-                def advance(rows: int) -> None:
-                    progress.update(task, completed=min(rows, total))
-
-                summary = await import_feed(
-                    conn,
-                    file,
-                    supplier=supplier,
-                    fmt=plan.format,
-                    on_progress=advance,
-                    layout=plan.layout,
-                    cost_price_type=plan.cost_price_type,
-                )
-            await record_layout(conn, summary.report_id, plan)
-            if plan.inferred and plan.layout is not None:
-                await remember_layout(conn, supplier, plan.layout)
-            return plan, summary
-
+    settings = Settings()
     try:
-        with database(Settings()) as url:
+        with database(settings) as url:
             migrations.migrate(url)
-            plan, summary = asyncio.run(run(url))
+            timeline = asyncio.run(run(url))
+            review = (
+                asyncio.run(_held_review(url, timeline)) if timeline.status == "waiting" else None
+            )
     except AutoMechanicaError as exc:
         if as_json:
             typer.echo(json.dumps(_failure(exc, file, supplier), default=str, indent=2))
             raise typer.Exit(1) from exc
         raise fail(exc) from exc
-    if summary is None:
-        _refuse_unsure(plan, supplier, file, as_json)
+    if review is not None:
+        _refuse_unsure(review, supplier, file, as_json, timeline.id)
         raise typer.Exit(1)
+    if timeline.status != "completed":
+        why = timeline.error or _stuck(timeline)
+        if as_json:
+            document = _failure(AutoMechanicaError(why), file, supplier)
+            typer.echo(json.dumps(document | {"workflow_id": str(timeline.id)}, indent=2))
+            raise typer.Exit(1)
+        raise fail(AutoMechanicaError(f"{file.name}: {why}"))
+    output = timeline.output
+    summary, reason = _summary_from(output["import"])
     if as_json:
-        typer.echo(json.dumps(summary_document(summary, plan), default=str, indent=2))
-    else:
-        console.print(f"layout: {escape(plan.reason)}")
-        if plan.layout is not None and plan.inferred:
-            for line in describe(plan.layout):
-                console.print("  " + escape(line))
-        _print_summary(summary)
+        document = summary_document(summary) | {
+            "layout_reason": reason,
+            "workflow_id": str(timeline.id),
+            "product_pages": output["product_pages"],
+            "fitment_held": output["fitment_held"],
+        }
+        typer.echo(json.dumps(document, default=str, indent=2))
+        return
+    console.print(f"layout: {escape(reason)}")
+    if summary.layout is not None and "inferred" in reason:
+        for line in describe(LayoutMapping.model_validate(summary.layout)):
+            console.print("  " + escape(line))
+    _print_summary(summary)
+    pages = ", ".join(f"{n} {k}" for k, n in output["product_pages"].items() if n)
+    console.print(f"product pages: {pages or 'none'}; fitment rows held: {output['fitment_held']}")
+    console.print(f"(`automechanica workflow show {timeline.id}` has the whole run)")
+
+
+def _summary_from(fields: dict[str, Any]) -> tuple[ImportSummary, str]:
+    """The import step's journaled summary, as the importer's own object."""
+    fields = dict(fields)
+    reason = str(fields.pop("layout_reason", ""))
+    rejections = [Rejection(**r) for r in fields.pop("rejections", [])]
+    warnings = [Rejection(**r) for r in fields.pop("warning_list", [])]
+    summary = ImportSummary(**fields, rejections=rejections, warning_list=warnings)
+    return summary, reason
+
+
+async def _held_review(url: str, timeline: Timeline) -> Review | None:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        held = [r for r in await list_reviews(conn, status="open", limit=200)]
+    return next((r for r in held if r.workflow_id == timeline.id), None)
+
+
+def _stuck(timeline: Timeline) -> str:
+    dead = [t for t in timeline.troubled_tasks if t.status == "dead"]
+    if dead:
+        return (
+            f"step {dead[0].step_key} failed: {dead[0].last_error} "
+            f"(replay with `automechanica queue dead replay {dead[0].id}`)"
+        )
+    return f"the workflow is {timeline.status}"
 
 
 def _failure(exc: AutoMechanicaError, file: Path, supplier: str) -> dict[str, Any]:
@@ -196,13 +215,16 @@ def summary_document(summary: ImportSummary, plan: ImportPlan | None = None) -> 
     return document
 
 
-def _refuse_unsure(plan: ImportPlan, supplier: str, file: Path, as_json: bool) -> None:
-    layout = plan.layout
-    assert layout is not None
+def _refuse_unsure(
+    review: Review, supplier: str, file: Path, as_json: bool, workflow_id: UUID
+) -> None:
+    layout = LayoutMapping.model_validate(review.proposed)
     name = supplier.strip().lower()
     example = next((f for f in layout.unsure_fields), "cost")
     source = layout.fields[example].source if example in layout.fields else "COLUMN"
     confirm = [
+        f"automechanica reviews approve {review.id}",
+        f"automechanica reviews edit {review.id} --value JSON",
         f"automechanica feeds profile accept {name}",
         f"automechanica feeds profile set {name} --map {example}={source!r}",
     ]
@@ -213,20 +235,25 @@ def _refuse_unsure(plan: ImportPlan, supplier: str, file: Path, as_json: bool) -
             "status": "needs_confirmation",
             "file_name": file.name,
             "supplier": name,
-            "reason": plan.reason,
+            "reason": review.rationale,
             "layout": layout.model_dump(),
             "confirm_with": confirm,
+            "review": review.id,
+            "workflow_id": str(workflow_id),
             "stored": False,
         }
         typer.echo(json.dumps(document, default=str, indent=2))
         return
     console.print(
-        f"[yellow]not imported:[/] the layout of {escape(file.name)} is unsure "
+        f"[yellow]waiting for a person:[/] the layout of {escape(file.name)} is unsure "
         f"({escape(', '.join(layout.unsure_fields))}); nothing was stored. Proposed mapping:"
     )
     for line in describe(layout):
         console.print("  " + escape(line))
-    console.print("Confirm it, or correct the unsure fields, then import again:")
+    console.print(
+        f"Review {review.id} holds the import. Approve it (the import then goes on), correct "
+        "it, or set the supplier's profile and import again:"
+    )
     for command in confirm:
         console.print("  " + escape(command))
 

@@ -6,22 +6,18 @@ import asyncio
 import importlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Coroutine
 from typing import Annotated, Any
 
 import typer
 
 from automechanica.cli.common import console, database, fail
+from automechanica.cli.drive import workflow_services
 from automechanica.cli.memory import EMBEDDING, run_embedding_worker
 from automechanica.config import Settings
-from automechanica.db.connection import open_pool
 from automechanica.errors import AutoMechanicaError, ConfigurationError
-from automechanica.llm import build_router
 from automechanica.memory import EmbeddingWorkerOptions
-from automechanica.memory.configure import embedder_from_settings
 from automechanica.orchestrator import Engine
-from automechanica.orchestrator.services import Services
 from automechanica.orchestrator.workflows import workflow_registry
 from automechanica.queue import TaskRegistry, Worker, WorkerOptions, WorkerReport, default_registry
 
@@ -99,21 +95,6 @@ async def _run(worker: Worker, beside: Coroutine[Any, Any, Any] | None = None) -
     if not side.cancelled() and (failure := side.exception()) is not None:
         raise failure  # an AutoMechanicaError exits 1 with its message
     return report
-
-
-@asynccontextmanager
-async def workflow_services(url: str, settings: Settings) -> AsyncIterator[Services]:
-    """The router (its calls logged to the database) and the embedder, for workflow steps."""
-    pool = await open_pool(url, min_size=1, max_size=4)
-    try:
-        router = build_router(settings, pool=pool)
-        embedder = embedder_from_settings(settings)
-        try:
-            yield Services(url, router=router, embedder=embedder, data_dir=settings.data_dir)
-        finally:
-            await router.aclose()
-    finally:
-        await pool.close()
 
 
 async def _with_services(

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from automechanica.cli.common import console, run_on_database
+from automechanica.cli.drive import drive
 from automechanica.config import Settings
 from automechanica.errors import InvalidInputError
 from automechanica.orchestrator import (
@@ -263,6 +264,15 @@ def _decide(review_id: int, action: Any, who: str | None, value: Any, note: str 
                 note=note,
             )
         console.print(f"Review {review.id} {review.status}.")
+        if review.workflow_id is None or review.step_key is None:
+            return
+        # The workflow it held goes on now, here (and in any running worker).
+        timeline = await drive(url, settings, review.workflow_id)
+        console.print(f"Workflow {timeline.id} ({timeline.kind}) is {timeline.status}.")
+        if timeline.status == "waiting":
+            console.print("It waits for another review: `automechanica reviews list`.")
+        elif timeline.error:
+            console.print(escape(timeline.error), markup=True)
 
     run_on_database(job)
 

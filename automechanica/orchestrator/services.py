@@ -15,5 +15,7 @@ class Services:
 
     database_url: str
     router: Router | None = None
+    #: A real model is configured (not only the offline one): worth asking for wording.
+    language_model: bool = False
     embedder: Embedder | None = None
     data_dir: Path | None = None

@@ -74,6 +74,9 @@ def _not_bool(value: object) -> object:
     return value
 
 
+NO_NUL = r"^[^\x00]*$"
+
+
 class DeadLetterFilter(BaseModel):
     """Which dead letters to replay or discard; an empty filter matches them all."""
 
@@ -84,8 +87,11 @@ class DeadLetterFilter(BaseModel):
     ids: list[Annotated[int, Field(ge=1, le=2**53 - 1), BeforeValidator(_not_bool)]] | None = Field(
         default=None, description="only these task ids"
     )
-    kind: str | None = None
-    error_contains: str | None = Field(default=None, description="substring of the last error")
+    #: PostgreSQL text cannot hold NUL: the schema says so, and such a filter is a 422.
+    kind: Annotated[str, Field(max_length=200, pattern=NO_NUL)] | None = None
+    error_contains: Annotated[str, Field(max_length=500, pattern=NO_NUL)] | None = Field(
+        default=None, description="substring of the last error"
+    )
 
 
 class KindStats(BaseModel):

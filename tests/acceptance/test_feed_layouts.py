@@ -87,3 +87,38 @@ def test_unfamiliar_layout_one_row_per_vehicle(env: dict[str, str], tmp_path: Pa
     assert failed.returncode == 1
     document = json.loads(failed.stdout)
     assert document["status"] == "failed" and "cut short" in document["error"]
+
+
+def test_an_unsure_layout_waits_in_review_and_approving_it_finishes_the_import(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert run(env, "db", "migrate").returncode == 0
+    feed = tmp_path / "otherco.csv"
+    feed.write_text(_feed()[0], encoding="utf-8")
+    held = run(env, "feeds", "import", str(feed), "--supplier", "otherco", "--json")
+    assert held.returncode == 1, held.stderr
+    proposal = json.loads(held.stdout)
+    assert proposal["status"] == "needs_confirmation" and proposal["stored"] is False
+    review = proposal["review"]
+    assert f"automechanica reviews approve {review}" in proposal["confirm_with"]
+    queue = json.loads(run(env, "reviews", "list", "--json").stdout)
+    assert review in [r["id"] for r in queue]
+
+    approved = run(env, "reviews", "approve", str(review), "--as", "ops@example.com")
+    assert approved.returncode == 0, approved.stderr
+    assert "is completed" in " ".join(approved.stdout.split()), approved.stdout
+    shown = json.loads(run(env, "workflow", "show", proposal["workflow_id"], "--json").stdout)
+    assert shown["status"] == "completed"
+    assert shown["output"]["import"]["offers"] == 2
+    assert [s["step_key"] for s in shown["steps"]] == [
+        "map_layout",
+        "import",
+        "product_data",
+        "fitment",
+    ]
+    decided = [e for e in shown["events"] if e["agent"] == "person:ops@example.com"]
+    assert decided and decided[0]["decision_type"] == "review.feed.layout_mapping"
+    # The person's mapping is remembered: the next file from this supplier goes straight in.
+    again = run(env, "feeds", "import", str(feed), "--supplier", "otherco", "--json")
+    assert again.returncode == 0, again.stdout
+    assert "supplier profile" in json.loads(again.stdout)["layout_reason"]

@@ -180,7 +180,7 @@ async def test_a_compromised_model_is_stopped_and_recorded(
     for _ in range(10):  # one scripted answer per part, more than enough
         fakes["openai"].script(openai_ok(None, tool_calls=COMPROMISED, finish_reason="tool_calls"))
     router = make_router(fakes, llm_pool)
-    await _run(db_url, aconn, Services(db_url, router=router))
+    await _run(db_url, aconn, Services(db_url, router=router, language_model=True))
     await router.aclose()
     assert fakes["openai"].seen, "the model was really asked"
     # The text it wrote was refused; the pages carry the text written from the data.

@@ -13,6 +13,8 @@ Search and SEO steps join when their agents land (issue 12).
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -195,21 +197,13 @@ async def import_file(ctx: StepContext) -> Any:
         await _confirm(ctx, plan.layout)
     elif plan.inferred and plan.layout is not None and plan.sure:
         await remember_layout(ctx.conn, given.supplier, plan.layout)
-    return _counts(summary) | {"layout_reason": plan.reason}
+    return summary_fields(summary) | {"layout_reason": plan.reason}
 
 
-def _counts(summary: ImportSummary) -> dict[str, Any]:
-    return {
-        "report_id": summary.report_id,
-        "rows_read": summary.rows_read,
-        "parts_created": summary.parts_created,
-        "parts_updated": summary.parts_updated,
-        "parts_merged": summary.parts_merged,
-        "offers": summary.offers,
-        "fitments": summary.fitments,
-        "rows_rejected": summary.rows_rejected,
-        "warnings": summary.warnings,
-    }
+def summary_fields(summary: ImportSummary) -> dict[str, Any]:
+    """The import summary as JSON (its first rejections and warnings; the report has all)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(asdict(summary), default=str))
+    return loaded
 
 
 async def supplier_parts(ctx: StepContext) -> list[int]:

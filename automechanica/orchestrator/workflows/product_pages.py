@@ -67,7 +67,8 @@ async def _checked_wording(ctx: StepContext, page: ProductPage) -> ProductPage:
 
 
 async def product_data_batch(ctx: StepContext, part_ids: list[Any]) -> dict[str, int]:
-    router = getattr(ctx.services, "router", None)
+    # The offline model writes no better than the data does: ask only a real one.
+    router = ctx.services.router if getattr(ctx.services, "language_model", False) else None
     agent = ProductDataAgent(router)
     counts = {"accepted": 0, "held": 0, "rejected": 0}
     for facts in await product_facts(ctx.conn, [int(i) for i in part_ids]):
