@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from psycopg import AsyncConnection
 
 from automechanica.catalog.feeds.generator import generate_demo_feeds
-from automechanica.catalog.feeds.importer import ImportSummary, import_feed
+from automechanica.catalog.feeds.importer import import_feed
 from automechanica.catalog.reference import store_reference_data
 from automechanica.catalog.vehicles import demo_vehicle_configs, store_vehicles
 
@@ -32,6 +33,11 @@ async def demo_loaded(conn: AsyncConnection[Any]) -> bool:
     return bool(row and row[0])
 
 
+#: Imports one demo file for a supplier and returns its import counts. The CLI passes
+#: one that onboards the file through the orchestrator's workflow.
+Onboard = Callable[[Path, str], Awaitable[dict[str, Any]]]
+
+
 async def load_demo_store(
     conn: AsyncConnection[Any],
     feeds_dir: Path,
@@ -40,8 +46,10 @@ async def load_demo_store(
     parts: int = 5200,
     vins_per_type: int = 300,
     say: Say = print,
-) -> list[ImportSummary]:
-    """Load reference data and vehicles, write the demo feeds, import them."""
+    onboard: Onboard | None = None,
+) -> list[dict[str, Any]]:
+    """Load reference data and vehicles, write the demo feeds, import them (through
+    `onboard` when given, else the importer directly)."""
     async with conn.transaction():
         await store_reference_data(conn)
     say("Decoding VINs into vehicle configurations (ultravin, offline)…")
@@ -54,11 +62,14 @@ async def load_demo_store(
     summaries = []
     for supplier, name in DEMO_FEEDS:
         say(f"Importing {name} from {supplier}…")
-        summary = await import_feed(conn, feeds_dir / name, supplier=supplier)
+        if onboard is not None:
+            counts = await onboard(feeds_dir / name, supplier)
+        else:
+            counts = asdict(await import_feed(conn, feeds_dir / name, supplier=supplier))
         say(
-            f"  {summary.rows_read} rows, {summary.parts_created} parts created, "
-            f"{summary.parts_merged} merged, {summary.fitments} fitments, "
-            f"{summary.rows_rejected} rejected"
+            f"  {counts['rows_read']} rows, {counts['parts_created']} parts created, "
+            f"{counts['parts_merged']} merged, {counts['fitments']} fitments, "
+            f"{counts['rows_rejected']} rejected"
         )
-        summaries.append(summary)
+        summaries.append(counts)
     return summaries

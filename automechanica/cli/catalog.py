@@ -477,6 +477,21 @@ def demo_load() -> None:
 
 
 async def load_demo(url: str, settings: Settings) -> None:
+    """The demo store, each supplier's file onboarded through supplier_feed_onboarding."""
+
+    async def onboard(path: Path, supplier: str) -> dict[str, Any]:
+        given = {"path": str(path.resolve()), "supplier": supplier}
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            workflow_id = await start_workflow(conn, ONBOARDING, given, started_by="demo")
+        timeline = await drive(url, settings, workflow_id)
+        if timeline.status != "completed":
+            raise AutoMechanicaError(
+                f"Onboarding the demo file {path.name} ended {timeline.status}: "
+                f"{timeline.error or _stuck(timeline)}"
+            )
+        counts: dict[str, Any] = timeline.output["import"]
+        return counts
+
     async with await psycopg.AsyncConnection.connect(url) as conn:
         await load_demo_store(
             conn,
@@ -485,6 +500,7 @@ async def load_demo(url: str, settings: Settings) -> None:
             parts=settings.demo_parts,
             vins_per_type=settings.demo_vins_per_type,
             say=console.print,
+            onboard=onboard,
         )
 
 

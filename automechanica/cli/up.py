@@ -59,7 +59,14 @@ def up(
             )
             # The embedding worker (DESIGN.md §7) in its own process: part vectors for
             # hybrid search, and whatever agents remember.
-            command = [sys.executable, "-m", "automechanica", "worker", "--kinds", "embedding"]
+            command = [
+                sys.executable,
+                "-m",
+                "automechanica",
+                "worker",
+                "--kinds",
+                "embedding,workflow.step",
+            ]
             command += ["--log-level", "WARNING"]
             embedder = subprocess.Popen(command) if embedding_worker else None
             try:

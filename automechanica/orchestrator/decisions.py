@@ -11,7 +11,7 @@ from psycopg import AsyncConnection
 from automechanica.agents.base import Decision
 from automechanica.orchestrator.definitions import ReviewRequest, StepContext
 from automechanica.orchestrator.events import AgentEvent, record_event
-from automechanica.orchestrator.policies import get_policy, judge
+from automechanica.orchestrator.policies import Policy, get_policy, judge
 from automechanica.orchestrator.reviews import open_review
 
 Outcome = Literal["accepted", "held", "rejected"]
@@ -28,9 +28,11 @@ async def settle_decision(
     problems: list[str] | None = None,
     current: Any = None,
     input_summary: dict[str, Any] | None = None,
+    policy: Policy | None = None,
 ) -> Outcome:
-    """Judge `decision` by its policy; apply it, hold it as an item review, or drop it."""
-    policy = await get_policy(ctx.conn, decision.decision_type)
+    """Judge `decision` by its policy (read here unless a batch passes it in); apply it,
+    hold it as an item review, or drop it."""
+    policy = policy or await get_policy(ctx.conn, decision.decision_type)
     verdict = judge(policy, decision.confidence, problems)
     outcome = OUTCOMES[verdict.outcome]
     output = (

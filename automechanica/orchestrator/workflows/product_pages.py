@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from automechanica.agents.product_data import ProductDataAgent, ProductPage
+from automechanica.agents.product_data import DECISION, ProductDataAgent, ProductPage
 from automechanica.catalog.products import product_facts, store_attributes, store_product_page
 from automechanica.orchestrator.decisions import settle_decision
 from automechanica.orchestrator.definitions import StepContext
@@ -71,6 +71,7 @@ async def product_data_batch(ctx: StepContext, part_ids: list[Any]) -> dict[str,
     router = ctx.services.router if getattr(ctx.services, "language_model", False) else None
     agent = ProductDataAgent(router)
     counts = {"accepted": 0, "held": 0, "rejected": 0}
+    policy = await get_policy(ctx.conn, DECISION)
     for facts in await product_facts(ctx.conn, [int(i) for i in part_ids]):
         decision = await agent.decide(facts, workflow_id=ctx.workflow_id)
         decision = decision.model_copy(
@@ -84,6 +85,7 @@ async def product_data_batch(ctx: StepContext, part_ids: list[Any]) -> dict[str,
             subject=("part", str(facts.part_id)),
             current={"attributes": facts.attributes},
             input_summary={"part_id": facts.part_id, "offers": len(facts.offers)},
+            policy=policy,
         )
         counts[outcome] += 1
     return counts
