@@ -168,3 +168,60 @@ async def test_a_missing_file_fails_the_run_with_the_reason(db_url: str, aconn: 
     )
     row = await _run_until(db_url, aconn, workflow_id, "completed", "failed")
     assert row["status"] == "failed" and "no such file" in row["error"]
+
+
+UNTYPED = """sku,brand,part_number,cost,title
+T-1,Fram,PH9999,4.10,Fram Extra Guard Engine Oil Filter
+T-2,Wagner,ZX100,20.00,Wagner ThermoQuiet Ceramic Front Disc Brake Pad Set
+T-3,Zyntrax,ZY-1,5.00,Zyntrax 22 inch beam wiper blade
+"""
+
+
+async def _part_type_of(conn: Conn, mpn: str) -> str | None:
+    cur = await conn.execute(
+        "SELECT t.name FROM parts p JOIN part_types t ON t.id = p.part_type_id "
+        "WHERE p.mpn_normalized = %s",
+        (mpn,),
+    )
+    row = await cur.fetchone()
+    return str(row["name"]) if row else None
+
+
+async def test_untyped_rows_are_typed_and_an_unknown_brand_waits_for_a_person(
+    db_url: str, aconn: Conn, tmp_path: Path
+) -> None:
+    path = tmp_path / "untyped.csv"
+    path.write_text(UNTYPED)
+    given = {"path": str(path), "supplier": "Newline"}
+    first = await start_workflow(aconn, ONBOARDING, given)
+    row = await _run_until(db_url, aconn, first, "completed", "failed", "waiting")
+    assert row["status"] == "completed", row
+    assert row["output"]["import"]["rows_rejected"] == 1  # the unknown brand's row
+    assert await _part_type_of(aconn, "PH9999") == "Oil Filter"
+    assert await _part_type_of(aconn, "ZX100") == "Brake Pads"
+    (held,) = await list_reviews(aconn)
+    assert held.kind in {"catalog.new_brand", "catalog.brand_match"}
+    assert held.subject_id == "Zyntrax" and held.proposed["action"] != "match"
+    cur = await aconn.execute(
+        "SELECT decision_type, outcome FROM agent_events WHERE workflow_id = %s "
+        "AND decision_type LIKE 'catalog.%%' ORDER BY id",
+        (first,),
+    )
+    events = await cur.fetchall()
+    assert {"decision_type": held.kind, "outcome": "held"} in events
+    assert sum(e["decision_type"] == "catalog.part_type" for e in events) == 3
+
+    # A person says: a brand we have never carried.
+    await decide(
+        aconn,
+        held.id,
+        "edit",
+        reviewer="ops",
+        workflows=workflow_registry(),
+        actions=review_actions(),
+        value={"action": "new_brand", "brand": "Zyntrax"},
+    )
+    again = await start_workflow(aconn, ONBOARDING, given)
+    row = await _run_until(db_url, aconn, again, "completed", "failed", "waiting")
+    assert row["status"] == "completed" and row["output"]["import"]["rows_rejected"] == 0
+    assert "Wiper" in (await _part_type_of(aconn, "ZY1") or "")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,12 +92,14 @@ async def import_feed(
     batch_size: int = BATCH_SIZE,
     layout: LayoutMapping | None = None,
     cost_price_type: str | None = None,
+    part_type_hints: Mapping[str, str] | None = None,
 ) -> ImportSummary:
     """Import one supplier file; raises FeedError (nothing stored) if it is unreadable.
 
     `layout` (CSV, JSON lines): where each field sits in the file, when its names are not
     ours (`layout.py` infers it, `profiles.py` remembers it); `cost_price_type` (PIES):
-    which PriceType is the cost.
+    which PriceType is the cost; `part_type_hints`: SKU -> part type for rows that name
+    none (decided by the PartTypeAgent or a person before the import).
     """
     if not path.is_file():
         raise FeedError("no such file", path=str(path))
@@ -120,7 +122,7 @@ async def import_feed(
             writer = _Writer(conn, lookups, supplier_id, supplier_key, summary)
             await writer.create_stages()
             stream = read_feed(path, fmt, layout=layout, cost_price_type=cost_price_type)
-            await _run(stream, _Preparer(lookups), writer, on_progress, batch_size)
+            await _run(stream, _Preparer(lookups, part_type_hints), writer, on_progress, batch_size)
         summary.status = "completed"
     except FeedError as exc:
         summary.status, summary.error = "failed", exc.message
@@ -192,8 +194,9 @@ def _digest(line: str) -> str:
 class _Preparer:
     """Resolves brands, numbers, types and fitment in Python; runs beside the writer."""
 
-    def __init__(self, lookups: Lookups) -> None:
+    def __init__(self, lookups: Lookups, type_hints: Mapping[str, str] | None = None) -> None:
         self.lookups = lookups
+        self.type_hints = type_hints or {}  # SKU -> part type, for rows that name none
         self.fitsets = Fitsets(lookups)
         self.universal_types = {
             type_id
@@ -263,9 +266,10 @@ class _Preparer:
         if not mpn:
             rejections.append((_reject(record, "the part number is empty"), False))
             return None
-        part_type_id = self.lookups.part_type(record.part_type)
-        if record.part_type and part_type_id is None:
-            rejections.append((_reject(record, f"unknown part type {record.part_type!r}"), False))
+        part_type = record.part_type or self.type_hints.get(record.supplier_sku)
+        part_type_id = self.lookups.part_type(part_type)
+        if part_type and part_type_id is None:
+            rejections.append((_reject(record, f"unknown part type {part_type!r}"), False))
             return None
         fitset = self.fitsets.of(record)
         if fitset is not None:

@@ -6,11 +6,15 @@ from collections.abc import Mapping
 
 from automechanica.orchestrator.definitions import Workflow, WorkflowRegistry
 from automechanica.orchestrator.reviews import Apply
+from automechanica.orchestrator.workflows import intake
 from automechanica.orchestrator.workflows.onboarding import ONBOARDING
 from automechanica.orchestrator.workflows.product_pages import apply_reviewed_page
 
 WORKFLOWS: list[Workflow] = [ONBOARDING]
-REVIEW_ACTIONS: dict[str, Apply] = {"product.attributes": apply_reviewed_page}
+REVIEW_ACTIONS: dict[str, Apply] = {
+    "product.attributes": apply_reviewed_page,
+    **intake.REVIEW_ACTIONS,
+}
 
 
 def workflow_registry() -> WorkflowRegistry:

@@ -1,11 +1,12 @@
 """`supplier_feed_onboarding`: a supplier's file from raw to stored, normalized offers and
 canonical product pages.
 
-    map_layout -> import -> product_data (fan-out) -> fitment
+    map_layout -> normalize -> import -> product_data (fan-out) -> fitment
 
 `map_layout` asks SupplierNormalization's layout inference (or the supplier's
 profile) how to read the file; unsure → the workflow waits for a person, with the
-proposed mapping, the sampled values and the reasons as evidence. `import` reads
+proposed mapping, the sampled values and the reasons as evidence. `normalize` has the
+BrandAgent and the PartTypeAgent decide unknown brands and untyped rows (intake.py). `import` reads
 with that layout (idempotent: a retried import stores nothing twice). Product pages
 are built per part in batches; fitment rows under the publish threshold are held.
 Search and SEO steps join when their agents land (issue 12).
@@ -45,6 +46,7 @@ from automechanica.orchestrator.definitions import (
 )
 from automechanica.orchestrator.events import AgentEvent, record_event
 from automechanica.orchestrator.policies import get_policy
+from automechanica.orchestrator.workflows.intake import approved_type_hints, normalize
 from automechanica.orchestrator.workflows.product_pages import product_data_batch
 
 NAME = "supplier_feed_onboarding"
@@ -166,17 +168,37 @@ async def _confirm(ctx: StepContext, layout: LayoutMapping) -> None:
         await save_profile(ctx.conn, profile)
 
 
+def _plan(ctx: StepContext) -> ImportPlan | Finish:
+    """How the file is read: as map_layout found it, or as a person decided."""
+    mapped = ctx.results["map_layout"]
+    if "decision" in mapped:
+        return _decided_plan(mapped)
+    return ImportPlan.model_validate(mapped["plan"])
+
+
+async def normalize_names(ctx: StepContext) -> Any:
+    """Unknown brands and untyped rows, decided before the import (intake.py)."""
+    plan = _plan(ctx)
+    if isinstance(plan, Finish):
+        return plan
+    try:
+        return await normalize(ctx, plan, _input(ctx).supplier_key)
+    except AutoMechanicaError as exc:
+        return Finish("failed", reason=exc.message)
+
+
 async def import_file(ctx: StepContext) -> Any:
     """Read and store the file (on its own connection: an import commits in phases and
     is idempotent, so a retry after a crash stores nothing twice). Nothing before the
     import may write the supplier's rows in this step's transaction (it would wait on
     itself)."""
     given = _input(ctx)
-    mapped = ctx.results["map_layout"]
-    decided = "decision" in mapped
-    plan = _decided_plan(mapped) if decided else ImportPlan.model_validate(mapped["plan"])
+    decided = "decision" in ctx.results["map_layout"]
+    plan = _plan(ctx)
     if isinstance(plan, Finish):
         return plan
+    hints = await approved_type_hints(ctx.conn, given.supplier_key)
+    hints |= ctx.results["normalize"]["part_type_hints"]
     url = ctx.services.database_url
     try:
         async with await psycopg.AsyncConnection.connect(url) as own:
@@ -187,6 +209,7 @@ async def import_file(ctx: StepContext) -> Any:
                 fmt=plan.format,
                 layout=plan.layout,
                 cost_price_type=plan.cost_price_type,
+                part_type_hints=hints,
             )
             await record_layout(own, summary.report_id, plan)
     except AutoMechanicaError as exc:
@@ -258,6 +281,7 @@ ONBOARDING = Workflow(
     description="A supplier file to stored offers and canonical product pages.",
     steps=(
         Step("map_layout", map_layout),
+        Step("normalize", normalize_names),
         Step("import", import_file),
         FanOut("product_data", supplier_parts, product_data_batch, batch_size=200, combine=_tally),
         Step("fitment", hold_unsure_fitment),
