@@ -42,6 +42,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool
 from pydantic_core import PydanticSerializationError, to_json
 
@@ -475,12 +476,38 @@ class Worker:
             )
 
 
+#: A worker host that vanishes (its link cut) leaves its open transactions holding row
+#: locks that rescue skips. Keepalives on both ends end such sessions in about a minute
+#: instead of TCP's 15+ (tests/acceptance/test_multi_host.py); the URL's own settings win.
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60000,
+}
+SERVER_KEEPALIVES = (
+    "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3 "
+    "-c tcp_user_timeout=60000"
+)
+
+
+def connection_settings(url: str) -> dict[str, Any]:
+    """Connect arguments for a worker: autocommit, a connect timeout, keepalives."""
+    given = conninfo_to_dict(url)
+    settings: dict[str, Any] = {"autocommit": True, "connect_timeout": 10}
+    settings |= {k: v for k, v in KEEPALIVES.items() if k not in given}
+    if "options" not in given:
+        settings["options"] = SERVER_KEEPALIVES
+    return settings
+
+
 def _pool(url: str, *, max_size: int) -> AsyncConnectionPool[Any]:
     return AsyncConnectionPool(
         url,
         min_size=1,
         max_size=max_size,
-        kwargs={"autocommit": True, "connect_timeout": 10},
+        kwargs=connection_settings(url),
         open=False,
         timeout=10,
         reconnect_timeout=24 * 3600,  # keep trying through a database restart
