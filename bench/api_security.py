@@ -50,7 +50,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,7 +61,7 @@ import httpx
 import psycopg
 from fastapi import FastAPI
 from starlette.middleware import Middleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from automechanica.accounts import LoginThrottle, PasswordHasher, Sessions, TokenSigner
 from automechanica.accounts.tokens import new_secret
@@ -427,6 +427,61 @@ async def in_process(url: str, accounts: int, calls: int) -> dict[str, list[floa
     return times
 
 
+async def _answer(scope: Scope, receive: Receive, send: Send) -> None:
+    """An app that answers at once: what RequestEdge wraps, in `edge_and_access`."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"2")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def edge_and_access(url: str) -> dict[str, float]:
+    """µs per call in-process, sequential: the edge's own work and the access check's
+    parts, without HTTP or the rest of the request."""
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        pass
+
+    def scope() -> Scope:
+        query = b"part_type=brake-pads&vehicle_id=1234"
+        headers = [(b"host", b"bench")]
+        return {
+            "type": "http",
+            "method": "GET",
+            "path": "/api/parts",
+            "query_string": query,
+            "headers": headers,
+        }
+
+    async def per_call(call: Callable[[], Awaitable[object]], n: int) -> float:
+        started = time.perf_counter()
+        for _ in range(n):
+            await call()
+        return (time.perf_counter() - started) / n * 1e6
+
+    edge = RequestEdge(_answer, ApiPolicy())
+    sessions = Sessions(TokenSigner(new_secret()), PasswordHasher())
+    out = {
+        "app alone": await per_call(lambda: _answer(scope(), receive, send), 20_000),
+        "RequestEdge + app": await per_call(lambda: edge(scope(), receive, send), 20_000),
+    }
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        token = (
+            await sessions.login(conn, OPERATOR, PASSWORD, client_ip="10.255.0.1")
+        ).access_token
+
+        async def read() -> None:
+            sessions.signer.read(token)
+
+        out["TokenSigner.read (JWT)"] = await per_call(read, 5_000)
+        out["Sessions.authenticate (JWT + session)"] = await per_call(
+            lambda: sessions.authenticate(conn, token), 2_000
+        )
+    return out
+
+
 # --- the runs ------------------------------------------------------------------------
 
 
@@ -637,6 +692,8 @@ def main() -> None:
             search = [f"/api/parts?q={w.replace(' ', '+')}" for w in words]
             bearer = [("Authorization", f"Bearer {access_token(base)}")]
             print("\n2. Access checks and limits on vs off (rounds: on, off; off, on; ...)")
+            parts = asyncio.run(edge_and_access(url))
+            print("in-process, µs per call: " + "; ".join(f"{k} {v:.1f}" for k, v in parts.items()))
             ratios = [
                 pair_figures(
                     "GET /api/parts?part_type=T&vehicle_id=V (edge on vs off)",
