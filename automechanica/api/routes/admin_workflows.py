@@ -121,16 +121,12 @@ async def timeline(conn: Conn, workflow_id: UUID) -> Timeline:
     return await workflow_timeline(conn, workflow_id)
 
 
-@router.post(
-    "/workflows/{workflow_id}/cancel",
-    response_model=WorkflowSummary | None,
-    responses=NO_WORKFLOW,
-)
-async def cancel(conn: Conn, workflow_id: UUID) -> WorkflowSummary | None:
+@router.post("/workflows/{workflow_id}/cancel", response_model=Timeline, responses=NO_WORKFLOW)
+async def cancel(conn: Conn, workflow_id: UUID) -> Timeline:
+    """Stop a run; steps not yet run will not run. A finished run is left as it is."""
     await workflow_timeline(conn, workflow_id)  # 404 when missing
     await cancel_workflow(conn, workflow_id)
-    found = [w for w in await list_workflows(conn, limit=200) if w.id == workflow_id]
-    return found[0] if found else None
+    return await workflow_timeline(conn, workflow_id)
 
 
 @router.get("/reviews", response_model=list[Review])

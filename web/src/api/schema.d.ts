@@ -621,7 +621,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel */
+        /**
+         * Cancel
+         * @description Stop a run; steps not yet run will not run. A finished run is left as it is.
+         */
         post: operations["cancel_api_admin_workflows__workflow_id__cancel_post"];
         delete?: never;
         options?: never;
@@ -5201,7 +5204,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkflowSummary"] | null;
+                    "application/json": components["schemas"]["Timeline"];
                 };
             };
             /** @description Not signed in, or the token is expired */
