@@ -81,3 +81,29 @@ def test_policies_change_only_by_an_admin_with_a_reason(
         "/api/admin/policies/fitment.publish", headers=admin, json={"threshold": 2, "reason": "x y"}
     )
     assert bad.status_code == 422
+
+
+def test_an_operator_starts_follows_and_cancels_a_workflow(
+    api: TestClient, accounts: dict[Role, Account]
+) -> None:
+    ops = accounts[Role.operator].headers
+    body = {
+        "name": "supplier_feed_onboarding",
+        "input": {"path": "/nowhere.csv", "supplier": "x"},
+        "idempotency_key": "once",
+    }
+    started = api.post("/api/admin/workflows", headers=ops, json=body)
+    assert started.status_code == 201, started.text
+    again = api.post("/api/admin/workflows", headers=ops, json=body)
+    assert again.json()["id"] == started.json()["id"]  # one run per key
+    run_id = started.json()["id"]
+    listed = api.get("/api/admin/workflows", headers=ops).json()
+    assert [w["id"] for w in listed] == [run_id] and listed[0]["started_by"] == ops_email(accounts)
+    cancelled = api.post(f"/api/admin/workflows/{run_id}/cancel", headers=ops)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    unknown = api.post("/api/admin/workflows", headers=ops, json={"name": "no_such_flow"})
+    assert unknown.status_code == 404
+
+
+def ops_email(accounts: dict[Role, Account]) -> str:
+    return accounts[Role.operator].email
