@@ -19,6 +19,7 @@ BENCHMARKS = (
     "router",
     "memory",
     "api_security",
+    "onboarding",
 )
 
 
