@@ -12,7 +12,8 @@ search rate limiter, with a limit too high to trigger; operator routes behind
   - in RequestEdge's place a switch: a request saying `X-Bench-Edge: off` skips the
     edge and the search limiter. On and off run in one process, one pool, one set of
     prepared statements (with one process per variant, the PostgreSQL CPU per search
-    differed by 15% between two processes running the same statements);
+    differed by 5-17% between two processes running the same statements, likely each
+    pool's own prepared plans);
   - an unguarded copy of the operator queue routes under /bench/open, just before the
     guarded ones in the route table (so the guarded route is matched one router later:
     FastAPI tries routes one by one, a few µs each).
