@@ -27,10 +27,12 @@ SELECT status, result, batches_total, batches_done FROM workflow_steps
 WHERE workflow_id = %(id)s AND step_key = %(step)s
 """
 
+# The journal is written at the end of a step's transaction, which began with the step:
+# clock_timestamp() records when it finished (now() would be when it started).
 JOURNAL_STEP = """
 INSERT INTO workflow_steps (workflow_id, step_key, status, result, batches_total, finished_at)
 VALUES (%(id)s, %(step)s, %(status)s, %(result)s, %(batches)s,
-        CASE WHEN %(status)s IN ('completed', 'failed') THEN now() END)
+        CASE WHEN %(status)s IN ('completed', 'failed') THEN clock_timestamp() END)
 ON CONFLICT (workflow_id, step_key) DO UPDATE
 SET status = EXCLUDED.status, result = EXCLUDED.result,
     batches_total = coalesce(EXCLUDED.batches_total, workflow_steps.batches_total),
@@ -64,7 +66,7 @@ WHERE id = %(id)s
 
 FINISH_WORKFLOW = """
 UPDATE workflows SET status = %(status)s, output = %(output)s, error = %(error)s,
-       current_step = NULL, updated_at = now(), finished_at = now()
+       current_step = NULL, updated_at = clock_timestamp(), finished_at = clock_timestamp()
 WHERE id = %(id)s AND finished_at IS NULL
 """
 

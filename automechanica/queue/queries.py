@@ -145,9 +145,11 @@ SELECT (SELECT coalesce(array_agg(id), '{}') FROM completed) AS completed,
 """
 
 #: Complete one task inside the caller's transaction (its effects commit with it).
+# clock_timestamp(), not now(): the task's transaction began when its handler did, so
+# now() would record the start as the finish.
 COMPLETE_ONE: Final = """
 UPDATE tasks
-SET status = 'completed', result = %(result)s::jsonb, finished_at = now(),
+SET status = 'completed', result = %(result)s::jsonb, finished_at = clock_timestamp(),
     lease_token = NULL, lease_expires_at = NULL
 WHERE id = %(id)s AND lease_token = %(token)s AND status IN ('leased', 'running')
 """

@@ -476,9 +476,9 @@ class Worker:
             )
 
 
-#: A worker host that vanishes (its link cut) leaves its open transactions holding row
-#: locks that rescue skips. Keepalives on both ends end such sessions in about a minute
-#: instead of TCP's 15+ (tests/acceptance/test_multi_host.py); the URL's own settings win.
+#: A worker whose link is cut notices a dead connection in about a minute instead of
+#: TCP's 15+ (the URL's own settings win). The server ends the vanished host's sessions,
+#: and the row locks they hold, only with keepalives of its own: docs/deployment.md.
 KEEPALIVES = {
     "keepalives": 1,
     "keepalives_idle": 30,
@@ -486,20 +486,13 @@ KEEPALIVES = {
     "keepalives_count": 3,
     "tcp_user_timeout": 60000,
 }
-SERVER_KEEPALIVES = (
-    "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3 "
-    "-c tcp_user_timeout=60000"
-)
 
 
 def connection_settings(url: str) -> dict[str, Any]:
-    """Connect arguments for a worker: autocommit, a connect timeout, keepalives."""
+    """Connect arguments for a worker: autocommit, a connect timeout, client keepalives."""
     given = conninfo_to_dict(url)
     settings: dict[str, Any] = {"autocommit": True, "connect_timeout": 10}
-    settings |= {k: v for k, v in KEEPALIVES.items() if k not in given}
-    if "options" not in given:
-        settings["options"] = SERVER_KEEPALIVES
-    return settings
+    return settings | {k: v for k, v in KEEPALIVES.items() if k not in given}
 
 
 def _pool(url: str, *, max_size: int) -> AsyncConnectionPool[Any]:

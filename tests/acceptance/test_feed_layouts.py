@@ -112,6 +112,7 @@ def test_an_unsure_layout_waits_in_review_and_approving_it_finishes_the_import(
     assert shown["output"]["import"]["offers"] == 2
     assert [s["step_key"] for s in shown["steps"]] == [
         "map_layout",
+        "normalize",
         "import",
         "product_data",
         "fitment",
