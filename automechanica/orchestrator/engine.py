@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -34,12 +35,15 @@ from automechanica.orchestrator.definitions import (
 )
 from automechanica.orchestrator.errors import OrchestratorError
 from automechanica.orchestrator.journal import (
+    PRUNE_KIND,
     STEP_KIND,
     StepTask,
     advance,
     journal_step,
+    prune_task,
     step_task,
 )
+from automechanica.orchestrator.retention import DEFAULT_RETENTION, prune_workflows
 from automechanica.orchestrator.reviews import open_review
 from automechanica.queue import PermanentError, TaskContext, TaskRegistry, insert_tasks
 
@@ -86,11 +90,18 @@ class Engine:
 
     registry: WorkflowRegistry
     services: Any = None
+    retention: timedelta = DEFAULT_RETENTION
 
     def task_registry(self) -> TaskRegistry:
         tasks = TaskRegistry()
         tasks.task(STEP_KIND, payload=StepTask, transactional=True)(self.run_step)
+        tasks.task(PRUNE_KIND, transactional=True)(self.prune)
         return tasks
+
+    async def prune(self, payload: dict[str, Any], ctx: TaskContext) -> dict[str, int]:
+        """Finished workflows past the retention, with their journals (retention.py)."""
+        assert ctx.conn is not None
+        return {"pruned": await prune_workflows(ctx.conn, self.retention)}
 
     async def run_step(self, task: StepTask, ctx: TaskContext) -> JSON:
         conn = ctx.conn
@@ -173,6 +184,7 @@ class Engine:
                     "error": outcome.reason,
                 },
             )
+            await insert_tasks(conn, [prune_task()])
             return {"step": step.key, "finished": outcome.status}
         await journal_step(conn, context.workflow_id, step.key, "completed", outcome)
         await advance(conn, workflow, context.workflow_id, step.key, outcome)

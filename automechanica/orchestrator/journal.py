@@ -21,6 +21,14 @@ from automechanica.queue import NewTask, insert_tasks
 from automechanica.queue import new_task as queue_task
 
 STEP_KIND = "workflow.step"
+PRUNE_KIND = "workflow.prune"
+
+
+def prune_task(now: datetime | None = None) -> NewTask:
+    """At most one pruning task an hour, however many workflows finish in it (the
+    idempotency key names the hour)."""
+    hour = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H")
+    return queue_task(PRUNE_KIND, {}, idempotency_key=f"{PRUNE_KIND}:{hour}")
 
 
 class StepTask(BaseModel):
@@ -70,6 +78,7 @@ async def advance(
             queries.FINISH_WORKFLOW,
             {"id": workflow_id, "status": "completed", "output": Jsonb(result), "error": None},
         )
+        await insert_tasks(conn, [prune_task()])
         return
     await conn.execute(
         queries.SET_WORKFLOW_STEP, {"id": workflow_id, "step": following, "status": "running"}

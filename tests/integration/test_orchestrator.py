@@ -270,3 +270,23 @@ async def test_finished_workflows_are_pruned_and_their_decisions_kept(
 
 async def _is(conn: Conn, workflow_id: UUID, wanted: str) -> bool:
     return await status(conn, workflow_id) == wanted
+
+
+async def test_finishing_workflows_schedule_one_pruning_an_hour(db_url: str, aconn: Conn) -> None:
+    engine = Engine(WorkflowRegistry([PIPELINE]))  # retention 30 days: nothing is old yet
+    ids = [await start_workflow(aconn, PIPELINE, {"items": 2}) for _ in range(3)]
+
+    async def pruning_ran() -> bool:
+        done = all([await status(aconn, i) == "completed" for i in ids])
+        cur = await aconn.execute(
+            "SELECT count(*) AS n FROM tasks WHERE kind = 'workflow.prune' AND status = 'completed'"
+        )
+        return done and (await cur.fetchone() or {})["n"] == 1
+
+    await run_until(db_url, engine, pruning_ran)
+    cur = await aconn.execute(
+        "SELECT count(*) AS n, min(idempotency_key) AS key FROM tasks WHERE kind = 'workflow.prune'"
+    )
+    row = await cur.fetchone() or {}
+    assert row["n"] == 1 and row["key"].startswith("workflow.prune:")  # 3 finished, 1 pruning
+    assert [await status(aconn, i) for i in ids] == ["completed"] * 3  # too young to go
