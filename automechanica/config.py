@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     demo_vins_per_type: int = Field(
         default=300, description="VINs drawn per make and vehicle type for the demo vehicles"
     )
+    full_vehicle_base: bool = Field(
+        default=True,
+        description="`up` loads every vPIC vehicle on first start (in the background)",
+    )
     pool_min_size: int = 2
     pool_max_size: int = 10
 

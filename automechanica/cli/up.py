@@ -45,7 +45,7 @@ def up(
             if demo and asyncio.run(demo_missing(url)):
                 console.print("First start: loading the demo store.")
                 asyncio.run(load_demo(url, settings))
-            if demo and asyncio.run(vehicles.full_base_missing(url)):
+            if demo and settings.full_vehicle_base and asyncio.run(vehicles.full_base_missing(url)):
                 # Every vPIC vehicle (about two minutes), beside the API so it serves at once;
                 # stopped midway, the load rolls back and the next start runs it again.
                 console.print("First start: loading every vPIC vehicle in the background.")

@@ -23,7 +23,7 @@ export interface Question {
   fitting: string;
 }
 
-/** A part that needs one more answer about a year/make/model, from the demo store. */
+/** A part that needs one more answer about a year/make/model, which that answer settles. */
 export async function findQuestion(request: APIRequestContext): Promise<Question> {
   for (const slug of ["oil-filter", "spark-plug", "engine-air-filter", "brake-pads", "ignition-coil", "battery"]) {
     const page = await (await request.get(`${base()}/api/parts`, { params: { part_type: slug, per_page: 100 } })).json();
@@ -37,6 +37,11 @@ export async function findQuestion(request: APIRequestContext): Promise<Question
         const fitting = configs.find((c: { id: number }) => check.matching_vehicle_ids.includes(c.id));
         const value = fitting?.[check.ask_next];
         if (value === null || value === undefined || !["submodel", "engine_liters", "drive"].includes(check.ask_next)) continue;
+        // One answer must settle it (a second question, say the fuel of a hybrid twin, is
+        // the storefront's right answer, but not this test's story).
+        const answered = { part_id: item.id, ...vehicle, [check.ask_next]: value };
+        const settled = await (await request.post(`${base()}/api/fit-check`, { data: answered })).json();
+        if (settled.verdict !== "fits") continue;
         return { partId: item.id, title: item.title, slug, ...vehicle, attribute: check.ask_next, fitting: String(value) };
       }
     }

@@ -8,12 +8,19 @@ async function pickByYearMakeModel(page: Page, year: number, make: string, model
   await page.getByLabel("Year", { exact: true }).selectOption(String(year));
   await page.getByLabel("Make", { exact: true }).selectOption(make);
   await page.getByLabel("Model", { exact: true }).selectOption(model);
-  // Leave trim and engine for later when asked: the part's question will ask them.
-  for (const label of ["Submodel (trim)", "Engine"]) {
-    const select = page.getByLabel(label, { exact: true });
-    if (await select.isVisible().catch(() => false)) await select.selectOption({ label: "Not sure: ask me when it matters" });
-  }
-  await page.getByRole("button", { name: "Use this vehicle" }).click();
+  // Leave trim and engine for later when asked: the part's question will ask them. The
+  // trim and engine lists load after the model is chosen, so answer them as they appear.
+  const use = page.getByRole("button", { name: "Use this vehicle" });
+  await expect(async () => {
+    for (const label of ["Submodel (trim)", "Engine"]) {
+      const select = page.getByLabel(label, { exact: true });
+      if ((await select.isVisible()) && (await select.inputValue()) === "") {
+        await select.selectOption({ label: "Not sure: ask me when it matters" });
+      }
+    }
+    await expect(use).toBeEnabled({ timeout: 500 });
+  }).toPass({ timeout: 20_000 });
+  await use.click();
 }
 
 async function expectAccessible(page: Page) {
@@ -90,7 +97,9 @@ test("search results, facets and an unknown page stay usable and accessible", as
   await expect(page.getByRole("heading", { level: 1 })).toContainText("bosch");
   await expect(page.getByTestId("result").first()).toBeVisible();
   await expect(page.locator("[data-fit='no_vehicle'], [data-fit='universal'], [data-fit='no_data']").first()).toBeVisible();
-  await page.getByRole("group", { name: "Part type" }).getByRole("radio").first().check();
+  // A facet is a link in disguise: choosing it navigates, and the list re-renders (so
+  // check() may see a fresh, unchecked radio); the URL is what the shopper gets.
+  await page.getByRole("group", { name: "Part type" }).getByRole("radio").first().click();
   await expect(page).toHaveURL(/part_type=/);
   await expectAccessible(page);
   await page.goto(`${base()}/no/such/page`);
