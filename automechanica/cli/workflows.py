@@ -140,9 +140,9 @@ def _print_timeline(t: Timeline) -> None:
         for e in t.events:
             events.add_row(
                 e.step_key or "",
-                e.agent,
+                escape(e.agent),
                 e.decision_type,
-                f"{e.subject_kind or ''} {e.subject_id or ''}".strip(),
+                escape(f"{e.subject_kind or ''} {e.subject_id or ''}".strip()),
                 e.outcome,
                 f"{e.confidence:.2f}" if e.confidence is not None else "",
                 e.model_used or "",
@@ -187,7 +187,8 @@ def cancel(workflow_id: UUID) -> None:
 
 
 def _print_review(r: Review) -> None:
-    console.print(f"[bold]Review {r.id}[/] ({r.kind}, {r.status}) — {r.reason}", soft_wrap=True)
+    heading = f"[bold]Review {r.id}[/] ({r.kind}, {r.status}) — {escape(r.reason)}"
+    console.print(heading, soft_wrap=True)
     if r.agent:
         conf = f", confidence {r.confidence:.2f}" if r.confidence is not None else ""
         console.print(f"agent {r.agent}{conf}: {r.rationale or ''}", soft_wrap=True, markup=False)
@@ -225,9 +226,9 @@ def reviews_list(
                 str(r.id),
                 r.kind,
                 r.status,
-                r.agent or "",
+                escape(r.agent or ""),
                 f"{r.confidence:.2f}" if r.confidence is not None else "",
-                r.reason,
+                escape(r.reason),
                 f"{r.created_at:%Y-%m-%d %H:%M}",
             )
         console.print(table)
