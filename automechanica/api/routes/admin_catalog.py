@@ -31,9 +31,7 @@ from automechanica.catalog.taxonomy import (
 router = APIRouter(prefix="/api/admin/catalog", tags=["admin: catalog"])
 
 #: A name is looked up by its letters and digits (alias_key): it must have some.
-Name = Annotated[
-    str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*[A-Za-z0-9][^\x00]*$")
-]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*[A-Za-z0-9][^\x00]*$")]
 Phrase = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
 BrandId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Slug = Annotated[str, Path(max_length=200, pattern=r"^[^\x00]*$")]
