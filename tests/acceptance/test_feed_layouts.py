@@ -116,6 +116,7 @@ def test_an_unsure_layout_waits_in_review_and_approving_it_finishes_the_import(
         "import",
         "product_data",
         "fitment",
+        "interchange",
     ]
     decided = [e for e in shown["events"] if e["agent"] == "person:ops@example.com"]
     assert decided and decided[0]["decision_type"] == "review.feed.layout_mapping"

@@ -225,3 +225,48 @@ async def test_untyped_rows_are_typed_and_an_unknown_brand_waits_for_a_person(
     row = await _run_until(db_url, aconn, again, "completed", "failed", "waiting")
     assert row["status"] == "completed" and row["output"]["import"]["rows_rejected"] == 0
     assert "Wiper" in (await _part_type_of(aconn, "ZY1") or "")
+
+
+def _ymm_file(path: Path, sku: str, number: str, title: str) -> Path:
+    rows = [
+        f"{sku},Fram,{number},Oil Filter,{title},{year},Honda,Civic,4.10"
+        for year in (2012, 2013, 2014)
+    ]
+    path.write_text(
+        "SKU,Brand,Part Number,Part Type,Title,Year,Make,Model,Cost\n" + "\n".join(rows)
+    )
+    return path
+
+
+async def test_the_same_part_under_another_number_is_an_interchange_candidate(
+    db_url: str, aconn: Conn, tmp_path: Path
+) -> None:
+    first = _ymm_file(tmp_path / "a.csv", "A-1", "PH3614", "Fram Extra Guard Oil Filter")
+    second = _ymm_file(tmp_path / "b.csv", "B-1", "XG3614", "FRAM Extra Guard Oil Filter 3614")
+    for path, supplier in ((first, "Alpha"), (second, "Beta")):
+        run = await start_workflow(aconn, ONBOARDING, {"path": str(path), "supplier": supplier})
+        row = await _run_until(db_url, aconn, run, "completed", "failed", "waiting")
+        assert row["status"] == "completed", row
+    assert row["output"]["interchange_candidates"] == 1
+    (review,) = await list_reviews(aconn, kind="catalog.interchange")
+    assert {review.proposed["part_number"], review.proposed["other_number"]} == {
+        "PH3614",
+        "XG3614",
+    }
+    assert review.proposed["vehicles"] >= 1 and "alike" in (review.rationale or "")
+    await decide(
+        aconn,
+        review.id,
+        "approve",
+        reviewer="ops",
+        workflows=workflow_registry(),
+        actions=review_actions(),
+    )
+    cur = await aconn.execute(
+        "SELECT p.mpn_normalized AS mine, i.mpn_normalized AS other FROM part_interchange i "
+        "JOIN parts p ON p.id = i.part_id ORDER BY 1"
+    )
+    assert await cur.fetchall() == [
+        {"mine": "PH3614", "other": "XG3614"},
+        {"mine": "XG3614", "other": "PH3614"},
+    ]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from automechanica.orchestrator.definitions import Workflow, WorkflowRegistry
 from automechanica.orchestrator.reviews import Apply
 from automechanica.orchestrator.workflows import intake
+from automechanica.orchestrator.workflows.interchange import DECISION_TYPE, apply_interchange
 from automechanica.orchestrator.workflows.onboarding import ONBOARDING
 from automechanica.orchestrator.workflows.product_pages import apply_reviewed_page
 
@@ -14,6 +15,7 @@ WORKFLOWS: list[Workflow] = [ONBOARDING]
 REVIEW_ACTIONS: dict[str, Apply] = {
     "product.attributes": apply_reviewed_page,
     **intake.REVIEW_ACTIONS,
+    DECISION_TYPE: apply_interchange,
 }
 
 

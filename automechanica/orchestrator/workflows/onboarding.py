@@ -1,14 +1,15 @@
 """`supplier_feed_onboarding`: a supplier's file from raw to stored, normalized offers and
 canonical product pages.
 
-    map_layout -> normalize -> import -> product_data (fan-out) -> fitment
+    map_layout -> normalize -> import -> product_data (fan-out) -> fitment -> interchange
 
 `map_layout` asks SupplierNormalization's layout inference (or the supplier's
 profile) how to read the file; unsure → the workflow waits for a person, with the
 proposed mapping, the sampled values and the reasons as evidence. `normalize` has the
 BrandAgent and the PartTypeAgent decide unknown brands and untyped rows (intake.py). `import` reads
 with that layout (idempotent: a retried import stores nothing twice). Product pages
-are built per part in batches; fitment rows under the publish threshold are held.
+are built per part in batches; fitment rows under the publish threshold are held; parts
+that look like another supplier's under another number wait as interchange candidates.
 Search and SEO steps join when their agents land (issue 12).
 """
 
@@ -47,6 +48,7 @@ from automechanica.orchestrator.definitions import (
 from automechanica.orchestrator.events import AgentEvent, record_event
 from automechanica.orchestrator.policies import get_policy
 from automechanica.orchestrator.workflows.intake import approved_type_hints, normalize
+from automechanica.orchestrator.workflows.interchange import flag_interchange
 from automechanica.orchestrator.workflows.product_pages import product_data_batch
 
 NAME = "supplier_feed_onboarding"
@@ -268,11 +270,18 @@ async def hold_unsure_fitment(ctx: StepContext) -> dict[str, Any]:
                 f"{policy.threshold:.2f} held for review.",
             ),
         )
+    return {"fitment_held": cur.rowcount}
+
+
+async def interchange_candidates(ctx: StepContext) -> dict[str, Any]:
+    """Parts that look like another supplier's under another number, held for review;
+    the run's summary is this last step's result."""
+    flagged = await flag_interchange(ctx, _input(ctx).supplier_key)
     return {
         "import": ctx.results["import"],
         "product_pages": ctx.results["product_data"],
-        "fitment_held": cur.rowcount,
-    }
+        "fitment_held": ctx.results["fitment"]["fitment_held"],
+    } | flagged
 
 
 ONBOARDING = Workflow(
@@ -285,5 +294,6 @@ ONBOARDING = Workflow(
         Step("import", import_file),
         FanOut("product_data", supplier_parts, product_data_batch, batch_size=200, combine=_tally),
         Step("fitment", hold_unsure_fitment),
+        Step("interchange", interchange_candidates),
     ),
 )
