@@ -243,11 +243,15 @@ async def test_the_same_part_under_another_number_is_an_interchange_candidate(
 ) -> None:
     first = _ymm_file(tmp_path / "a.csv", "A-1", "PH3614", "Fram Extra Guard Oil Filter")
     second = _ymm_file(tmp_path / "b.csv", "B-1", "XG3614", "FRAM Extra Guard Oil Filter 3614")
-    for path, supplier in ((first, "Alpha"), (second, "Beta")):
+    # Another product line of the same brand for the same cars is another part.
+    third = _ymm_file(tmp_path / "c.csv", "C-1", "TG3614", "Fram Tough Guard Oil Filter")
+    flagged = []
+    for path, supplier in ((first, "Alpha"), (second, "Beta"), (third, "Gamma")):
         run = await start_workflow(aconn, ONBOARDING, {"path": str(path), "supplier": supplier})
         row = await _run_until(db_url, aconn, run, "completed", "failed", "waiting")
         assert row["status"] == "completed", row
-    assert row["output"]["interchange_candidates"] == 1
+        flagged.append(row["output"]["interchange_candidates"])
+    assert flagged == [0, 1, 0]
     (review,) = await list_reviews(aconn, kind="catalog.interchange")
     assert {review.proposed["part_number"], review.proposed["other_number"]} == {
         "PH3614",

@@ -1,8 +1,9 @@
 """Interchange candidates: the same part offered under different numbers.
 
 After an import, each of the supplier's parts is compared with parts other suppliers
-offer: the same part type, titles alike (pg_trgm similarity, on the titles' trigram
-index) and exactly the same set of fitting base vehicles, but another brand or number.
+offer: the same brand and part type, exactly the same set of fitting base vehicles,
+titles alike (pg_trgm similarity), but another part number — the supplier-specific
+number of the same item.
 Such a pair is only a candidate (DOMAIN.md: a fuzzy title match with the same fitment
 set is a candidate for review): a person decides, and approving links the two parts
 in `part_interchange` both ways — a link, never a merge.
@@ -22,38 +23,40 @@ from automechanica.orchestrator.reviews import Review
 
 DECISION_TYPE = "catalog.interchange"
 AGENT = "SupplierNormalization.interchange"
-MIN_SIMILARITY = 0.6
+MIN_SIMILARITY = 0.7  # "Extra Guard" and "Tough Guard" lines stay apart
 MAX_CANDIDATES = 200  # a review queue a person can work through; the rest come next import
 
-# Index use: parts_title_trgm for `%`, fitments_application (part_id first) for the sets.
+# Parts join on an exact signature first (part type, brand and the set of fitting base
+# vehicles: a hash join, linear in the fitment rows), and only those pairs are compared
+# by title: so the work does not grow with how alike a catalog's titles are.
 CANDIDATES = """
 WITH mine AS (
     SELECT DISTINCT o.part_id FROM supplier_parts o JOIN suppliers s ON s.id = o.supplier_id
     WHERE s.name = %(supplier)s
+), signatures AS (
+    SELECT f.part_id, md5(string_agg(DISTINCT f.base_vehicle_id::text, ',')) AS vehicles,
+           count(DISTINCT f.base_vehicle_id) AS n
+    FROM fitments f GROUP BY f.part_id
 ), pairs AS (
-    SELECT a.id AS part_id, b.id AS other_id, similarity(a.title, b.title) AS similarity
+    SELECT a.id AS part_id, b.id AS other_id, sa.n AS vehicles,
+           similarity(a.title, b.title) AS similarity
     FROM mine m
     JOIN parts a ON a.id = m.part_id
-    JOIN parts b ON b.part_type_id = a.part_type_id AND b.id <> a.id AND a.title %% b.title
-    WHERE (b.brand_id, b.mpn_normalized) <> (a.brand_id, a.mpn_normalized)
+    JOIN signatures sa ON sa.part_id = a.id
+    JOIN signatures sb ON sb.vehicles = sa.vehicles AND sb.part_id <> a.id
+    JOIN parts b ON b.id = sb.part_id AND b.brand_id = a.brand_id
+                AND b.part_type_id = a.part_type_id AND b.mpn_normalized <> a.mpn_normalized
+    WHERE b.id NOT IN (SELECT part_id FROM mine)
       AND similarity(a.title, b.title) >= %(min_similarity)s
-      AND b.id NOT IN (SELECT part_id FROM mine)
       AND NOT EXISTS (SELECT 1 FROM part_interchange i
                       WHERE i.part_id = a.id AND i.interchange_part_id = b.id)
-), sets AS (
-    SELECT f.part_id, array_agg(DISTINCT f.base_vehicle_id ORDER BY f.base_vehicle_id) AS v
-    FROM fitments f
-    WHERE f.part_id IN (SELECT part_id FROM pairs UNION SELECT other_id FROM pairs)
-    GROUP BY f.part_id
 )
 SELECT p.part_id, p.other_id, round(p.similarity::numeric, 3)::float AS similarity,
-       ba.name AS brand, a.part_number, a.title, bb.name AS other_brand,
-       b.part_number AS other_number, b.title AS other_title, cardinality(sa.v) AS vehicles
+       ba.name AS brand, a.part_number, a.title, ba.name AS other_brand,
+       b.part_number AS other_number, b.title AS other_title, p.vehicles
 FROM pairs p
-JOIN sets sa ON sa.part_id = p.part_id
-JOIN sets sb ON sb.part_id = p.other_id AND sb.v = sa.v
 JOIN parts a ON a.id = p.part_id JOIN brands ba ON ba.id = a.brand_id
-JOIN parts b ON b.id = p.other_id JOIN brands bb ON bb.id = b.brand_id
+JOIN parts b ON b.id = p.other_id
 ORDER BY p.similarity DESC, p.part_id
 LIMIT %(limit)s
 """
