@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from automechanica.orchestrator.definitions import Workflow, WorkflowRegistry
 from automechanica.orchestrator.reviews import Apply
 from automechanica.orchestrator.workflows import intake
+from automechanica.orchestrator.workflows.fulfillment import ORDER_FULFILLMENT
 from automechanica.orchestrator.workflows.interchange import DECISION_TYPE, apply_interchange
 from automechanica.orchestrator.workflows.onboarding import ONBOARDING
 from automechanica.orchestrator.workflows.product_pages import apply_reviewed_page
 
-WORKFLOWS: list[Workflow] = [ONBOARDING]
+WORKFLOWS: list[Workflow] = [ONBOARDING, ORDER_FULFILLMENT]
 REVIEW_ACTIONS: dict[str, Apply] = {
     "product.attributes": apply_reviewed_page,
     **intake.REVIEW_ACTIONS,
