@@ -14,6 +14,7 @@ from automechanica.accounts.tokens import new_secret
 from automechanica.api.access import require_admin, require_operator
 from automechanica.api.deps import QueryVectors
 from automechanica.api.edge import protect
+from automechanica.api.mcp import mcp_lifespan, mount_mcp
 from automechanica.api.policy import ApiPolicy
 from automechanica.api.routes import (
     admin_catalog,
@@ -57,7 +58,8 @@ def create_app(
             database_url, min_size=pool_min_size, max_size=pool_max_size
         )
         try:
-            yield
+            async with mcp_lifespan(app):  # the MCP door's session manager (api/mcp.py)
+                yield
         finally:
             await app.state.pool.close()
 
@@ -83,6 +85,7 @@ def create_app(
     app.include_router(admin_users.router, dependencies=[Depends(require_admin)])
     app.include_router(admin_workflows.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_catalog.router, dependencies=[Depends(require_operator)])
+    mount_mcp(app, app.state.policy)  # /mcp for outside AI agents, a shopper's rights
     mount_web(app, WEB_DIST)  # the web shop at every GET path the API does not own; last
     return app
 
