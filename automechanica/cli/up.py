@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from automechanica.cli import vehicles
+from automechanica.cli import schedules, vehicles
 from automechanica.cli.catalog import demo_missing, load_demo
 from automechanica.cli.common import console, database, fail
 from automechanica.cli.users import first_admin, signing_key
@@ -51,6 +51,7 @@ def up(
                 console.print("First start: loading every vPIC vehicle in the background.")
                 threading.Thread(target=vehicles.load_and_say, args=(url,), daemon=True).start()
             asyncio.run(first_admin(url, settings, prompt=create_admin))
+            asyncio.run(schedules.seed(url))  # the worker below fires them (scheduler.py)
             os.environ["AUTOMECHANICA_DATABASE_URL"] = url  # read by the API's factory
             os.environ["AUTOMECHANICA_SECRET_KEY"] = signing_key(settings)
             bind_host, bind_port = host or settings.host, port or settings.port

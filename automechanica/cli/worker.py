@@ -18,6 +18,7 @@ from automechanica.config import Settings
 from automechanica.errors import AutoMechanicaError, ConfigurationError
 from automechanica.memory import EmbeddingWorkerOptions
 from automechanica.orchestrator import Engine
+from automechanica.orchestrator.scheduler import run_scheduler
 from automechanica.orchestrator.workflows import workflow_registry
 from automechanica.queue import TaskRegistry, Worker, WorkerOptions, WorkerReport, default_registry
 
@@ -97,6 +98,20 @@ async def _run(worker: Worker, beside: Coroutine[Any, Any, Any] | None = None) -
     return report
 
 
+async def _together(sides: list[Coroutine[Any, Any, Any]]) -> None:
+    """What runs beside the queue's worker; the first failure ends them all and is
+    raised as itself (an AutoMechanicaError keeps its message)."""
+    tasks = [asyncio.ensure_future(side) for side in sides]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def _with_services(
     engine: Engine, url: str, settings: Settings, serving: Coroutine[Any, Any, WorkerReport]
 ) -> WorkerReport:
@@ -130,6 +145,10 @@ def worker(
         float, typer.Option(help="prune completed tasks older than this (0: never)")
     ] = 168,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR")] = "INFO",
+    scheduler: Annotated[
+        bool, typer.Option(help="fire due schedules (once per period across all workers)")
+    ] = True,
+    schedule_seconds: Annotated[float, typer.Option(help="look for due schedules this often")] = 30,
 ) -> None:
     """Run queued tasks until SIGTERM or Ctrl-C (a second signal stops at once)."""
     logging.basicConfig(
@@ -163,11 +182,16 @@ def worker(
         engine = Engine(workflow_registry())
         registry = load_registry(_split(tasks) or [], base=engine.task_registry())
         with database(settings) as url:
-            beside = (
-                run_embedding_worker(url, settings, EmbeddingWorkerOptions(), stop_on_signals=False)
-                if embedding
-                else None
-            )
+            sides: list[Coroutine[Any, Any, Any]] = []
+            if embedding:
+                sides.append(
+                    run_embedding_worker(
+                        url, settings, EmbeddingWorkerOptions(), stop_on_signals=False
+                    )
+                )
+            if scheduler:  # light: one query every schedule_seconds (orchestrator/scheduler.py)
+                sides.append(run_scheduler(url, engine.registry, interval=schedule_seconds))
+            beside = _together(sides) if sides else None
             serving = _run(Worker(url, registry, options), beside)
             report = asyncio.run(_with_services(engine, url, settings, serving))
     except AutoMechanicaError as exc:

@@ -216,3 +216,33 @@ async def test_bad_input_is_refused_with_what_to_do(aconn: Conn) -> None:
     with pytest.raises(UnknownWorkflowError, match="scheduled_noop"):
         await set_schedule(aconn, "x", cron="0 3 * * *", workflow="nope", registry=REGISTRY)
     assert await list_schedules(aconn) == []
+
+
+def test_the_schedules_command_lists_seeds_changes_and_refuses_bad_cron(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from automechanica.cli import app
+
+    monkeypatch.setenv("AUTOMECHANICA_DATABASE_URL", db_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+    listed = runner.invoke(app, ["schedules", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    names = {s["name"]: s for s in json.loads(listed.output)}
+    assert names["nightly_analytics"]["cron"] == "0 3 * * *"
+    assert names["nightly_analytics"]["last_due_at"] is None
+
+    changed = runner.invoke(app, ["schedules", "set", "nightly_analytics", "--cron", "15 4 * * *"])
+    assert changed.exit_code == 0, changed.output
+    assert "15 4 * * *" in changed.output
+    disabled = runner.invoke(app, ["schedules", "set", "nightly_analytics", "--disabled"])
+    assert "disabled" in disabled.output
+
+    bad = runner.invoke(app, ["schedules", "set", "nightly_analytics", "--cron", "nightly"])
+    assert bad.exit_code == 1
+    assert "five fields" in bad.output
+    again = json.loads(runner.invoke(app, ["schedules", "list", "--json"]).output)
+    stored = {s["name"]: s for s in again}["nightly_analytics"]
+    assert (stored["cron"], stored["enabled"]) == ("15 4 * * *", False)
