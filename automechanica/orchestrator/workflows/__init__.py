@@ -10,13 +10,15 @@ from automechanica.orchestrator.workflows import intake
 from automechanica.orchestrator.workflows.fulfillment import ORDER_FULFILLMENT
 from automechanica.orchestrator.workflows.interchange import DECISION_TYPE, apply_interchange
 from automechanica.orchestrator.workflows.onboarding import ONBOARDING
+from automechanica.orchestrator.workflows.pricing import PRICING_REFRESH, apply_reviewed_price
 from automechanica.orchestrator.workflows.product_pages import apply_reviewed_page
 
-WORKFLOWS: list[Workflow] = [ONBOARDING, ORDER_FULFILLMENT]
+WORKFLOWS: list[Workflow] = [ONBOARDING, PRICING_REFRESH, ORDER_FULFILLMENT]
 REVIEW_ACTIONS: dict[str, Apply] = {
     "product.attributes": apply_reviewed_page,
     **intake.REVIEW_ACTIONS,
     DECISION_TYPE: apply_interchange,
+    "pricing.price": apply_reviewed_price,
 }
 
 
