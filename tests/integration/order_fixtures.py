@@ -78,6 +78,7 @@ async def order(
     email: str = "shopper@example.com",
     vehicle_id: int | None = None,
     customer_id: int | None = None,
+    status: str = "placed",
 ) -> dict[str, Any]:
     """An order as checkout leaves it: lines (part, quantity, unit price, core charge)."""
     subtotal = sum(Decimal(price) * qty for _, qty, price, _ in lines)
@@ -86,8 +87,8 @@ async def order(
     row = await (
         await conn.execute(
             "INSERT INTO orders (number, email, customer_id, vehicle_id, subtotal, core_total,"
-            " total, payment_status, paid_at, shipping_address)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END, %s)"
+            " total, payment_status, paid_at, shipping_address, status)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END, %s, %s)"
             " RETURNING id, number",
             (
                 number,
@@ -100,6 +101,7 @@ async def order(
                 "paid" if paid else "pending",
                 paid,
                 Jsonb({"name": "Pat Shopper", "line1": "1 Main St", "city": "Springfield"}),
+                status,
             ),
         )
     ).fetchone()
