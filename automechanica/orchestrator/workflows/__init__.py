@@ -12,12 +12,14 @@ from automechanica.orchestrator.workflows.interchange import DECISION_TYPE, appl
 from automechanica.orchestrator.workflows.onboarding import ONBOARDING
 from automechanica.orchestrator.workflows.pricing import PRICING_REFRESH, apply_reviewed_price
 from automechanica.orchestrator.workflows.product_pages import apply_reviewed_page
+from automechanica.orchestrator.workflows.returns import WRONG_FIT_RETURN, apply_reviewed_correction
 
-WORKFLOWS: list[Workflow] = [ONBOARDING, PRICING_REFRESH, ORDER_FULFILLMENT]
+WORKFLOWS: list[Workflow] = [ONBOARDING, PRICING_REFRESH, ORDER_FULFILLMENT, WRONG_FIT_RETURN]
 REVIEW_ACTIONS: dict[str, Apply] = {
     "product.attributes": apply_reviewed_page,
     **intake.REVIEW_ACTIONS,
     DECISION_TYPE: apply_interchange,
+    "fitment.correction": apply_reviewed_correction,
     "pricing.price": apply_reviewed_price,
 }
 
