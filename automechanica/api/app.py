@@ -18,6 +18,7 @@ from automechanica.api.mcp import mcp_lifespan, mount_mcp
 from automechanica.api.policy import ApiPolicy
 from automechanica.api.routes import (
     admin_catalog,
+    admin_pricing,
     admin_queue,
     admin_users,
     admin_workflows,
@@ -85,6 +86,7 @@ def create_app(
     app.include_router(admin_users.router, dependencies=[Depends(require_admin)])
     app.include_router(admin_workflows.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_catalog.router, dependencies=[Depends(require_operator)])
+    app.include_router(admin_pricing.router, dependencies=[Depends(require_operator)])
     mount_mcp(app, app.state.policy)  # /mcp for outside AI agents, a shopper's rights
     mount_web(app, WEB_DIST)  # the web shop at every GET path the API does not own; last
     return app

@@ -11,6 +11,7 @@ from automechanica.cli.eval import eval_command
 from automechanica.cli.feed_export import feed_app
 from automechanica.cli.llm import llm_app
 from automechanica.cli.memory import docs_app, memory_app
+from automechanica.cli.pricing import prices_app
 from automechanica.cli.queue import queue_app
 from automechanica.cli.schedules import schedules_app
 from automechanica.cli.up import up
@@ -40,6 +41,7 @@ app.add_typer(brands_app, name="brands")
 app.add_typer(part_types_app, name="part-types")
 app.command("eval")(eval_command)
 app.add_typer(vehicles_app, name="vehicles")
+app.add_typer(prices_app, name="prices")
 app.add_typer(schedules_app, name="schedules")
 
 __all__ = ["app"]

@@ -33,6 +33,7 @@ from automechanica.catalog.vehicles import SELECT_MAKE_MODEL_PAIRS
 from automechanica.catalog.vin_match import match_vin
 from automechanica.cli.common import console, database, errors, fail, run_on_database
 from automechanica.cli.drive import drive
+from automechanica.cli.pricing import price_demo_store
 from automechanica.config import Settings
 from automechanica.db import migrate as migrations
 from automechanica.errors import AutoMechanicaError
@@ -502,6 +503,7 @@ async def load_demo(url: str, settings: Settings) -> None:
             say=console.print,
             onboard=onboard,
         )
+    await price_demo_store(url, settings)  # a competitor feed, then every part priced
 
 
 async def demo_missing(url: str) -> bool:
