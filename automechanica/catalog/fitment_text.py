@@ -12,6 +12,7 @@ report it instead of guessing: wrong fitment is what makes parts come back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +21,7 @@ from typing import Any
 
 from automechanica.catalog.feeds.records import Application
 from automechanica.catalog.fitment_text_tokens import (
+    CHASSIS,
     CODE,
     CYL,
     DESIG,
@@ -53,14 +55,38 @@ from automechanica.catalog.fitment_text_tokens import (
     resolve_position,
     set_aside_parentheses,
     tidy,
+    two_digit_years,
 )
 from automechanica.catalog.vocabulary import MAKE_ALIASES, alias_key
 from automechanica.errors import FitmentTextError
 
 MAX_TEXT_LENGTH = 2000
+#: vPIC's first model year: older vehicles can only be proposed for a person to accept.
+VPIC_FIRST_YEAR = 1981
+#: A model the vehicle base has from its first years on existed before it, probably.
+EARLY_YEARS = 2
 
 #: Spellings seen in feeds that vocabulary.MAKE_ALIASES does not list (yet).
 _EXTRA_MAKE_ALIASES = {"merc": "Mercedes-Benz", "mercbenz": "Mercedes-Benz"}
+
+
+@dataclass(frozen=True, slots=True)
+class ChassisCode:
+    """A chassis code people write for a generation ('E90', 'W204'): its models and years."""
+
+    make: str
+    models: tuple[str, ...]
+    years: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelName:
+    """One more name for a model ('Vette', 'Miata', a trim badge), as data."""
+
+    make: str
+    alias: str
+    model: str
+    submodel: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +96,8 @@ class VehicleVocabulary:
     Built once per import: every make, alias and model becomes a lookup key
     (`alias_key`: 'F-150', 'F150' and 'f 150' share 'f150'), and `prefixes`
     lets the matcher stop as soon as the words read so far lead nowhere.
+    `spans` (the years each model is in the vehicle base) lets the parser refuse
+    a make it would have to guess for years that make never built the model.
     """
 
     makes: Mapping[str, str]
@@ -77,10 +105,19 @@ class VehicleVocabulary:
     fused: Mapping[str, tuple[str, str]]  # make key + model key: 'hondacivic'
     needs_make: frozenset[str]  # model keys too bare to stand alone: '3', '1500'
     prefixes: frozenset[str]
+    spans: Mapping[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    submodels: Mapping[str, str] = field(default_factory=dict)  # alias key → trim it names
+    chassis: Mapping[str, ChassisCode] = field(default_factory=dict)
 
     @classmethod
     def from_pairs(
-        cls, pairs: Iterable[tuple[str, str]], make_aliases: Mapping[str, str] = MAKE_ALIASES
+        cls,
+        pairs: Iterable[tuple[str, str]],
+        make_aliases: Mapping[str, str] = MAKE_ALIASES,
+        *,
+        spans: Mapping[tuple[str, str], tuple[int, int]] | None = None,
+        model_names: Iterable[ModelName] = (),
+        chassis_codes: Iterable[tuple[str, ChassisCode]] = (),
     ) -> VehicleVocabulary:
         makes: dict[str, str] = {}
         by_make: dict[str, dict[str, str]] = {}
@@ -93,18 +130,61 @@ class VehicleVocabulary:
             known = makes.get(alias_key(target))
             if known is not None:
                 makes.setdefault(alias_key(alias), known)
+        submodels = _add_model_names(model_names, makes, by_make)
         models: dict[str, tuple[tuple[str, str], ...]] = {}
         for make, named in by_make.items():
             for model_key, model in named.items():
-                models[model_key] = (*models.get(model_key, ()), (make, model))
+                if (make, model) not in models.get(model_key, ()):
+                    models[model_key] = (*models.get(model_key, ()), (make, model))
         fused: dict[str, tuple[str, str]] = {}
         for make_key, make in makes.items():  # real names first, then aliases
             for model_key, model in by_make.get(make, {}).items():
                 fused.setdefault(make_key + model_key, (make, model))
+                if model_key in submodels:
+                    submodels.setdefault(make_key + model_key, submodels[model_key])
+        chassis = {
+            code: found
+            for code, found in chassis_codes
+            if code not in models and found.make in by_make
+        }
         needs_make = frozenset(k for k in models if k.isdigit() or len(k) < 2)
-        keys = [*makes, *models, *fused, *PHRASES]
+        keys = [*makes, *models, *fused, *PHRASES, *chassis]
         prefixes = frozenset(key[:n] for key in keys for n in range(1, len(key) + 1))
-        return cls(makes, models, fused, needs_make, prefixes)
+        return cls(
+            makes, models, fused, needs_make, prefixes, dict(spans or {}), submodels, chassis
+        )
+
+    def covers(self, make: str, model: str, years: list[tuple[int, int]]) -> bool:
+        """Whether the vehicle base has this model in any of `years` (True when it knows
+        no years for it: a vocabulary built from names alone)."""
+        span = self.spans.get((make, model))
+        if span is None:
+            return True
+        return any(first <= span[1] and last >= span[0] for first, last in years)
+
+    def began_early(self, make: str, model: str) -> bool:
+        """Whether the model was already built when the vehicle base begins (1981), so a
+        restoration catalog's older years of it are believable."""
+        span = self.spans.get((make, model))
+        return span is None or span[0] <= VPIC_FIRST_YEAR + EARLY_YEARS
+
+
+def _add_model_names(
+    names: Iterable[ModelName], makes: Mapping[str, str], by_make: dict[str, dict[str, str]]
+) -> dict[str, str]:
+    """'Vette' is a Corvette: one more key for the model; returns the trims aliases name."""
+    submodels: dict[str, str] = {}
+    for name in names:
+        make = makes.get(alias_key(name.make))
+        named = by_make.get(make or "", {})
+        model = named.get(alias_key(name.model))
+        alias = alias_key(name.alias)
+        if make is None or model is None or not alias or alias in named:
+            continue
+        named[alias] = model
+        if name.submodel:
+            submodels[alias] = name.submodel
+    return submodels
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +224,25 @@ class ParsedApplication:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ProposedVehicle:
+    """A vehicle the text names that the vehicle base cannot have (before 1981): it is
+    proposed for a person to accept, never matched to a modern one."""
+
+    make: str
+    model: str
+    year_start: int
+    year_end: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "make": self.make,
+            "model": self.model,
+            "year_start": self.year_start,
+            "year_end": self.year_end,
+        }
+
+
 @dataclass(slots=True)
 class ParsedFitment:
     """What one fitment string said; position, qualifiers and notes apply to all of it."""
@@ -153,10 +252,12 @@ class ParsedFitment:
     qualifiers: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # "fragment: reason"
+    proposals: list[ProposedVehicle] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "applications": [a.to_json() for a in self.applications],
+            "proposals": [p.to_json() for p in self.proposals],
             "position": self.position,
             "qualifiers": list(self.qualifiers),
             "notes": list(self.notes),
@@ -208,13 +309,14 @@ def parse_fitment_text(
     clean = normalize(text)
     notes: list[tuple[int, str]] = []
     items = _classify(lex(clean, year), vocabulary, clean)
-    items = pair_makes(items)
+    two_digit_years(items, clean, year)
+    items = pair_makes(items, clean)
     mark_engine_codes(items, clean)
     items = set_aside_parentheses(join_qualifiers(items, clean), clean, notes)
-    walk = _Walk(items, clean)
+    walk = _Walk(items, clean, vocabulary)
     walk.run()
     parsed = walk.result(notes)
-    if not parsed.applications and not parsed.unresolved and clean.strip():
+    if not (parsed.applications or parsed.unresolved or parsed.proposals) and clean.strip():
         parsed.unresolved.append(f"{_squash(clean)}: no vehicle recognized")
     return parsed
 
@@ -227,13 +329,14 @@ class _Context:
     """What the classifier remembers: the last make (for '1500/2500'), trims allowed."""
 
     last_make: str = ""
+    last_model: str = ""
     trims_ok: bool = False
 
     def follow(self, item: Item) -> None:
         kind = item.kind
-        if kind is VEHICLE or kind is MAKE:
-            self.last_make = item.value
-            self.trims_ok = kind is VEHICLE
+        if kind is VEHICLE or kind is MAKE or kind is CHASSIS:
+            self.last_make, self.last_model = item.value, item.model
+            self.trims_ok = kind is not MAKE
         elif kind is TRIM:
             self.trims_ok = True
         elif not (kind is YEARS or kind is NOISE or (kind is SEP and item.value != ";")):
@@ -257,12 +360,24 @@ def _classify(items: list[Item], vocabulary: VehicleVocabulary, text: str) -> li
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What a phrase turned out to name."""
+
+    kind: str
+    value: str
+    model: str = ""
+    inferred: bool = False
+    submodel: str = ""
+    candidates: tuple[tuple[str, str], ...] = ()
+
+
 def _name_words(
     items: list[Item], i: int, vocabulary: VehicleVocabulary, context: _Context, text: str
 ) -> tuple[Item, int]:
     """The longest phrase starting at word i: joined word keys, one dict probe per word."""
     first = items[i]
-    best: tuple[str, str, str] | None = None
+    best: _Found | None = None
     best_end = i + 1
     key = ""
     for j in range(i, len(items)):
@@ -272,37 +387,46 @@ def _name_words(
         key += word.key
         if key not in vocabulary.prefixes:
             break
-        found = _lookup(key, vocabulary, context)
+        found = _lookup(key, vocabulary, context, single=j == i)
         if found is not None:
             best, best_end = found, j + 1
     if best is None:
+        best = _glued(first, vocabulary, context, text)
+    if best is None:
         return _single_word(first, text), i + 1
-    kind, value, model = best
     end = items[best_end - 1].end
-    return Item(kind, first.start, end, first.group, key=key, value=value, model=model), best_end
+    item = Item(best.kind, first.start, end, first.group, key=key, value=best.value)
+    item.model, item.inferred, item.submodel = best.model, best.inferred, best.submodel
+    item.candidates = best.candidates
+    return item, best_end
 
 
 def _lookup(
-    key: str, vocabulary: VehicleVocabulary, context: _Context
-) -> tuple[str, str, str] | None:
+    key: str, vocabulary: VehicleVocabulary, context: _Context, *, single: bool = False
+) -> _Found | None:
     pair = vocabulary.fused.get(key)
     if pair is not None:
-        return VEHICLE, pair[0], pair[1]
+        return _Found(VEHICLE, pair[0], pair[1], submodel=vocabulary.submodels.get(key, ""))
     make = vocabulary.makes.get(key)
     if make is not None:
-        return MAKE, make, ""
+        return _Found(MAKE, make)
     phrase = PHRASES.get(key)
+    if single and phrase is not None and phrase[0] is NOISE:
+        return _Found(NOISE, "")  # 'All Models' is not Tesla's 'Model S'
+    chassis = vocabulary.chassis.get(key)
+    if chassis is not None:
+        return _Found(CHASSIS, chassis.make, key)
     candidates = vocabulary.models.get(key, ())
     trim = phrase is not None and phrase[0] is TRIM and context.trims_ok
     if trim and not any(m == context.last_make for m, _ in candidates):  # Lexus 'LS' stays
-        return TRIM, phrase[1] if phrase else "", ""
+        return _Found(TRIM, phrase[1] if phrase else "")
     if candidates:
         found = _model(key, candidates, vocabulary, context)
         if found is not None:
             return found
     if phrase is None or phrase[0] is TRIM:
         return None
-    return phrase[0], phrase[1], ""
+    return _Found(phrase[0], phrase[1])
 
 
 def _model(
@@ -310,18 +434,48 @@ def _model(
     candidates: tuple[tuple[str, str], ...],
     vocabulary: VehicleVocabulary,
     context: _Context,
-) -> tuple[str, str, str] | None:
+) -> _Found | None:
+    submodel = vocabulary.submodels.get(key, "")
     if key in vocabulary.needs_make:
         candidates = tuple(c for c in candidates if c[0] == context.last_make)
-    if len(candidates) == 1:
-        return VEHICLE, candidates[0][0], candidates[0][1]
     for make, model in candidates:
         if make == context.last_make:
-            return VEHICLE, make, model
+            return _Found(VEHICLE, make, model, submodel=submodel)
+    if len(candidates) == 1:
+        make, model = candidates[0]
+        return _Found(VEHICLE, make, model, inferred=True, submodel=submodel)
     if not candidates:
         return None
     makes = " or ".join(sorted(m for m, _ in candidates))
-    return UNRES, f"ambiguous model ({makes}); name the make", ""
+    return _Found(UNRES, f"ambiguous model ({makes}); name the make", candidates=candidates)
+
+
+_GLUED = re.compile(r"^([a-z]{1,3})(\d{2,3}[a-z]{0,2})$")
+
+
+def _glued(
+    item: Item, vocabulary: VehicleVocabulary, context: _Context, text: str
+) -> _Found | None:
+    """A trim written onto its model: 'GS350' is a Lexus GS 350, 'C300' a C-Class C300."""
+    m = _GLUED.match(item.key)
+    if m is None:
+        return None
+    letters = m.group(1)
+    written = text[item.start : item.end]
+    trim = written[len(letters) :]
+    for model_key, submodel in ((letters + "class", written.upper()), (letters, trim)):
+        if len(model_key) < 2:
+            continue
+        found = vocabulary.models.get(model_key, ())
+        if context.last_make:
+            found = tuple(c for c in found if c[0] == context.last_make) or found
+        if len(found) == 1:
+            make, model = found[0]
+            if (make, model) == (context.last_make, context.last_model):
+                return _Found(TRIM, submodel)  # 'C-Class C300': the trim of the model just named
+            inferred = make != context.last_make
+            return _Found(VEHICLE, make, model, inferred=inferred, submodel=submodel)
+    return None
 
 
 def _single_word(item: Item, text: str) -> Item:
@@ -357,6 +511,9 @@ class _Builder:
     drives: set[str] = field(default_factory=set)
     submodels: list[str] = field(default_factory=list)
     words: list[Item] = field(default_factory=list)
+    inferred: bool = False  # the make was not written: read from the model alone
+    candidates: tuple[tuple[str, str], ...] = ()  # an ambiguous model's makes
+    unknown_model: str = ""  # words after a make that name no model we know
 
     @property
     def named(self) -> bool:
@@ -369,8 +526,9 @@ class _Builder:
 class _Walk:
     """One pass over the items; a new vehicle starts where a new model or year range does."""
 
-    def __init__(self, items: list[Item], text: str) -> None:
-        self.items, self.text = items, text
+    def __init__(self, items: list[Item], text: str, vocabulary: VehicleVocabulary) -> None:
+        self.items, self.text, self.vocabulary = items, text, vocabulary
+        self.chassis: list[ChassisCode] = []
         self.builders: list[_Builder] = []
         self.cur: _Builder | None = None
         self.last = ""  # kind of the last item that was not a separator or noise
@@ -411,6 +569,8 @@ class _Walk:
             self._builder(item).drives.add(item.value)
         elif kind is TRIM:
             self._trim(item)
+        elif kind is CHASSIS:
+            self.chassis.append(self.vocabulary.chassis[item.model])
         elif kind is POS:
             self.positions.update(item.value.split())
         elif kind is QUAL and item.value not in self.qualifiers:
@@ -484,9 +644,12 @@ class _Walk:
             builder = cur
         builder.take(item)
         if item.kind is VEHICLE:
-            builder.make, builder.model = item.value, item.model
+            builder.make, builder.model, builder.inferred = item.value, item.model, item.inferred
+            if item.submodel and item.submodel not in builder.submodels:
+                builder.submodels.append(item.submodel)
         else:
-            builder.failed = item.value
+            builder.failed, builder.candidates = item.value, item.candidates
+            builder.make, builder.unknown_model = item.make, item.model
 
     def _engine(self, item: Item) -> None:
         builder = self._builder(item)
@@ -512,10 +675,14 @@ class _Walk:
         """Applications and unresolved fragments; notes in the order they were written."""
         _share_in_groups(self.builders)
         parsed = ParsedFitment(qualifiers=self.qualifiers)
-        for builder in self.builders:
+        builders = self._chassis_builders()
+        for builder in builders:
+            self._settle_make(builder)
             if builder.model and builder.years:
-                parsed.applications += _applications(builder)
+                self._vehicle_found(builder, parsed)
                 notes += self._runs(builder.words)
+            elif builder.unknown_model and _before_base(builder.years):
+                parsed.proposals += _proposals(builder, builder.make, builder.unknown_model)
             else:
                 parsed.unresolved.append(f"{self._fragment(builder)}: {_reason(builder)}")
         if self.builders:
@@ -523,6 +690,68 @@ class _Walk:
         parsed.notes = [note for _, note in sorted(notes)]
         parsed.position = resolve_position(self.positions)
         return parsed
+
+    def _chassis_builders(self) -> list[_Builder]:
+        """'E90 328i' takes the code's years; 'BMW E90 2007-2011' names each of its models."""
+        if not self.chassis:
+            return self.builders
+        named = [b for b in self.builders if b.model or b.failed]
+        for code in self.chassis:
+            for builder in named:
+                if builder.make == code.make and not builder.years:
+                    builder.years = [code.years]
+        if named:
+            return self.builders
+        stated = [span for b in self.builders for span in b.years] or [self.chassis[0].years]
+        out: list[_Builder] = []
+        for code in self.chassis:
+            first, last = code.years
+            years = [(max(a, first), min(b, last)) for a, b in stated if a <= last and b >= first]
+            for model in code.models:
+                builder = _Builder(0, len(self.text), len(self.builders), code.make, model)
+                builder.years = years
+                builder.engines = next((b.engines for b in self.builders if b.engines), [])
+                builder.drives = next((b.drives for b in self.builders if b.drives), set())
+                out.append(builder)
+        return out
+
+    def _settle_make(self, builder: _Builder) -> None:
+        """An ambiguous model is the one make that built it in those years, if only one did."""
+        if builder.model or not builder.candidates or not builder.years:
+            return
+        years = merge_years(builder.years)
+        fits = [c for c in builder.candidates if self.vocabulary.covers(*c, years)]
+        if not fits and _before_base(builder.years):
+            fits = [c for c in builder.candidates if self.vocabulary.began_early(*c)]
+        if len(fits) == 1:
+            (builder.make, builder.model), builder.failed = fits[0], ""
+            builder.inferred = True
+
+    def _vehicle_found(self, builder: _Builder, parsed: ParsedFitment) -> None:
+        """Applications for the years the vehicle base has; proposals for those before it.
+        A make the text did not name is never kept for years it never built the model."""
+        vocabulary = self.vocabulary
+        years = merge_years(builder.years)
+        span = vocabulary.spans.get((builder.make, builder.model))
+        if span is None or vocabulary.covers(builder.make, builder.model, years):
+            parsed.applications += _applications(builder)
+            early = [(a, min(b, span[0] - 1, VPIC_FIRST_YEAR - 1)) for a, b in years if span]
+            early = [(a, b) for a, b in early if a <= b]
+            if early:
+                parsed.proposals += _proposals(builder, builder.make, builder.model, early)
+            return
+        if _before_base(builder.years) and (
+            not builder.inferred or vocabulary.began_early(builder.make, builder.model)
+        ):
+            parsed.proposals += _proposals(builder, builder.make, builder.model)
+        elif builder.inferred:
+            when = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in years)
+            parsed.unresolved.append(
+                f"{self._fragment(builder)}: no make named, and the only {builder.model} known "
+                f"({builder.make}, {span[0]}-{span[1]}) was not built in {when}"
+            )
+        else:
+            parsed.applications += _applications(builder)  # the importer reports the years
 
     def _fragment(self, builder: _Builder) -> str:
         return tidy(self.text[builder.start : builder.end])
@@ -571,6 +800,16 @@ def _share_in_groups(builders: list[_Builder]) -> None:
             member.years = member.years or list(years)
             member.engines = member.engines or list(engines)
             member.drives = member.drives or set(drives)
+
+
+def _before_base(years: list[tuple[int, int]]) -> bool:
+    return bool(years) and all(last < VPIC_FIRST_YEAR for _, last in years)
+
+
+def _proposals(
+    builder: _Builder, make: str, model: str, years: list[tuple[int, int]] | None = None
+) -> list[ProposedVehicle]:
+    return [ProposedVehicle(make, model, a, b) for a, b in years or merge_years(builder.years)]
 
 
 def _reason(builder: _Builder) -> str:

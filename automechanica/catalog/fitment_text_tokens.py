@@ -35,6 +35,7 @@ WORD: Final = "word"
 MAKE: Final = "make"
 VEHICLE: Final = "vehicle"
 UNRES: Final = "unresolved vehicle"
+CHASSIS: Final = "chassis code"
 
 ENGINE_KINDS: Final = frozenset({LITERS, CYL, DESIG, CODE})
 VALID_CYLINDERS: Final = frozenset({2, 3, 4, 5, 6, 8, 10, 12, 16})
@@ -55,11 +56,16 @@ class Item:
     years: tuple[tuple[int, int], ...] = ()
     liters: Decimal | None = None
     number: int = 0
+    inferred: bool = False  # a model whose make the text does not name
+    submodel: str = ""  # the trim a glued name or an alias carries: 'GS350' → '350'
+    make: str = ""  # the make of an unknown model ('1955 Chevrolet Bel Air')
+    candidates: tuple[tuple[str, str], ...] = ()  # the makes an ambiguous model may be
 
 
 _TRANSLATE = str.maketrans(
     {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}
     | {c: "'" for c in "\u2018\u2019\u201b\u2032`\u00b4"}
+    | {"_": " "}  # 'Toyota_Camry_2010': spreadsheet and URL spellings
 )
 
 _LEX = re.compile(
@@ -68,6 +74,7 @@ _LEX = re.compile(
         (?:\+|(?:-|&|\band\b)\s*(?:up|newer|later|present|current|on)\b))
     |(?P<range>(?<![\w.])(?P<y1>(?:19|20)\d{2}|'?\d{2})\s*(?:-|\bto\b|\bthru\b|\bthrough\b)\s*
         (?P<y2>'?(?:19|20)\d{2}|'?\d{2})(?!\w|\.\d))
+    |(?P<slash>(?<![\w./])(?P<s1>(?:19|20)\d{2}|\d{2})/(?P<s2>\d{2})(?![\w./]))
     |(?P<year>(?<![\w.])(?:(?:19|20)\d{2}|'\d{2})(?!\w|\.\d))
     |(?P<liters>(?<![\w.])(?P<lnum>\d{1,2}\.\d)
         (?:\s*(?P<lunit>[lt])|\s*-?\s*lit(?:er|re)s?)?(?!\w|\.\d))
@@ -125,6 +132,10 @@ def _shaped(m: re.Match[str], name: str, group: int, current_year: int) -> Item:
         count = int(m.group("cnum"))
         if count in VALID_CYLINDERS:
             item.kind, item.number = CYL, count
+    elif name == "slash":
+        span = _slash_years(m.group("s1"), m.group("s2"), current_year)
+        if span is not None:
+            item.kind, item.years = YEARS, (span,)
     elif name != "date":
         span = _years(m, name, current_year)
         if span is not None:
@@ -145,6 +156,32 @@ def _years(m: re.Match[str], name: str, current_year: int) -> tuple[int, int] | 
     if first < 1900 or last > current_year + 2:
         return None
     return first, last
+
+
+def _slash_years(first_text: str, last_text: str, current_year: int) -> tuple[int, int] | None:
+    """'64/65', '66/70', '1966/70': a range as restoration catalogs write it; '10/15'
+    could be a month and a year, so a first number up to 12 stays a date."""
+    if len(first_text) == 2 and int(first_text) <= 12:
+        return None
+    first = _year(first_text, (current_year + 1) % 100)
+    last = _range_end(first, last_text)
+    if last - first > 30 or last > current_year + 2:
+        return None
+    return first, last
+
+
+def two_digit_years(items: list[Item], text: str, current_year: int) -> None:
+    """'98 Accord', 'Fits 05 Civic': a bare two-digit number right before a vehicle is its
+    year, the way listing titles write it."""
+    pivot = (current_year + 1) % 100
+    for i, item in enumerate(items[:-1]):
+        written = text[item.start : item.end]
+        if item.kind is not WORD or len(written) != 2 or not written.isdigit():
+            continue
+        j = _next_index(items, i)
+        if j < len(items) and items[j].kind in (MAKE, VEHICLE, UNRES, CHASSIS):
+            year = _year(written, pivot)
+            item.kind, item.years = YEARS, ((year, year),)
 
 
 def _year(text: str, pivot: int) -> int:
@@ -326,12 +363,16 @@ def merge_years(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 # --- assembling items: passes over named items that need no vocabulary ----------------------
 
 
-def pair_makes(items: list[Item]) -> list[Item]:
-    """A make that did not join a model: say why ('Honda Civik', 'Chevy Sierra 1500')."""
+def pair_makes(items: list[Item], text: str) -> list[Item]:
+    """A make that did not join a model: say why ('Honda Civik', 'Chevy Sierra 1500').
+
+    The words after it are kept as the model it may name ('1955 Chevrolet Bel Air'),
+    for a vehicle older than the vehicle base to be proposed, never guessed.
+    """
     out: list[Item] = []
     skip = -1
     for i, item in enumerate(items):
-        if i == skip:
+        if i <= skip:
             continue
         if item.kind is not MAKE:
             out.append(item)
@@ -340,18 +381,48 @@ def pair_makes(items: list[Item]) -> list[Item]:
         after = items[j] if j < len(items) and items[j].group == item.group else None
         if after is not None and after.kind is MAKE:
             continue  # 'Dodge Ram': the later make is the one meant
-        item.kind = UNRES
-        if after is not None and after.kind is VEHICLE:
-            item.value = f"{after.model} is a {after.value} model, not a {item.value}"
-        elif after is not None and after.kind is WORD and after.key != DATE_KEY:
-            item.value = f"unknown {item.value} model"
+        if after is not None and after.kind is VEHICLE and after.value == item.value:
+            after.inferred = False
+            continue  # 'Lexus GS350': the model, glued to its trim, is the make's
+        if _beside_chassis(items, i, j, item.value):
+            continue  # 'BMW E90', 'E90 BMW': the code names the make's models
+        make = item.value
+        item.kind, item.make = UNRES, make
+        if after is None or not _model_word(after):
+            item.value = f"no {make} model named"
+            out.append(item)
+            continue
+        if after.kind is VEHICLE:
+            item.value = f"{after.model} is a {after.value} model, not a {make}"
         else:
-            item.value = f"no {item.value} model named"
-            after = None
-        if after is not None:
-            item.end, skip = after.end, j
+            item.value = f"unknown {make} model"
+        while j + 1 < len(items) and _model_word(items[j + 1], items[j], text):
+            j += 1
+        item.model = tidy(text[after.start : items[j].end])
+        item.end, skip = items[j].end, j
         out.append(item)
     return out
+
+
+def _model_word(item: Item, before: Item | None = None, text: str = "") -> bool:
+    """Whether `item` can be (part of) a model name; after `before` only when written
+    right beside it ('Bel Air': 'Air' is Lucid's model, here the end of Chevrolet's)."""
+    if item.kind is WORD:
+        named = item.key != DATE_KEY
+    else:
+        named = item.kind is VEHICLE or item.kind is UNRES
+    if before is None or not named:
+        return named
+    return item.group == before.group and not text[before.end : item.start].strip()
+
+
+def _beside_chassis(items: list[Item], i: int, j: int, make: str) -> bool:
+    before = items[i - 1] if i else None
+    after = items[j] if j < len(items) else None
+    return any(
+        other is not None and other.kind is CHASSIS and other.value == make
+        for other in (before, after)
+    )
 
 
 def _next_index(items: list[Item], i: int) -> int:
@@ -385,6 +456,9 @@ def join_qualifiers(items: list[Item], text: str) -> list[Item]:
     i = 0
     while i < len(items):
         item = items[i]
+        if item.kind is QUAL_LEAD and _names_engine(items, i):
+            i += 1  # 'Civic w/ 1.8L': an engine the vehicle has, not a note to verify
+            continue
         if item.kind is QUAL_LEAD or item.kind is QUAL_SELF:
             last = _qualifier_end(items, i)
             end = items[last].end
@@ -401,6 +475,25 @@ def join_qualifiers(items: list[Item], text: str) -> list[Item]:
         out.append(item)
         i += 1
     return out
+
+
+def _names_engine(items: list[Item], i: int) -> bool:
+    """Whether 'w/' or 'with' at i is followed only by an engine ('w/ 2.0L Turbo')."""
+    lead = items[i]
+    if lead.key not in ("w", "with"):
+        return False
+    j = i + 1
+    engine = False
+    while j < len(items) and items[j].group == lead.group:
+        kind = items[j].kind
+        if kind in ENGINE_KINDS:
+            engine = True
+        elif kind is SEP or kind is VEHICLE or kind is YEARS or kind is UNRES:
+            break
+        elif kind is not NOISE and kind is not ENGINE_LEAD:
+            return False
+        j += 1
+    return engine
 
 
 def _qualifier_end(items: list[Item], i: int) -> int:

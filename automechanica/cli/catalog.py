@@ -29,7 +29,7 @@ from automechanica.catalog.feeds.profiles import (
 from automechanica.catalog.feeds.records import FEED_FORMATS, Rejection
 from automechanica.catalog.feeds.reports import load_report
 from automechanica.catalog.fitment_text import VehicleVocabulary, parse_fitment_text
-from automechanica.catalog.vehicles import SELECT_MAKE_MODEL_PAIRS
+from automechanica.catalog.fitment_vocabulary import load_vocabulary
 from automechanica.catalog.vin_match import match_vin
 from automechanica.cli.common import console, database, errors, fail, run_on_database
 from automechanica.cli.drive import drive
@@ -451,14 +451,13 @@ def profile_accept(supplier: Annotated[str, typer.Argument(help="the supplier's 
 def fitment_parse(text: str) -> None:
     """Parse free-text fitment into structured applications (JSON)."""
 
-    async def pairs(url: str) -> list[tuple[str, str]]:
+    async def vocabulary_of(url: str) -> VehicleVocabulary:
         async with await psycopg.AsyncConnection.connect(url) as conn:
-            cur = await conn.execute(SELECT_MAKE_MODEL_PAIRS)
-            return [(r[0], r[1]) for r in await cur.fetchall()]
+            return await load_vocabulary(conn)
 
     try:
         with database(Settings()) as url:
-            vocabulary = VehicleVocabulary.from_pairs(asyncio.run(pairs(url)))
+            vocabulary = asyncio.run(vocabulary_of(url))
         parsed = parse_fitment_text(text, vocabulary)
     except AutoMechanicaError as exc:
         raise fail(exc) from exc

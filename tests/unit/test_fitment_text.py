@@ -550,6 +550,7 @@ def test_to_json_shape(vocabulary: VehicleVocabulary) -> None:
         "qualifiers": ["exc. S4"],
         "notes": ["sedan"],
         "unresolved": [],
+        "proposals": [],
     }
 
 
@@ -781,7 +782,7 @@ TABLE: list[tuple[str, list[AppRow], str | None, list[str]]] = [
     ),
     (
         "2015-2021 Mercedes-Benz C-Class C300 4MATIC",
-        [("Mercedes-Benz", "C-Class", 2015, 2021, [], [], "AWD")],
+        [("Mercedes-Benz", "C-Class", 2015, 2021, ["C300"], [], "AWD")],
         None,
         [],
     ),

@@ -16,6 +16,7 @@ from psycopg.rows import dict_row
 
 from automechanica.catalog.feeds.records import Application
 from automechanica.catalog.fitment_text import VehicleVocabulary, parse_fitment_text
+from automechanica.catalog.fitment_vocabulary import load_vocabulary
 from automechanica.catalog.vocabulary import alias_key
 
 SELECT_BRAND_ALIASES = """
@@ -100,14 +101,12 @@ class Lookups:
             if row["pcdb_id"] is not None:
                 part_types[str(row["pcdb_id"])] = row["id"]
         base_vehicles: dict[tuple[str, str, int], int] = {}
-        pairs: set[tuple[str, str]] = set()
         for row in await _fetch(conn, SELECT_BASE_VEHICLES):
             base_vehicles[(alias_key(row["make"]), alias_key(row["model"]), row["year"])] = row[
                 "id"
             ]
-            pairs.add((row["make"], row["model"]))
         make_names = {row["alias"]: row["name"] for row in await _fetch(conn, SELECT_MAKE_ALIASES)}
-        vocabulary = VehicleVocabulary.from_pairs(sorted(pairs))
+        vocabulary = await load_vocabulary(conn)
         return cls(brands, part_types, base_vehicles, make_names, vocabulary)
 
     def brand(self, raw: str) -> BrandRef | None:
