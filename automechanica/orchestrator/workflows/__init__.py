@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from automechanica.orchestrator.definitions import Workflow, WorkflowRegistry
 from automechanica.orchestrator.reviews import Apply
 from automechanica.orchestrator.workflows import intake
+from automechanica.orchestrator.workflows.analytics import NIGHTLY_ANALYTICS
 from automechanica.orchestrator.workflows.fulfillment import ORDER_FULFILLMENT
 from automechanica.orchestrator.workflows.interchange import DECISION_TYPE, apply_interchange
 from automechanica.orchestrator.workflows.onboarding import ONBOARDING
@@ -14,7 +15,13 @@ from automechanica.orchestrator.workflows.pricing import PRICING_REFRESH, apply_
 from automechanica.orchestrator.workflows.product_pages import apply_reviewed_page
 from automechanica.orchestrator.workflows.returns import WRONG_FIT_RETURN, apply_reviewed_correction
 
-WORKFLOWS: list[Workflow] = [ONBOARDING, PRICING_REFRESH, ORDER_FULFILLMENT, WRONG_FIT_RETURN]
+WORKFLOWS: list[Workflow] = [
+    ONBOARDING,
+    PRICING_REFRESH,
+    ORDER_FULFILLMENT,
+    WRONG_FIT_RETURN,
+    NIGHTLY_ANALYTICS,
+]
 REVIEW_ACTIONS: dict[str, Apply] = {
     "product.attributes": apply_reviewed_page,
     **intake.REVIEW_ACTIONS,
