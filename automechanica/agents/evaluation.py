@@ -25,6 +25,7 @@ from typing import Any
 
 from automechanica.agents.brands import BrandAgent, BrandInput
 from automechanica.agents.part_types import PartTypeAgent, PartTypeInput
+from automechanica.agents.pricing_eval import eval_pricing
 from automechanica.catalog.brands import seed_index
 from automechanica.catalog.taxonomy import Taxonomy
 from automechanica.llm import Router
@@ -146,6 +147,7 @@ EVAL_SETS: dict[str, EvalSet] = {
     "part_types": eval_part_types,
     "brands": eval_brands,
     "layouts": eval_layouts,
+    "pricing": eval_pricing,
 }
 
 
