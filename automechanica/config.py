@@ -118,6 +118,10 @@ class Settings(BaseSettings):
         default=None, description="spend cap per workflow"
     )
     llm_timeout_seconds: float = 60.0
+    # Checkout.
+    tax_rate: Decimal = Field(
+        default=Decimal("0.0825"), ge=0, le=1, description="sales tax estimate on merchandise"
+    )
 
     @property
     def secret_key_file(self) -> Path:

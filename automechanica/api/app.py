@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from decimal import Decimal
 
 from fastapi import Depends, FastAPI
 
@@ -23,10 +24,14 @@ from automechanica.api.routes import (
     admin_users,
     admin_workflows,
     auth,
+    garage,
     health,
+    orders,
     parts,
+    shop,
     vehicles,
 )
+from automechanica.api.routes.shop import CheckoutConfig
 from automechanica.api.web import WEB_DIST, mount_web
 from automechanica.config import Settings
 from automechanica.db.connection import open_pool
@@ -47,11 +52,13 @@ def create_app(
     session_policy: SessionPolicy | None = None,
     access_token_minutes: int = 15,
     policy: ApiPolicy | None = None,
+    tax_rate: Decimal = Decimal("0.0825"),
 ) -> FastAPI:
     """The API for the database at `database_url` (already migrated). With `embedder`,
     part search is hybrid (text + vectors of that model); without, text only. Access
     tokens are signed with `secret_key`; without one, a random key valid only in this
-    process (tests; every real deployment sets AUTOMECHANICA_SECRET_KEY)."""
+    process (tests; every real deployment sets AUTOMECHANICA_SECRET_KEY). Checkout
+    estimates tax at `tax_rate` and pays through the test provider (never charges)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,8 +85,11 @@ def create_app(
         secret_key or new_secret(), lifetime=timedelta(minutes=access_token_minutes)
     )
     app.state.sessions = Sessions(signer, PasswordHasher(), policy=session_policy)
+    app.state.checkout = CheckoutConfig.default(tax_rate)
 
     for module in (health, vehicles, parts, auth):
+        app.include_router(module.router)
+    for module in (shop, orders, garage):  # shop: guests too; orders, garage: signed in
         app.include_router(module.router)
     # Access is declared here, once per router: every console endpoint needs a role.
     app.include_router(admin_queue.router, dependencies=[Depends(require_operator)])
@@ -109,6 +119,7 @@ def create_app_from_settings() -> FastAPI:
         session_policy=SessionPolicy(session_lifetime=timedelta(days=settings.session_days)),
         access_token_minutes=settings.access_token_minutes,
         policy=ApiPolicy.from_settings(settings),
+        tax_rate=settings.tax_rate,
     )
 
 
