@@ -105,12 +105,58 @@ class FacetValue(BaseModel):
     count: int
 
 
+class UnderstoodPartType(BaseModel):
+    slug: str
+    name: str
+    phrase: str = Field(description="the words that named it")
+    source: str = Field(description="words | vectors")
+
+
+class UnderstoodVehicle(BaseModel):
+    """The vehicle named in the query; ids the storefront can make current."""
+
+    label: str
+    year: int | None
+    make: str
+    model: str
+    found: bool = Field(description="false: not in the vehicle base, results not narrowed")
+    engine_liters: list[float] | None = None
+    drive: str | None = None
+    submodels: list[str] = []
+    vehicle_id: int | None = Field(None, description="the one configuration, when settled")
+    base_vehicle_id: int | None = Field(None, description="the year/make/model, when one year")
+    configurations: int = 0
+    vehicle_ids: list[int] = Field([], description="configurations it can be (first 50)")
+    base_vehicle_ids: list[int] = Field([], description="its year/make/models (first 50)")
+    ignored: list[str] = Field([], description="words that matched no configuration")
+    ask_next: str | None = Field(None, description="attribute the fit depends on: year, ...")
+    ask_label: str | None = None
+    ask_options: list[str] = []
+
+
+class SearchUnderstood(BaseModel):
+    """What search read in the shopper's words, and what it relaxed to find anything."""
+
+    query: str
+    text: str = Field(description="the words ranked by (without the vehicle)")
+    part_types: list[UnderstoodPartType]
+    ambiguous: bool
+    position: str | None
+    vehicle: UnderstoodVehicle | None
+    relaxed: list[str] = Field(description="filters dropped: position, vehicle, part type...")
+    message: str | None = Field(description="says what was relaxed, for the shopper")
+    unresolved: list[str]
+
+
 class PartSearch(BaseModel):
     total: int
     page: int
     per_page: int
     items: list[PartSummary]
     facets: dict[str, list[FacetValue]]
+    understood: SearchUnderstood | None = Field(
+        None, description="what the words `q` were read as (absent without q)"
+    )
 
 
 class Offer(BaseModel):

@@ -122,6 +122,49 @@ MENTIONED_VEHICLE = (
     + UNIVERSAL_PARTS
     + "))"
 )
+#: Parts fitting any of %(vehicle_ids)s (the configurations a query's vehicle can be),
+#: or universal: the same index path as FITS_VEHICLE, for a list of configurations.
+FITS_ANY = (
+    """p.id IN (
+SELECT f.part_id FROM fitments f JOIN vehicles v ON v.base_vehicle_id = f.base_vehicle_id
+WHERE v.id = ANY(%(vehicle_ids)s) AND f.status = 'published' AND"""
+    + CONSTRAINTS_MATCH
+    + " {types} UNION ALL "
+    + UNIVERSAL_PARTS
+    + " {universal_types})"
+)
+#: The part types a query means (search_intent), as a filter on p and on fitments.
+OF_TYPES = "p.part_type_id IN (SELECT id FROM part_types WHERE slug = ANY(%(types)s))"
+FITMENT_OF_TYPES = "AND f.part_type_id IN (SELECT id FROM part_types WHERE slug = ANY(%(types)s))"
+UNIVERSAL_OF_TYPES = "AND u.part_type_id IN (SELECT id FROM part_types WHERE slug = ANY(%(types)s))"
+#: A position the query named ("front", "driver side"): a fitment of the part (on the
+#: named vehicle, when there is one) listed at that position, each word a pattern.
+AT_POSITION = """
+(p.fit_class = 'universal' OR EXISTS (
+    SELECT 1 FROM fitments f WHERE f.part_id = p.id AND f.status = 'published' {on_vehicle}
+      AND (SELECT bool_and(f.position ~* w) FROM unnest(%(positions)s::text[]) w)))
+"""
+ON_BASE_VEHICLES = "AND f.base_vehicle_id = ANY(%(base_vehicle_ids)s)"
+#: Intent search: every part passing the filters (the part types meant, the vehicle,
+#: the position) is a result; the words only rank them: any word counts (OR), the
+#: title's trigram similarity, and — with a query vector — the part vector's cosine.
+MATCHED_INTENT = """
+WITH matched AS MATERIALIZED (
+    SELECT p.id, p.part_type_id, p.brand_id,
+           CASE WHEN p.mpn_normalized = %(mpn)s THEN 2 ELSE 0 END
+           + {text_rank} + {vector_rank} AS rank
+    FROM parts p {vector_join}
+    WHERE p.status = 'active' AND {where}
+)
+"""
+INTENT_TEXT_RANK = (
+    "ts_rank(p.search_text, to_tsquery('simple', %(any_words)s)) + similarity(p.title, %(q)s)"
+)
+INTENT_VECTOR_JOIN = "LEFT JOIN part_embeddings e ON e.part_id = p.id AND e.model = %(model)s"
+INTENT_VECTOR_RANK = "coalesce(1 - (e.embedding <=> %(vector)s::vector), 0)"
+#: Loose words: any of the query's words (OR), for the fallback when all of them
+#: together match nothing.
+ANY_WORD_MATCH = "p.search_text @@ to_tsquery('simple', %(any_words)s)"
 #: Sent with each hybrid search (session settings of the pooled connection, in the
 #: same round trip): HNSW candidates, and pgvector 0.8's iterative scan so that
 #: filtered searches still find `vector_k` rows.
@@ -171,6 +214,16 @@ class SearchQuery:
     vector_k: int = 50
     max_distance: float = 0.6
     ef_search: int = 100
+    #: What a shopper's words meant (catalog.search_intent / search_vehicle): the part
+    #: types (all results are of these), the configurations the named vehicle can be
+    #: and their base vehicles, and position patterns. With `part_types`, every part
+    #: passing the filters is a result and `q` only ranks them.
+    part_types: Sequence[str] = ()
+    vehicle_ids: Sequence[int] = ()
+    base_vehicle_ids: Sequence[int] = ()
+    positions: Sequence[str] = ()
+    #: Match any word of `q` instead of all of them (the loose fallback).
+    any_word: bool = False
 
 
 @dataclass
@@ -194,8 +247,10 @@ def page_statement(query: SearchQuery) -> tuple[sql.Composed, dict[str, Any]]:
         "offset": (query.page - 1) * query.per_page,
         "page": query.page,
     }
+    if query.part_types:
+        return _intent_statement(query, where, params)
     words, years = vehicle_mentions(query.q or "") if query.vehicle_id is None else ([], [])
-    if words and years:
+    if words and years and not query.vehicle_ids:
         params |= {"vehicle_words": words, "vehicle_years": years}
         where.append(sql.SQL(MENTIONED_VEHICLE))
     if is_hybrid(query):
@@ -213,6 +268,34 @@ def page_statement(query: SearchQuery) -> tuple[sql.Composed, dict[str, Any]]:
         rank = sql.SQL(TEXT_RANK) if query.q else sql.SQL("0::real")
         head = sql.SQL(MATCHED).format(rank=rank, where=sql.SQL(" AND ").join(where))
     return sql.Composed([head, sql.SQL(PAGE)]), params
+
+
+def _intent_statement(
+    query: SearchQuery, where: list[sql.Composable], params: dict[str, Any]
+) -> tuple[sql.Composed, dict[str, Any]]:
+    """Every part of the meant types passing the filters, ranked by the words and vector."""
+    if query.q:
+        where.pop(1)  # the words rank; they do not filter (TEXT_MATCH is second)
+    any_words = params.get("any_words")
+    text_rank = sql.SQL(INTENT_TEXT_RANK if any_words else "0")
+    params.setdefault("mpn", normalize_mpn(query.q or ""))
+    params.setdefault("q", query.q or "")
+    hybrid = is_hybrid(query)
+    if hybrid:
+        params |= {"vector": vector_text(query.vector or ()), "model": query.model}
+    head = sql.SQL(MATCHED_INTENT).format(
+        text_rank=text_rank,
+        vector_rank=sql.SQL(INTENT_VECTOR_RANK if hybrid else "0"),
+        vector_join=sql.SQL(INTENT_VECTOR_JOIN if hybrid else ""),
+        where=sql.SQL(" AND ").join(where),
+    )
+    return sql.Composed([head, sql.SQL(PAGE)]), params
+
+
+def any_words_query(text: str) -> str | None:
+    """`text`'s words OR'ed as a tsquery ('ceramic' | 'bosch'), or None without words."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return " | ".join(f"'{w}'" for w in dict.fromkeys(words)) or None
 
 
 def vector_settings(query: SearchQuery) -> dict[str, str]:
@@ -277,8 +360,12 @@ def _filters(query: SearchQuery) -> tuple[list[sql.Composable], dict[str, Any]]:
     where: list[sql.Composable] = [sql.SQL("TRUE")]
     params: dict[str, Any] = {}
     if query.q:
-        where.append(sql.SQL(TEXT_MATCH))
-        params |= {"q": query.q, "mpn": normalize_mpn(query.q)}
+        any_words = any_words_query(query.q)
+        params |= {"q": query.q, "mpn": normalize_mpn(query.q), "any_words": any_words}
+        if query.any_word and any_words:
+            where.append(sql.SQL(ANY_WORD_MATCH))
+        else:
+            where.append(sql.SQL(TEXT_MATCH))
     if query.part_type:
         where.append(
             sql.SQL("p.part_type_id = (SELECT id FROM part_types WHERE slug = %(part_type)s)")
@@ -293,4 +380,22 @@ def _filters(query: SearchQuery) -> tuple[list[sql.Composable], dict[str, Any]]:
         fits = FITS_VEHICLE_OF_TYPE if query.part_type else FITS_VEHICLE
         where.append(sql.SQL(fits))
         params["vehicle_id"] = query.vehicle_id
+    if query.part_types:
+        where.append(sql.SQL(OF_TYPES))
+        params["types"] = list(query.part_types)
+    if query.vehicle_ids:
+        typed = bool(query.part_types)
+        where.append(
+            sql.SQL(FITS_ANY).format(
+                types=sql.SQL(FITMENT_OF_TYPES if typed else ""),
+                universal_types=sql.SQL(UNIVERSAL_OF_TYPES if typed else ""),
+            )
+        )
+        params["vehicle_ids"] = list(query.vehicle_ids)
+    if query.positions:
+        on_vehicle = ON_BASE_VEHICLES if query.base_vehicle_ids else ""
+        where.append(sql.SQL(AT_POSITION).format(on_vehicle=sql.SQL(on_vehicle)))
+        params["positions"] = list(query.positions)
+        if query.base_vehicle_ids:
+            params["base_vehicle_ids"] = list(query.base_vehicle_ids)
     return where, params

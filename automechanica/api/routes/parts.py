@@ -17,7 +17,8 @@ from automechanica.api.ratelimit import TokenBuckets, TooManyRequests, client_ip
 from automechanica.api.schemas import Evidence, FitCheck, FitRequest, PartDetail, PartSearch
 from automechanica.catalog.fitment import VehicleQuery, check_fit
 from automechanica.catalog.parts import part_detail
-from automechanica.catalog.search import SearchQuery, search_page
+from automechanica.catalog.search_words import SearchWordsCache
+from automechanica.catalog.shopper_search import ShopperQuery, shopper_search
 from automechanica.errors import NotFoundError
 
 router = APIRouter(prefix="/api", tags=["parts"])
@@ -52,8 +53,12 @@ async def search(
     page: Annotated[int, Query(ge=1, le=100, description="at most 100 pages deep")] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 24,
 ) -> Response:
-    """Full-text and trigram search fused with vector search (when the app has an
-    embedder and the parts have vectors of its model), plus filters and facets."""
+    """Search as the shopper means it: a vehicle named in `q` narrows to parts that fit
+    it, the part type the words name ranks (and filters) first, a position word
+    narrows by fitment position; `understood` says what was read and what was relaxed
+    when the strict search found nothing. Full-text and trigram search fused with
+    vector search (when the app has an embedder and the parts have vectors of its
+    model), plus filters and facets."""
     policy: ApiPolicy = request.app.state.policy
     if q:
         buckets: TokenBuckets = request.app.state.search_buckets
@@ -65,12 +70,25 @@ async def search(
             await cur.execute(VEHICLE_EXISTS, (vehicle_id,))
             if await cur.fetchone() is None:
                 raise NotFoundError("vehicle", vehicle_id)
-    query = SearchQuery(q, part_type, brand, vehicle_id, page, per_page)
-    if q and vectors is not None:
-        query.vector = await vectors.vector(q)
-        query.model = vectors.model if query.vector is not None else None
-    page_json = await search_page(conn, query)
+    query = ShopperQuery(q, part_type, brand, vehicle_id, page, per_page)
+    words = await _search_words(request).get(conn)
+    page_json = await shopper_search(
+        conn,
+        query,
+        words.words,
+        words.vocabulary,
+        embed=vectors.vector if vectors is not None else None,
+        model=vectors.model if vectors is not None else None,
+    )
     return Response(page_json, media_type="application/json")  # already shaped as PartSearch
+
+
+def _search_words(request: Request) -> SearchWordsCache:
+    """The app's part-type and vehicle words for reading queries (made on first use)."""
+    cache: SearchWordsCache | None = getattr(request.app.state, "search_words", None)
+    if cache is None:
+        cache = request.app.state.search_words = SearchWordsCache()
+    return cache
 
 
 @router.get(
