@@ -14,12 +14,14 @@ from automechanica.orchestrator.workflows.onboarding import ONBOARDING
 from automechanica.orchestrator.workflows.pricing import PRICING_REFRESH, apply_reviewed_price
 from automechanica.orchestrator.workflows.product_pages import apply_reviewed_page
 from automechanica.orchestrator.workflows.returns import WRONG_FIT_RETURN, apply_reviewed_correction
+from automechanica.orchestrator.workflows.support import SUPPORT_CONVERSATION
 
 WORKFLOWS: list[Workflow] = [
     ONBOARDING,
     PRICING_REFRESH,
     ORDER_FULFILLMENT,
     WRONG_FIT_RETURN,
+    SUPPORT_CONVERSATION,
     NIGHTLY_ANALYTICS,
 ]
 REVIEW_ACTIONS: dict[str, Apply] = {
