@@ -30,6 +30,7 @@ CREATE TABLE carts (
     id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),  -- also the guest's bearer handle
     customer_id         bigint REFERENCES customers(id),
     vehicle_id          integer REFERENCES vehicles(id),     -- the vehicle every line is fit-checked against
+    vehicle_query       jsonb,                               -- or year/make/model + what is known (fit may need more)
     status              text NOT NULL DEFAULT 'not_ready_for_payment'
                         CHECK (status IN ('not_ready_for_payment', 'ready_for_payment',
                                           'in_progress', 'completed', 'canceled')),
