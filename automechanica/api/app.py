@@ -26,6 +26,7 @@ from automechanica.api.routes import (
     admin_users,
     admin_workflows,
     auth,
+    feeds,
     garage,
     health,
     orders,
@@ -97,7 +98,7 @@ def create_app(
     app.state.sessions = Sessions(signer, PasswordHasher(), policy=session_policy)
     app.state.checkout = CheckoutConfig.default(tax_rate)
 
-    for module in (health, vehicles, parts, auth):
+    for module in (health, vehicles, parts, auth, feeds):
         app.include_router(module.router)
     for module in (shop, orders, garage):  # shop: guests too; orders, garage: signed in
         app.include_router(module.router)

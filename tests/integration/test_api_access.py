@@ -35,6 +35,8 @@ PUBLIC_ROUTES = {
     "/api/parts/{part_id}",
     "/api/fit-check",
     "/api/auth/register",
+    "/api/feeds/products.jsonl",
+    "/api/feeds/products.csv",
 }
 # Exchanges of credentials: the body decides (401 for wrong ones), never the caller's token.
 CREDENTIALS = {"/api/auth/login", "/api/auth/refresh"}
