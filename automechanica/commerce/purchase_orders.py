@@ -25,7 +25,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from automechanica.commerce.routing import Allocation, Line, Offer
-from automechanica.errors import InvalidInputError, NotFoundError
+from automechanica.errors import ConflictError, InvalidInputError, NotFoundError
 
 DEFAULT_SHIP_DAYS = 3  # business days, when an offer states no lead time
 
@@ -304,3 +304,117 @@ async def _one(conn: AsyncConnection[Any], query: str, params: dict[str, Any]) -
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
         return await cur.fetchone()
+
+
+LIST_ORDERS = """
+SELECT o.id, o.number, o.status, o.payment_status, o.email, o.total, o.core_total,
+       o.created_at, o.updated_at,
+       (SELECT count(*) FROM purchase_orders po WHERE po.order_id = o.id) AS purchase_orders
+FROM orders o
+WHERE (%(status)s::text IS NULL OR o.status = %(status)s)
+ORDER BY o.created_at DESC, o.id DESC
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+SELECT_HISTORY = """
+SELECT status, note, actor, created_at FROM order_status_history
+WHERE order_id = %(id)s ORDER BY id
+"""
+SELECT_ORDER_RETURNS = """
+SELECT r.id, r.order_line_id, r.reason, r.status, r.vehicle_id, r.workflow_id, r.created_at
+FROM returns r JOIN order_lines l ON l.id = r.order_line_id
+WHERE l.order_id = %(id)s ORDER BY r.id
+"""
+SELECT_CORES = """
+SELECT c.id, c.order_line_id, c.deposit, c.status FROM core_returns c
+JOIN order_lines l ON l.id = c.order_line_id WHERE l.order_id = %(id)s ORDER BY c.id
+"""
+LOCK_PO = """
+SELECT po.id, po.order_id, po.status FROM purchase_orders po WHERE po.id = %(id)s FOR UPDATE
+"""
+SET_PO_STATUS = """
+UPDATE purchase_orders SET status = %(status)s, tracking = COALESCE(%(tracking)s, tracking),
+       updated_at = now()
+WHERE id = %(id)s
+"""
+PO_STATUSES = "SELECT array_agg(status) AS statuses FROM purchase_orders WHERE order_id = %(id)s"
+CANCEL_POS = """
+UPDATE purchase_orders SET status = 'cancelled', updated_at = now()
+WHERE order_id = %(id)s AND status IN ('written', 'acknowledged')
+"""
+#: A purchase order moves forward only: written/acknowledged → shipped → delivered.
+PO_MOVES = {
+    "shipped": ("written", "acknowledged"),
+    "delivered": ("written", "acknowledged", "shipped"),
+}
+
+
+async def list_orders(
+    conn: AsyncConnection[Any], *, status: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(LIST_ORDERS, {"status": status, "limit": limit, "offset": offset})
+        return await cur.fetchall()
+
+
+async def order_detail(conn: AsyncConnection[Any], order_id: int) -> dict[str, Any]:
+    """The operator's view: lines, history, purchase orders, returns, cores."""
+    order = await load_order(conn, order_id)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SELECT_HISTORY, {"id": order_id})
+        order["history"] = await cur.fetchall()
+        await cur.execute(SELECT_ORDER_RETURNS, {"id": order_id})
+        order["returns"] = await cur.fetchall()
+        await cur.execute(SELECT_CORES, {"id": order_id})
+        order["core_returns"] = await cur.fetchall()
+    order["purchase_orders"] = await purchase_orders_of(conn, order_id)
+    return order
+
+
+async def move_purchase_order(
+    conn: AsyncConnection[Any], po_id: int, status: str, *, actor: str, tracking: str | None
+) -> int:
+    """Ship or deliver one purchase order; the order follows when all of its have.
+    Returns the order's id."""
+    async with conn.transaction():
+        po = await _one(conn, LOCK_PO, {"id": po_id})
+        if po is None:
+            raise NotFoundError("purchase order", po_id)
+        if po["status"] == status:
+            return int(po["order_id"])  # said twice: no change
+        if po["status"] not in PO_MOVES[status]:
+            raise ConflictError(f"purchase order {po_id} is {po['status']}; it cannot be {status}")
+        await conn.execute(SET_PO_STATUS, {"id": po_id, "status": status, "tracking": tracking})
+        statuses = (await _one(conn, PO_STATUSES, {"id": po["order_id"]}))["statuses"]
+        live = [s for s in statuses if s != "cancelled"]
+        reached = live and all(
+            s == status or (status == "shipped" and s == "delivered") for s in live
+        )
+        if reached:
+            before = ["routed"] if status == "shipped" else ["routed", "shipped"]
+            await set_order_status(
+                conn, po["order_id"], status, allowed_from=before, actor=actor,
+                note=f"tracking {tracking}" if tracking else None,
+            )  # fmt: skip
+        return int(po["order_id"])
+
+
+async def cancel_order(
+    conn: AsyncConnection[Any], order_id: int, *, actor: str, reason: str
+) -> None:
+    """Cancel an order nothing has shipped of: its open purchase orders are cancelled."""
+    async with conn.transaction():
+        order = await _one(conn, SELECT_ORDER_FOR_UPDATE, {"id": order_id})
+        if order is None:
+            raise NotFoundError("order", order_id)
+        if order["status"] == "cancelled":
+            return
+        if order["status"] not in ("placed", "routed"):
+            raise ConflictError(
+                f"order {order['number']} is {order['status']}: only placed or routed orders can "
+                "be cancelled (take a return instead)"
+            )
+        await conn.execute(CANCEL_POS, {"id": order_id})
+        await set_order_status(
+            conn, order_id, "cancelled", allowed_from=["placed", "routed"], actor=actor,
+            note=reason,
+        )  # fmt: skip

@@ -38,6 +38,7 @@ WHERE o.number = %(number)s
 OPEN_RETURN = """
 SELECT id FROM returns WHERE order_line_id = %(line)s AND status <> 'rejected'
 """
+VEHICLE_EXISTS = "SELECT 1 FROM vehicles WHERE id = %(id)s"
 INSERT_RETURN = """
 INSERT INTO returns (order_line_id, reason, status, notes, vehicle_id)
 VALUES (%(line)s, %(reason)s, %(status)s, %(notes)s, %(vehicle)s)
@@ -159,6 +160,8 @@ async def request_return(
             f"order {number} is {row['status']}: a line can be returned once the order has "
             "been routed to suppliers (cancel an order that has not)"
         )
+    if vehicle_id is not None and await _one(conn, VEHICLE_EXISTS, {"id": vehicle_id}) is None:
+        raise NotFoundError("vehicle", vehicle_id)
     if await _one(conn, OPEN_RETURN, {"line": line_id}) is not None:
         raise ConflictError(f"line {line_id} of order {number} already has a return")
     return dict(

@@ -21,10 +21,13 @@ from pydantic import ValidationError
 
 from automechanica.agents.fitment_triage import AGENT, DECISION, Correction, FitmentTriage
 from automechanica.commerce.returns import (
+    Reason,
     apply_correction,
     authorize_return,
     lower_confidence_by_return_rate,
     record_issue,
+    request_return,
+    set_return_workflow,
     wrong_fit_evidence,
 )
 from automechanica.errors import AutoMechanicaError, InvalidInputError
@@ -36,6 +39,7 @@ from automechanica.orchestrator.definitions import (
     StepContext,
     Workflow,
 )
+from automechanica.orchestrator.engine import start_workflow
 from automechanica.orchestrator.events import AgentEvent, record_event
 from automechanica.orchestrator.policies import get_policy
 from automechanica.orchestrator.reviews import Review
@@ -149,3 +153,33 @@ WRONG_FIT_RETURN = Workflow(
     steps=(Step("triage", triage), Step("resolve", resolve)),
     description="A wrong-fit return triaged by the Fitment agent, corrected by a person.",
 )
+
+
+async def open_return(
+    conn: AsyncConnection[Any],
+    number: str,
+    line_id: int,
+    reason: Reason,
+    *,
+    user_id: int | None = None,
+    email: str | None = None,
+    vehicle_id: int | None = None,
+    notes: str | None = None,
+) -> dict[str, Any]:
+    """A customer's return and, for a wrong fit, its workflow — in one transaction."""
+    async with conn.transaction():
+        ret = await request_return(
+            conn, number, line_id, reason,
+            user_id=user_id, email=email, vehicle_id=vehicle_id, notes=notes,
+        )  # fmt: skip
+        ret["workflow_id"] = None
+        if reason == "wrong_fit":
+            ret["workflow_id"] = await start_workflow(
+                conn,
+                WRONG_FIT_RETURN,
+                {"return_id": ret["id"]},
+                idempotency_key=f"wrong_fit_return:{ret['id']}",
+                started_by=f"user:{user_id}" if user_id is not None else "guest",
+            )
+            await set_return_workflow(conn, ret["id"], ret["workflow_id"])
+    return ret
