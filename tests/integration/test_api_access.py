@@ -37,10 +37,20 @@ PUBLIC_ROUTES = {
     "/api/fit-check",
     "/api/auth/register",
     "/api/returns",  # a guest's: the order number and email in the body decide
+    "/api/feeds/products.jsonl",
+    "/api/feeds/products.csv",
 }
 # Exchanges of credentials: the body decides (401 for wrong ones), never the caller's token.
 CREDENTIALS = {"/api/auth/login", "/api/auth/refresh"}
 BY_BODY = "by body"
+# Guests and signed-in shoppers alike; a token that came and is bad is a 401 (the caller
+# meant to be signed in: never silently served as a guest).
+GUEST_OR_SIGNED_IN = "guest or signed in"
+GUEST_OR_SIGNED_IN_ROUTES = {
+    "/api/support/sessions",
+    "/api/support/sessions/{session_id}",
+    "/api/support/sessions/{session_id}/messages",
+}
 BAD_TOKENS = ("expired token", "forged signature", "alg none")
 CALLERS = ("anonymous", *Role, *BAD_TOKENS)
 
@@ -60,6 +70,8 @@ def needed(method: str, path: str) -> Role | str:
         return PUBLIC
     if path in CREDENTIALS:
         return BY_BODY
+    if path in GUEST_OR_SIGNED_IN_ROUTES:
+        return GUEST_OR_SIGNED_IN
     raise AssertionError(f"{path} is not classified: add it to this test's access table")
 
 
@@ -81,6 +93,9 @@ def _expect(need: Role | str, caller: Role | str, status: int) -> tuple[str, boo
     """What `caller` should get from a route that needs `need`, and whether `status` is it."""
     if need == BY_BODY:
         return "the same for every caller", True
+    if need == GUEST_OR_SIGNED_IN:
+        bad = caller in BAD_TOKENS
+        return ("401", status == 401) if bad else ("not 401/403", status not in (401, 403))
     allowed = need == PUBLIC or (isinstance(caller, Role) and caller.includes(Role(need)))
     if allowed:
         return "not 401/403", status not in (401, 403)
