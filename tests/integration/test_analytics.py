@@ -103,6 +103,12 @@ class Store:
 
 @pytest.fixture
 async def store(aconn: Conn) -> Store:
+    return await make_store(aconn)
+
+
+async def make_store(aconn: Conn) -> Store:
+    """Brands, part types, suppliers, parts A, B and C with one offer each, a customer."""
+
     async def insert(query: str, *params: Any) -> int:
         return int(await one(aconn, query + " RETURNING id", *params))
 
