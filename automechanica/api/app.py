@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from fastapi import Depends, FastAPI
+from psycopg_pool import AsyncConnectionPool
 
 from automechanica import __version__
 from automechanica.accounts import PasswordHasher, SessionPolicy, Sessions, TokenSigner
@@ -20,16 +22,20 @@ from automechanica.api.policy import ApiPolicy
 from automechanica.api.routes import (
     admin_analytics,
     admin_catalog,
+    admin_orders,
     admin_pricing,
     admin_queue,
     admin_users,
     admin_workflows,
     auth,
+    feeds,
     garage,
     health,
     orders,
     parts,
+    returns,
     shop,
+    support,
     vehicles,
 )
 from automechanica.api.routes.shop import CheckoutConfig
@@ -39,6 +45,7 @@ from automechanica.db.connection import open_pool
 from automechanica.errors import (
     ConfigurationError,
 )
+from automechanica.llm import Router, build_router
 from automechanica.memory import Embedder
 from automechanica.memory.configure import embedder_from_settings
 
@@ -54,22 +61,28 @@ def create_app(
     access_token_minutes: int = 15,
     policy: ApiPolicy | None = None,
     tax_rate: Decimal = Decimal("0.0825"),
+    llm: Callable[[AsyncConnectionPool[Any]], Router] | None = None,
 ) -> FastAPI:
     """The API for the database at `database_url` (already migrated). With `embedder`,
     part search is hybrid (text + vectors of that model); without, text only. Access
     tokens are signed with `secret_key`; without one, a random key valid only in this
     process (tests; every real deployment sets AUTOMECHANICA_SECRET_KEY). Checkout
-    estimates tax at `tax_rate` and pays through the test provider (never charges)."""
+    estimates tax at `tax_rate` and pays through the test provider (never charges).
+    `llm` builds the LLM router on the app's pool (support chat's wording); without
+    it, support answers in fixed wording."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await open_pool(
             database_url, min_size=pool_min_size, max_size=pool_max_size
         )
+        app.state.llm_router = llm(app.state.pool) if llm is not None else None
         try:
             async with mcp_lifespan(app):  # the MCP door's session manager (api/mcp.py)
                 yield
         finally:
+            if app.state.llm_router is not None:
+                await app.state.llm_router.aclose()
             await app.state.pool.close()
 
     app = FastAPI(
@@ -88,7 +101,7 @@ def create_app(
     app.state.sessions = Sessions(signer, PasswordHasher(), policy=session_policy)
     app.state.checkout = CheckoutConfig.default(tax_rate)
 
-    for module in (health, vehicles, parts, auth):
+    for module in (health, vehicles, parts, auth, feeds):
         app.include_router(module.router)
     for module in (shop, orders, garage):  # shop: guests too; orders, garage: signed in
         app.include_router(module.router)
@@ -98,7 +111,11 @@ def create_app(
     app.include_router(admin_workflows.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_catalog.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_analytics.router, dependencies=[Depends(require_operator)])
+    app.include_router(admin_orders.router, dependencies=[Depends(require_operator)])
+    app.include_router(returns.router)  # a customer's own lines; a guest's by number + email
     app.include_router(admin_pricing.router, dependencies=[Depends(require_operator)])
+    app.include_router(support.router)  # a session's owner, checked per session
+    app.include_router(support.admin, dependencies=[Depends(require_operator)])
     mount_mcp(app, app.state.policy)  # /mcp for outside AI agents, a shopper's rights
     mount_web(app, WEB_DIST)  # the web shop at every GET path the API does not own; last
     return app
@@ -122,6 +139,7 @@ def create_app_from_settings() -> FastAPI:
         access_token_minutes=settings.access_token_minutes,
         policy=ApiPolicy.from_settings(settings),
         tax_rate=settings.tax_rate,
+        llm=lambda pool: build_router(settings, pool=pool),
     )
 
 
