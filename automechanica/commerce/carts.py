@@ -59,6 +59,26 @@ class Address(BaseModel):
 
 
 FulfillmentId = Literal["standard", "expedited"]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=_NO_NUL)]
+
+
+class VehicleDescription(BaseModel):
+    """A vehicle as the shopper knows it, when they have no configuration id: year, make
+    and model, plus what they know. Fit may then need more information (which trim,
+    which engine), and the cart's messages ask for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=1886, le=2100)
+    make: Name
+    model: Name
+    submodel: Name | None = None
+    engine_liters: float | None = Field(default=None, gt=0, le=30, allow_inf_nan=False)
+    drive: str | None = Field(default=None, min_length=1, max_length=16, pattern=_NO_NUL)
+
+    def known(self) -> dict[str, Any]:
+        fields = ("submodel", "engine_liters", "drive")
+        return {k: getattr(self, k) for k in fields if getattr(self, k) is not None}
 
 
 class CartCreate(BaseModel):
@@ -67,6 +87,9 @@ class CartCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     vehicle_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    vehicle: VehicleDescription | None = Field(
+        default=None, description="instead of vehicle_id, when the configuration is not known"
+    )
     lines: list[LineInput] = Field(default_factory=list, max_length=MAX_LINES)
     email: Email | None = None
     shipping_address: Address | None = None
@@ -75,11 +98,13 @@ class CartCreate(BaseModel):
 
 class CartUpdate(BaseModel):
     """Changes to a cart; a field left out stays as it is. `lines` replaces every line
-    (as an ACP update does); `vehicle_id: null` clears the vehicle."""
+    (as an ACP update does); `vehicle_id: null` clears the vehicle. Setting `vehicle_id`
+    clears a described `vehicle` and the other way round."""
 
     model_config = ConfigDict(extra="forbid")
 
     vehicle_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    vehicle: VehicleDescription | None = None
     lines: list[LineInput] | None = Field(default=None, max_length=MAX_LINES)
     email: Email | None = None
     shipping_address: Address | None = None
@@ -95,18 +120,20 @@ class Shopper:
 
 
 INSERT_CART = """
-INSERT INTO carts (customer_id, vehicle_id, email, shipping_address, fulfillment_option, channel)
-VALUES (%(customer)s, %(vehicle)s, %(email)s, %(address)s, %(option)s, %(channel)s)
+INSERT INTO carts (customer_id, vehicle_id, vehicle_query, email, shipping_address,
+                   fulfillment_option, channel)
+VALUES (%(customer)s, %(vehicle)s, %(query)s, %(email)s, %(address)s, %(option)s, %(channel)s)
 RETURNING id
 """
 SELECT_CART = """
-SELECT id, customer_id, vehicle_id, status, channel, email, shipping_address,
+SELECT id, customer_id, vehicle_id, vehicle_query, status, channel, email, shipping_address,
        fulfillment_option, currency, created_at, updated_at
 FROM carts WHERE id = %(id)s
 """
 LOCK_CART = SELECT_CART + " FOR UPDATE"
 UPDATE_CART = """
-UPDATE carts SET vehicle_id = %(vehicle)s, email = %(email)s, shipping_address = %(address)s,
+UPDATE carts SET vehicle_id = %(vehicle)s, vehicle_query = %(query)s, email = %(email)s,
+    shipping_address = %(address)s,
     fulfillment_option = %(option)s, updated_at = now()
 WHERE id = %(id)s
 """
@@ -128,6 +155,11 @@ COUNT_LINES = "SELECT count(*) AS n FROM cart_lines WHERE cart_id = %(id)s"
 TOUCH = "UPDATE carts SET updated_at = now() WHERE id = %(id)s"
 KNOWN_PARTS = "SELECT id FROM parts WHERE id = ANY(%(ids)s)"
 VEHICLE_EXISTS = "SELECT 1 FROM vehicles WHERE id = %(id)s"
+BASE_VEHICLE_EXISTS = """
+SELECT 1 FROM base_vehicles bv
+JOIN makes ma ON ma.id = bv.make_id JOIN models mo ON mo.id = bv.model_id
+WHERE bv.year = %(year)s AND lower(ma.name) = lower(%(make)s) AND lower(mo.name) = lower(%(model)s)
+"""
 
 OPEN = ("not_ready_for_payment", "ready_for_payment", "in_progress")
 
@@ -136,11 +168,15 @@ async def create_cart(conn: AsyncConnection[Any], shopper: Shopper, request: Car
     """A new cart for `shopper` holding what `request` says (unknown parts or vehicle: 404)."""
     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         await _check_vehicle(conn, request.vehicle_id)
+        await _check_description(conn, request.vehicle)
+        if request.vehicle_id is not None and request.vehicle is not None:
+            raise InvalidInputError("Give vehicle_id or vehicle (a description), not both.")
         await cur.execute(
             INSERT_CART,
             {
                 "customer": shopper.customer_id,
                 "vehicle": request.vehicle_id,
+                "query": _description(request.vehicle),
                 "email": request.email,
                 "address": _address(request.shipping_address),
                 "option": request.fulfillment_option,
@@ -176,9 +212,15 @@ async def update_cart(
     async with conn.transaction():
         cart = await load_cart(conn, cart_id, shopper, lock=True)
         _must_be_open(cart)
+        if "vehicle_id" in given and "vehicle" in given:
+            raise InvalidInputError("Give vehicle_id or vehicle (a description), not both.")
         if "vehicle_id" in given:
             await _check_vehicle(conn, request.vehicle_id)
-            cart["vehicle_id"] = request.vehicle_id
+            cart["vehicle_id"], cart["vehicle_query"] = request.vehicle_id, None
+        if "vehicle" in given:
+            await _check_description(conn, request.vehicle)
+            cart["vehicle_id"] = None
+            cart["vehicle_query"] = request.vehicle.model_dump() if request.vehicle else None
         if "email" in given:
             cart["email"] = request.email
         if "shipping_address" in given:
@@ -192,6 +234,7 @@ async def update_cart(
             {
                 "id": cart_id,
                 "vehicle": cart["vehicle_id"],
+                "query": Jsonb(cart["vehicle_query"]) if cart["vehicle_query"] else None,
                 "email": cart["email"],
                 "address": Jsonb(cart["shipping_address"])
                 if cart["shipping_address"] is not None
@@ -288,6 +331,21 @@ async def _check_vehicle(conn: AsyncConnection[Any], vehicle_id: int | None) -> 
         await cur.execute(VEHICLE_EXISTS, {"id": vehicle_id})
         if await cur.fetchone() is None:
             raise NotFoundError("vehicle", vehicle_id)
+
+
+async def _check_description(
+    conn: AsyncConnection[Any], vehicle: VehicleDescription | None
+) -> None:
+    if vehicle is None:
+        return
+    async with conn.cursor() as cur:
+        await cur.execute(BASE_VEHICLE_EXISTS, vehicle.model_dump())
+        if await cur.fetchone() is None:
+            raise NotFoundError("vehicle", f"{vehicle.year} {vehicle.make} {vehicle.model}")
+
+
+def _description(vehicle: VehicleDescription | None) -> Jsonb | None:
+    return Jsonb(vehicle.model_dump()) if vehicle is not None else None
 
 
 def _address(address: Address | None) -> Jsonb | None:

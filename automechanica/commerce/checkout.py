@@ -122,7 +122,8 @@ async def create_session(
     """A new cart (checkout session). A signed-in customer who names no vehicle gets
     their garage's current one. With an idempotency key, a retried create returns the
     first cart instead of making a second."""
-    if shopper.customer_id is not None and "vehicle_id" not in request.model_fields_set:
+    given = request.model_fields_set
+    if shopper.customer_id is not None and not {"vehicle_id", "vehicle"} & given:
         vehicle_id = await current_vehicle(conn, shopper.customer_id)
         request = request.model_copy(update={"vehicle_id": vehicle_id})
     key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None

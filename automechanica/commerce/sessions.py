@@ -25,7 +25,14 @@ from pydantic import BaseModel, Field
 from automechanica.catalog.fitment import VehicleQuery, check_fit, vehicle_name
 from automechanica.catalog.vehicles import SELECT_VEHICLE
 from automechanica.commerce import shipping
-from automechanica.commerce.carts import Address, Shopper, load_cart, set_status
+from automechanica.commerce.carts import (
+    Address,
+    Shopper,
+    VehicleDescription,
+    load_cart,
+    set_status,
+)
+from automechanica.errors import NotFoundError
 
 SELECT_LINES = """
 SELECT cl.part_id, cl.quantity, p.title, p.part_number, p.price, p.status AS part_status,
@@ -74,8 +81,12 @@ CORE_DISCLOSURE = (
 
 
 class VehicleRef(BaseModel):
-    id: int
+    """The cart's vehicle: a configuration (`id`), or one described by year, make and
+    model (`id` null, `description` set)."""
+
+    id: int | None
     name: str
+    description: VehicleDescription | None = None
 
 
 class Fit(BaseModel):
@@ -234,9 +245,7 @@ async def price_cart(
         if cart["vehicle_id"] is not None:
             await cur.execute(SELECT_VEHICLE, (cart["vehicle_id"],))
             vehicle_row = await cur.fetchone()
-    vehicle = (
-        VehicleRef(id=vehicle_row["id"], name=vehicle_name(vehicle_row)) if vehicle_row else None
-    )
+    vehicle, query = _vehicle(vehicle_row, cart["vehicle_query"])
     address = Address.model_validate(cart["shipping_address"]) if cart["shipping_address"] else None
     state = address.state if address else None
     hazmat = any(r["hazmat"] for r in rows)
@@ -248,7 +257,7 @@ async def price_cart(
     lines: list[PricedLine] = []
     items: list[LineItem] = []
     for row in rows:
-        fit = await _fit(conn, row, vehicle)
+        fit = await _fit(conn, row, vehicle, query)
         days = shipping.ship_days(chosen, row["warehouses"], state) if row["warehouses"] else None
         price: Decimal | None = row["price"]
         core = row["core_charge"] or Decimal("0.00")
@@ -356,13 +365,32 @@ async def price_cart(
     )
 
 
-async def _fit(conn: AsyncConnection[Any], row: dict[str, Any], vehicle: VehicleRef | None) -> Fit:
+def _vehicle(
+    row: dict[str, Any] | None, described: dict[str, Any] | None
+) -> tuple[VehicleRef | None, VehicleQuery | None]:
+    if row is not None:
+        return VehicleRef(id=row["id"], name=vehicle_name(row)), VehicleQuery(vehicle_id=row["id"])
+    if not described:
+        return None, None
+    d = VehicleDescription.model_validate(described)
+    extra = [d.submodel or "", f"{d.engine_liters}L" if d.engine_liters else "", d.drive or ""]
+    name = " ".join([str(d.year), d.make, d.model, *[e for e in extra if e]])
+    query = VehicleQuery(year=d.year, make=d.make, model=d.model, known=d.known())
+    return VehicleRef(id=None, name=name, description=d), query
+
+
+async def _fit(
+    conn: AsyncConnection[Any],
+    row: dict[str, Any],
+    vehicle: VehicleRef | None,
+    query: VehicleQuery | None,
+) -> Fit:
     label = f"{row['brand']} {row['part_number']}"
     if row["fit_class"] == "non_vehicle":
         return Fit(status="not_applicable", note=f"{label} is not a vehicle part.")
     if row["fit_class"] == "universal":
         return Fit(status="universal", note=f"{label} is universal: it fits any vehicle.")
-    if vehicle is None:
+    if vehicle is None or query is None:
         return Fit(
             status="not_checked",
             note=f"Fit not checked: no vehicle was given for {label}.",
@@ -373,7 +401,10 @@ async def _fit(conn: AsyncConnection[Any], row: dict[str, Any], vehicle: Vehicle
             status="unverified",
             note=f"We have no fitment data for {label}; check it against your vehicle yourself.",
         )
-    result = await check_fit(conn, row["part_id"], VehicleQuery(vehicle_id=vehicle.id))
+    try:
+        result = await check_fit(conn, row["part_id"], query)
+    except NotFoundError as exc:  # a described vehicle no configuration matches
+        return Fit(status="unverified", note=f"Fit not checked: {exc.message}")
     return Fit(
         status=result.verdict,
         note=result.explanation,

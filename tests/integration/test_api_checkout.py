@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -312,3 +313,67 @@ def test_cart_lines_added_removed_and_a_closed_cart_cannot_change(
     assert api.patch(path, json={"email": "a@example.com"}).status_code == 409
     assert _complete(api, cart["id"]).status_code == 409
     assert api.get(f"/api/carts/{uuid.uuid4()}").status_code == 404
+
+
+BASE_WITH_TWO_ENGINES = """
+SELECT bv.id, bv.year, ma.name AS make, mo.name AS model,
+       array_agg(DISTINCT v.engine_liters ORDER BY v.engine_liters) AS engines
+FROM base_vehicles bv JOIN vehicles v ON v.base_vehicle_id = bv.id
+JOIN makes ma ON ma.id = bv.make_id JOIN models mo ON mo.id = bv.model_id
+WHERE v.engine_liters IS NOT NULL
+GROUP BY bv.id, ma.name, mo.name
+HAVING count(DISTINCT v.engine_liters) >= 2 AND count(*) FILTER (WHERE v.fuel = 'Electric') = 0
+ORDER BY bv.id LIMIT 1
+"""
+
+
+def test_a_described_vehicle_gets_the_question_that_settles_the_fit(
+    api: TestClient, store: Store, db_url: str
+) -> None:
+    ((base, year, make, model, engines),) = rows(db_url, BASE_WITH_TWO_ENGINES)
+    with psycopg.connect(db_url) as conn:  # the oil filter fits one of the two engines
+        conn.execute(
+            "UPDATE fitments SET base_vehicle_id = %s, engine_liters = %s WHERE part_id = %s",
+            (base, engines[0], store.oil_filter),
+        )
+    described = {"year": year, "make": make, "model": model}
+    cart = _cart(
+        api,
+        vehicle=described,
+        lines=[{"part_id": store.oil_filter}],
+        email="pat@example.com",
+        shipping_address=ADDRESS,
+    )
+    assert cart["vehicle"]["id"] is None
+    assert cart["vehicle"]["name"] == f"{year} {make} {model}"
+    (line,) = cart["line_items"]
+    assert line["fit"]["status"] == "need_more_information"
+    assert line["fit"]["ask_next"] in {"submodel", "engine_liters"}
+    (message,) = cart["messages"]
+    assert message["code"] == "needs_more_information" and "tell us the" in message["content"]
+    assert cart["status"] == "ready_for_payment"  # payable, once the warning is acknowledged
+    assert _complete(api, cart["id"]).status_code == 422
+
+    narrowed = api.patch(
+        f"/api/carts/{cart['id']}",
+        json={"vehicle": described | {"engine_liters": float(engines[0])}},
+    ).json()
+    assert narrowed["line_items"][0]["fit"]["status"] == "fits"
+    assert narrowed["messages"] == []
+    other = api.patch(
+        f"/api/carts/{cart['id']}",
+        json={"vehicle": described | {"engine_liters": float(engines[1])}},
+    ).json()
+    assert other["line_items"][0]["fit"]["status"] == "does_not_fit"
+    by_id = api.patch(f"/api/carts/{cart['id']}", json={"vehicle_id": store.other_vehicle})
+    assert by_id.json()["vehicle"]["id"] == store.other_vehicle
+    assert by_id.json()["vehicle"]["description"] is None
+    both = api.patch(
+        f"/api/carts/{cart['id']}", json={"vehicle_id": store.vehicle, "vehicle": described}
+    )
+    assert both.status_code == 422
+    unknown = api.patch(
+        f"/api/carts/{cart['id']}",
+        json={"vehicle": {"year": 1990, "make": "Nosuch", "model": "Car"}},
+    )
+    assert unknown.status_code == 404
