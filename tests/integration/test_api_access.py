@@ -19,7 +19,16 @@ from automechanica.accounts import Role, TokenSigner
 from tests.integration.conftest import SECRET, Account, sign_in
 
 PUBLIC = "public"
-SIGNED_IN = {"/api/auth/me", "/api/auth/logout", "/api/auth/password"}
+SIGNED_IN = {
+    "/api/auth/me",
+    "/api/auth/logout",
+    "/api/auth/password",
+    "/api/orders",  # a customer's own orders and garage
+    "/api/orders/{number}",
+    "/api/garage",
+    "/api/garage/{vehicle_id}",
+    "/api/garage/{vehicle_id}/current",
+}
 SIGNED_IN |= {"/api/orders/{number}/returns"}  # a line of one's own order
 PUBLIC_ROUTES = {
     "/api/health",
@@ -36,6 +45,7 @@ PUBLIC_ROUTES = {
     "/api/parts/{part_id}",
     "/api/fit-check",
     "/api/auth/register",
+    "/api/orders/lookup",  # a guest's order by number and email
     "/api/returns",  # a guest's: the order number and email in the body decide
     "/api/feeds/products.jsonl",
     "/api/feeds/products.csv",
@@ -47,6 +57,12 @@ BY_BODY = "by body"
 # meant to be signed in: never silently served as a guest).
 GUEST_OR_SIGNED_IN = "guest or signed in"
 GUEST_OR_SIGNED_IN_ROUTES = {
+    "/api/carts",
+    "/api/carts/{cart_id}",
+    "/api/carts/{cart_id}/lines",
+    "/api/carts/{cart_id}/lines/{part_id}",
+    "/api/carts/{cart_id}/cancel",
+    "/api/carts/{cart_id}/complete",
     "/api/support/sessions",
     "/api/support/sessions/{session_id}",
     "/api/support/sessions/{session_id}/messages",
