@@ -1,8 +1,10 @@
 // Starts `automechanica up` on a free loopback port with a temporary data folder and a
 // small demo store, waits until it is ready, and stops it (Ctrl-C) after the tests.
+// For the console: an admin (made by `up`), an operator (made by the admin over the
+// API), a review (a feed whose layout the agent is unsure of) and a dead letter.
 // E2E_BASE_URL set by the caller skips all this and uses that server instead.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,6 +22,62 @@ function freePort(): Promise<number> {
   });
 }
 
+const ADMIN = { email: "admin@e2e.example.com", password: "e2e admin password, long enough" };
+export const OPERATOR = { email: "ops@e2e.example.com", password: "e2e operator password, long" };
+
+async function call(base: string, method: string, path: string, token: string | null, body?: unknown, tries = 3): Promise<any> {
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, {
+      method,
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (exc) {
+    // A kept-alive connection the server closed between two polls: ask again on a new one.
+    if (tries <= 1 || method !== "GET") throw exc;
+    return call(base, method, path, token, body, tries - 1);
+  }
+  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
+  return response.status === 204 ? null : response.json();
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`global setup: ${what} did not happen within 120 s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** An operator account, an open review and a dead letter for the console's tests. */
+async function prepareConsole(base: string, data: string, env: Record<string, string>): Promise<void> {
+  const admin = (await call(base, "POST", "/api/auth/login", null, ADMIN)).access_token as string;
+  await call(base, "POST", "/api/admin/users", admin, { ...OPERATOR, role: "operator", name: "E2E operator" });
+  // A price list with unnamed price columns: the onboarding agent is unsure of its layout
+  // and the workflow waits for a person (nothing is stored meanwhile).
+  const feed = join(data, "prices.csv");
+  copyFileSync(join(root, "evals/layouts/unlabelled_prices.csv"), feed);
+  await call(base, "POST", "/api/admin/workflows", admin, { name: "supplier_feed_onboarding", input: { path: feed, supplier: "Prices Inc" } });
+  await until("a review of the unsure feed layout", async () => {
+    const open = await call(base, "GET", "/api/admin/reviews?kind=feed.layout_mapping", admin);
+    return open.length > 0 ? open : undefined;
+  });
+  // A task the workflow engine cannot read (no workflow id, no step): dead at once.
+  execFileSync(python, ["-m", "automechanica", "queue", "enqueue", "workflow.step", '{"e2e": "a payload no step can read"}', "--max-attempts", "1"], {
+    cwd: root,
+    env,
+  });
+  await until("a dead letter", async () => {
+    const dead = await call(base, "GET", "/api/admin/queue/dead?kind=workflow.step", admin);
+    return dead.length > 0 ? dead : undefined;
+  });
+  process.env.E2E_OPERATOR_EMAIL = OPERATOR.email;
+  process.env.E2E_OPERATOR_PASSWORD = OPERATOR.password;
+}
+
 export default async function globalSetup(): Promise<() => Promise<void>> {
   if (process.env.E2E_BASE_URL) return async () => {};
   const data = mkdtempSync(join(tmpdir(), "automechanica-e2e-"));
@@ -33,6 +91,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     // The demo's vehicles only: the full vPIC load runs in the background and would change
     // the answers (and the questions) while a test is reading them.
     AUTOMECHANICA_FULL_VEHICLE_BASE: "false",
+    AUTOMECHANICA_ADMIN_EMAIL: ADMIN.email,
+    AUTOMECHANICA_ADMIN_PASSWORD: ADMIN.password,
   });
   const log = join(data, "server.log");
   const server = spawn(python, ["-m", "automechanica", "up", "--port", String(port)], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -61,6 +121,14 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     ["-c", "from automechanica.catalog.demo import demo_vehicle_configs as d; print(d(vins_per_type=40)[2].source_vin)"],
     { cwd: root, encoding: "utf8" },
   ).trim();
+  try {
+    await prepareConsole(base, data, env);
+  } catch (exc) {
+    server.kill("SIGINT");
+    await new Promise((r) => server.once("exit", r));
+    writeFileSync(log, output);
+    throw exc;
+  }
   return async () => {
     server.kill("SIGINT");
     await new Promise((r) => server.once("exit", r));

@@ -1,4 +1,4 @@
-import { useId, useState } from "react";
+import { lazy, Suspense, useId, useState } from "react";
 import { Link, Route, Routes, useNavigate, useSearchParams } from "react-router";
 import { GaragePage } from "./features/garage/GaragePage";
 import { GarageProvider, useVehiclePath } from "./features/garage/GarageProvider";
@@ -6,6 +6,9 @@ import { VehicleBar } from "./features/garage/VehicleBar";
 import { ProductPage } from "./features/product/ProductPage";
 import { HomePage } from "./features/search/HomePage";
 import { SearchPage } from "./features/search/SearchPage";
+
+// The operators' console is its own chunk: the storefront's entry never carries it (or its charts).
+const ConsoleApp = lazy(() => import("./console/ConsoleApp"));
 
 function SearchBox() {
   const [params] = useSearchParams();
@@ -87,8 +90,29 @@ function Layout() {
 
 export function App() {
   return (
-    <GarageProvider>
-      <Layout />
-    </GarageProvider>
+    <Routes>
+      <Route
+        path="/console/*"
+        element={
+          <Suspense
+            fallback={
+              <p role="status" className="p-6">
+                Loading the console…
+              </p>
+            }
+          >
+            <ConsoleApp />
+          </Suspense>
+        }
+      />
+      <Route
+        path="*"
+        element={
+          <GarageProvider>
+            <Layout />
+          </GarageProvider>
+        }
+      />
+    </Routes>
   );
 }

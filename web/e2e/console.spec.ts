@@ -1,0 +1,121 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { base } from "./helpers";
+
+// The global setup made an operator, a feed-layout review and a dead letter.
+const email = process.env.E2E_OPERATOR_EMAIL ?? "";
+const password = process.env.E2E_OPERATOR_PASSWORD ?? "";
+test.skip(!email, "E2E_OPERATOR_EMAIL/E2E_OPERATOR_PASSWORD name an operator of the server under test");
+
+async function expectAccessible(page: Page, where: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(serious.map((v) => `${where}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
+}
+
+async function signIn(page: Page) {
+  await page.goto(`${base()}/console`);
+  await expect(page.getByRole("heading", { name: "Sign in to the console" })).toBeVisible();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("signed-in-as")).toContainText(email);
+}
+
+test("the console asks for a sign-in, refuses a wrong password, and keeps the session across a reload", async ({ page }) => {
+  await page.goto(`${base()}/console/reviews`);
+  await expectAccessible(page, "sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("not the operator's password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  // The page asked for comes up after signing in.
+  await expect(page.getByRole("heading", { level: 1, name: "Reviews" })).toBeVisible();
+  await expect(page.getByTestId("signed-in-as")).toContainText("operator");
+  // Operators see no Users page in the nav (admins do).
+  await expect(page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Users" })).toHaveCount(0);
+
+  // The access token lives in memory only: a reload restores the session from the refresh cookie.
+  await page.reload();
+  await expect(page.getByTestId("signed-in-as")).toContainText(email);
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("heading", { name: "Sign in to the console" })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Sign in to the console" })).toBeVisible();
+});
+
+test("an operator sees the dashboard: what needs a person and the queue's health", async ({ page }) => {
+  await signIn(page);
+  await expect(page.getByRole("heading", { level: 1, name: "Dashboard" })).toBeVisible();
+  const reviews = page.getByRole("link", { name: /Reviews waiting/ });
+  await expect(reviews).not.toContainText("…");
+  expect(Number((await reviews.textContent())?.replace(/\D/g, ""))).toBeGreaterThanOrEqual(1);
+  const dead = page.getByRole("link", { name: /^Dead letters/ }).last();
+  await expect(dead).not.toContainText("…");
+  expect(Number((await dead.textContent())?.replace(/\D/g, ""))).toBeGreaterThanOrEqual(1);
+  await expect(page.getByRole("table", { name: "Tasks by kind" }).getByRole("rowheader", { name: "workflow.step" })).toBeVisible();
+  await expect(page.locator(".recharts-surface").first()).toBeVisible();
+  await expect(page.getByText(/no analytics endpoint/)).toBeVisible();
+  await expectAccessible(page, "dashboard");
+  // A number on the dashboard leads to the rows behind it.
+  await page.getByRole("table", { name: "Tasks by kind" }).getByRole("row", { name: /workflow\.step/ }).getByRole("link").click();
+  await expect(page).toHaveURL(/\/console\/dead-letters\?kind=workflow\.step/);
+  await expect(page.getByRole("link", { name: /Task \d+: workflow\.step/ }).first()).toBeVisible();
+});
+
+test("an operator decides a review beside its evidence and the diff", async ({ page, request }) => {
+  await signIn(page);
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: /Reviews/ }).click();
+  const review = page.getByRole("article");
+  await expect(review.getByRole("heading", { level: 2 })).toContainText("feed.layout_mapping");
+  await expect(review.getByRole("table", { name: "Current versus proposed" })).toBeVisible();
+  await expect(review.getByText("Evidence")).toBeVisible();
+  await expect(review.getByText(/^Agent \S+, confidence \d+%$/)).toBeVisible();
+  await expectAccessible(page, "reviews");
+  const heading = (await review.getByRole("heading", { level: 2 }).textContent()) ?? "";
+  const id = Number(/Review (\d+)/.exec(heading)?.[1]);
+  await review.getByLabel("Note (optional)").fill("e2e: the columns match the supplier's sheet");
+  await review.getByRole("button", { name: /Approve/ }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Review ${id} approved` })).toBeVisible();
+
+  // The server has it, with the operator as the reviewer (taken from the token, not the page).
+  const login = await (await request.post(`${base()}/api/auth/login`, { data: { email, password } })).json();
+  const decided = await (await request.get(`${base()}/api/admin/reviews/${id}`, { headers: { authorization: `Bearer ${login.access_token}` } })).json();
+  expect(decided).toMatchObject({ status: "approved", reviewer: email, note: "e2e: the columns match the supplier's sheet" });
+
+  // Its workflow's timeline shows the decision and goes on.
+  await page.goto(`${base()}/console/workflows/${decided.workflow_id}`);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(/supplier_feed_onboarding/);
+  await expect(page.getByRole("list", { name: "Timeline" })).toContainText("map_layout");
+  await expectAccessible(page, "workflow timeline");
+});
+
+test("an operator inspects a dead letter and replays it", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Dead letters" }).click();
+  await expectAccessible(page, "dead letters");
+  await page.getByRole("link", { name: /Task \d+: workflow\.step/ }).first().click();
+  await expect(page.getByRole("heading", { level: 2, name: "Last error" })).toBeVisible();
+  await expect(page.getByLabel("Payload")).toContainText("a payload no step can read");
+  await expectAccessible(page, "dead letter");
+  await page.getByRole("button", { name: "Replay" }).click();
+  await expect(page.getByRole("status").filter({ hasText: /Replayed: task \d+ is pending again/ })).toBeVisible();
+});
+
+test("catalog and policies pages open for an operator, accessible", async ({ page }) => {
+  await signIn(page);
+  const nav = page.getByRole("navigation", { name: "Console" });
+  await nav.getByRole("link", { name: "Catalog" }).click();
+  await expect(page.getByText(/\d+ part\(s\)/)).toBeVisible();
+  await expectAccessible(page, "catalog");
+  await nav.getByRole("link", { name: "Policies" }).click();
+  await expect(page.getByRole("heading", { level: 2, name: "feed.layout_mapping" })).toBeVisible();
+  await expect(page.getByRole("button", { name: /^Edit / })).toHaveCount(0); // admins only
+  await expectAccessible(page, "policies");
+  await nav.getByRole("link", { name: "Workflows" }).click();
+  await expect(page.getByRole("link", { name: /supplier_feed_onboarding/ }).first()).toBeVisible();
+  await expectAccessible(page, "workflows");
+});

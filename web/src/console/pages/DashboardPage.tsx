@@ -1,0 +1,97 @@
+// The console opens on what needs a person: reviews waiting (with age), dead letters,
+// stuck workflows, then the queue's health. Business figures (orders, revenue, margin,
+// returns, LLM spend) wait for the analytics endpoint: an honest empty state until then.
+import { useQuery } from "@tanstack/react-query";
+import { lazy, Suspense, useEffect } from "react";
+import { Link } from "react-router";
+import { unwrap } from "../../api/client";
+import { adminApi } from "../auth/session";
+import { useOpenReviews } from "../Shell";
+import { age, duration, Empty, ErrorNote, Loading, PageTitle } from "../ui/ui";
+
+const QueueHealth = lazy(() => import("./QueueHealth"));
+
+function Figure({ label, value, to, tone = "" }: { label: string; value: string; to?: string; tone?: string }) {
+  const body = (
+    <>
+      <span className="block text-sm text-slate-700">{label}</span>
+      <span className={`block text-3xl font-bold ${tone}`}>{value}</span>
+    </>
+  );
+  return (
+    <li className="rounded-lg border border-slate-300 bg-white p-4">
+      {to ? (
+        <Link to={to} className="block hover:underline">
+          {body}
+        </Link>
+      ) : (
+        body
+      )}
+    </li>
+  );
+}
+
+export function DashboardPage() {
+  const reviews = useOpenReviews();
+  const stats = useQuery({
+    queryKey: ["console", "queue", "stats"],
+    queryFn: async () => unwrap(await adminApi.GET("/api/admin/queue/stats")),
+    refetchInterval: 5_000,
+  });
+  const failed = useQuery({
+    queryKey: ["console", "workflows", "", "failed"],
+    queryFn: async () => unwrap(await adminApi.GET("/api/admin/workflows", { params: { query: { status: "failed", limit: 200 } } })),
+  });
+  useEffect(() => {
+    document.title = "Dashboard: AutoMechanica console";
+  }, []);
+  const open = reviews.data ?? [];
+  const oldest = open[0];
+  const dead = stats.data?.counts.dead ?? 0;
+  const count = (n: number) => (n >= 200 ? "200+" : String(n));
+  return (
+    <>
+      <PageTitle>Dashboard</PageTitle>
+      <section aria-labelledby="needs-title" className="mb-6">
+        <h2 id="needs-title" className="mb-2 text-lg font-semibold">
+          Needs a person
+        </h2>
+        {(reviews.error ?? stats.error) && <ErrorNote error={reviews.error ?? stats.error} />}
+        <ul className="grid grid-cols-2 gap-3 lg:grid-cols-4">
+          <Figure label="Reviews waiting" value={reviews.data ? count(open.length) : "…"} to="/console/reviews" tone={open.length ? "text-amber-800" : ""} />
+          <Figure label="Oldest review waiting" value={oldest ? age(oldest.created_at) : "—"} {...(oldest ? { to: `/console/reviews/${oldest.id}` } : {})} />
+          <Figure label="Dead letters" value={stats.data ? String(dead) : "…"} to="/console/dead-letters" tone={dead ? "text-red-800" : ""} />
+          <Figure label="Failed workflows" value={failed.data ? count(failed.data.length) : "…"} to="/console/workflows?status=failed" />
+        </ul>
+      </section>
+      <section aria-labelledby="queue-title" className="mb-6">
+        <h2 id="queue-title" className="mb-2 text-lg font-semibold">
+          Queue health
+        </h2>
+        {stats.isPending && <Loading what="queue stats" />}
+        {stats.data && (
+          <>
+            <ul className="mb-4 grid grid-cols-2 gap-3 lg:grid-cols-4">
+              <Figure label="Done per minute" value={String(Math.round(stats.data.completed_per_second_1m * 60))} />
+              <Figure label="Backlog age (oldest due)" value={duration(stats.data.oldest_runnable_seconds)} />
+              <Figure label="Pending" value={String(stats.data.counts.pending ?? 0)} />
+              <Figure label="Running" value={String((stats.data.counts.running ?? 0) + (stats.data.counts.leased ?? 0))} />
+            </ul>
+            <Suspense fallback={<Loading what="the charts" />}>
+              <QueueHealth stats={stats.data} />
+            </Suspense>
+          </>
+        )}
+      </section>
+      <section aria-labelledby="business-title">
+        <h2 id="business-title" className="mb-2 text-lg font-semibold">
+          Orders, revenue, margin, returns and LLM spend
+        </h2>
+        <Empty>
+          Not available yet: this server has no analytics endpoint (<code>GET /api/admin/analytics/dashboard</code>). Orders, revenue, margin, return rate by
+          reason, wrong-fit rate and LLM spend by agent and model appear here once it does.
+        </Empty>
+      </section>
+    </>
+  );
+}
