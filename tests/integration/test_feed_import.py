@@ -202,3 +202,38 @@ async def test_a_repeated_sku_is_a_warning_and_the_later_row_wins(
         await conn.execute("SELECT cost FROM supplier_parts WHERE supplier_sku = 'A-1'")
     ).fetchone()
     assert row is not None and str(row["cost"]) == "3.75"
+
+
+async def test_vehicles_older_than_the_base_are_proposed_never_matched(
+    conn: Conn, tmp_path: Path
+) -> None:
+    """A restoration catalog's 1950s cars wait for a person; none becomes a modern one."""
+    path = tmp_path / "restoration.csv"
+    path.write_text(
+        "sku,brand,mpn,title,part_type,cost,fitment\n"
+        "R-1,Dorman,R100,Wiper,Wiper Blade,9.00,1955-1957 Chevrolet Bel Air\n"
+        "R-2,Dorman,R200,Wiper,Wiper Blade,7.00,1935-1936 Plymouth All Models\n"
+        "R-3,Dorman,R300,Filter,Oil Filter,1.00,1966/70 Chevelle\n",
+        encoding="utf-8",
+    )
+    summary = await import_feed(conn, path, supplier="classic")
+    assert summary.offers == 3
+    assert summary.vehicles_proposed == 3
+    proposed = await (
+        await conn.execute(
+            "SELECT year, make, model, supplier, file_name FROM proposed_base_vehicles"
+            " ORDER BY year"
+        )
+    ).fetchall()
+    assert [(r["year"], r["make"], r["model"]) for r in proposed] == [
+        (1955, "Chevrolet", "Bel Air"),
+        (1956, "Chevrolet", "Bel Air"),
+        (1957, "Chevrolet", "Bel Air"),
+    ]
+    assert {(r["supplier"], r["file_name"]) for r in proposed} == {("classic", "restoration.csv")}
+    fitments = await (await conn.execute("SELECT count(*) AS n FROM fitments")).fetchone()
+    assert fitments is not None and fitments["n"] == 0  # no Tesla, no Heritage replica
+    reasons = " | ".join(w.reason for w in summary.warning_list + summary.rejections)
+    assert "proposed for a person to accept" in reasons
+    assert "not understood: 1935-1936 Plymouth" in reasons
+    assert "not understood: 1966/70 Chevelle" in reasons

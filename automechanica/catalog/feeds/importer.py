@@ -37,6 +37,7 @@ from automechanica.catalog.feeds.records import (
 from automechanica.catalog.feeds.resolve import FitmentRow, Lookups
 from automechanica.catalog.feeds.staging import Fitsets, PartFacts, offer_line
 from automechanica.catalog.normalize import normalize_mpn
+from automechanica.catalog.vehicle_proposed import propose_vehicle
 from automechanica.catalog.vocabulary import PART_TYPES, alias_key
 from automechanica.errors import FeedError
 
@@ -60,6 +61,7 @@ class ImportSummary:
     parts_merged: int = 0
     offers: int = 0
     fitments: int = 0
+    vehicles_proposed: int = 0  # pre-1981 vehicles the file names, waiting for a person
     rows_rejected: int = 0
     warnings: int = 0
     rejections: list[Rejection] = field(default_factory=list)  # the first rejected rows
@@ -123,6 +125,12 @@ async def import_feed(
             await writer.create_stages()
             stream = read_feed(path, fmt, layout=layout, cost_price_type=cost_price_type)
             await _run(stream, _Preparer(lookups, part_type_hints), writer, on_progress, batch_size)
+            for year, make, model in lookups.proposed:
+                await propose_vehicle(
+                    conn, year=year, make=make, model=model, supplier=supplier_key,
+                    file_name=path.name,
+                )  # fmt: skip
+            summary.vehicles_proposed = len(lookups.proposed)
         summary.status = "completed"
     except FeedError as exc:
         summary.status, summary.error = "failed", exc.message

@@ -84,6 +84,8 @@ class Lookups:
     base_vehicles: dict[tuple[str, str, int], int]
     make_names: dict[str, str]
     vocabulary: VehicleVocabulary
+    #: (year, make, model) named before the vehicle base begins: proposed for a person.
+    proposed: dict[tuple[int, str, str], None] = field(default_factory=dict)
     _brand_spellings: dict[str, BrandRef | None] = field(default_factory=dict)
     _type_spellings: dict[str, int | None] = field(default_factory=dict)
 
@@ -136,6 +138,15 @@ class Lookups:
         per distinct fitment set: `staging.Fitsets`)."""
         parsed = parse_fitment_text(text, self.vocabulary)
         found = TextFitments([], [f"fitment text not understood: {u}" for u in parsed.unresolved])
+        for vehicle in parsed.proposals:
+            years = range(vehicle.year_start, vehicle.year_end + 1)
+            if len(self.proposed) < _SPELLINGS_LIMIT:
+                self.proposed.update(dict.fromkeys((y, vehicle.make, vehicle.model) for y in years))
+            found.problems.append(
+                f"{vehicle.year_start}-{vehicle.year_end} {vehicle.make} {vehicle.model} is older "
+                "than the vehicle base: proposed for a person to accept "
+                "(automechanica vehicles proposed list)"
+            )
         for app in parsed.to_applications():
             rows, problem = self.expand(app, structured=False)
             found.rows += rows
