@@ -15,9 +15,10 @@ manager (`mcp_lifespan`), which a mounted sub-application's own lifespan would n
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import FastAPI
 from mcp.server import MCPServer
@@ -30,10 +31,20 @@ from pydantic import Field
 from starlette.requests import Request
 
 from automechanica import __version__
+from automechanica.api import mcp_checkout as checkout
 from automechanica.api import mcp_tools as tools
 from automechanica.api.deps import QueryVectors
 from automechanica.api.policy import INT32_MAX, INT64_MAX, ApiPolicy
 from automechanica.api.ratelimit import TokenBuckets, client_ip
+from automechanica.api.routes.shop import CheckoutConfig
+from automechanica.commerce.carts import (
+    MAX_LINES,
+    Address,
+    FulfillmentId,
+    LineInput,
+    VehicleDescription,
+)
+from automechanica.commerce.sessions import CheckoutSession
 from automechanica.errors import AutoMechanicaError
 
 MCP_PATH = "/mcp"
@@ -170,7 +181,115 @@ def build_server(app: FastAPI) -> MCPServer[Any]:
                 known=dict(known or {}),
             )
 
+    _checkout_tools(server, app, connection)
     return server
+
+
+Connect = Callable[[], AbstractAsyncContextManager[AsyncConnection[Any]]]
+SessionId = Annotated[UUID, Field(description="checkout_session.id from create_checkout")]
+Key = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        description="a new random string (e.g. a UUID) per intended action; resend the "
+        "same key only to retry the same request",
+    ),
+]
+Lines = Annotated[list[LineInput], Field(max_length=MAX_LINES)]
+
+
+def _checkout_tools(server: MCPServer[Any], app: FastAPI, connection: Connect) -> None:
+    """Checkout sessions (Agentic Commerce Protocol's shapes) on the store's checkout."""
+
+    def config() -> CheckoutConfig:
+        found: CheckoutConfig = app.state.checkout
+        return found
+
+    @server.tool()
+    async def create_checkout(
+        idempotency_key: Key,
+        lines: Lines,
+        vehicle_id: VehicleId | None = None,
+        vehicle: VehicleDescription | None = None,
+        email: Annotated[str | None, Field(max_length=254)] = None,
+        shipping_address: Address | None = None,
+        fulfillment_option: FulfillmentId | None = None,
+    ) -> checkout.CreatedSession:
+        """Start a checkout session with parts (part_id, quantity) and, for fit checks,
+        the shopper's vehicle (vehicle_id, or year/make/model as `vehicle`). Returns the
+        whole session: line items with fit, totals in cents, shipping options, messages
+        saying what is still missing."""
+        async with connection() as conn:
+            return await checkout.create(
+                conn,
+                config(),
+                idempotency_key=idempotency_key,
+                lines=lines,
+                vehicle_id=vehicle_id,
+                vehicle=vehicle,
+                email=email,
+                shipping_address=shipping_address,
+                fulfillment_option=fulfillment_option,
+            )
+
+    @server.tool()
+    async def get_checkout(checkout_session_id: SessionId) -> CheckoutSession:
+        """The checkout session as it stands."""
+        async with connection() as conn:
+            return await checkout.get(conn, config(), checkout_session_id)
+
+    @server.tool()
+    async def update_checkout(
+        checkout_session_id: SessionId,
+        lines: Lines | None = None,
+        vehicle_id: VehicleId | None = None,
+        vehicle: VehicleDescription | None = None,
+        email: Annotated[str | None, Field(max_length=254)] = None,
+        shipping_address: Address | None = None,
+        fulfillment_option: FulfillmentId | None = None,
+    ) -> CheckoutSession:
+        """Change what is given (lines replace all lines); the rest stays."""
+        async with connection() as conn:
+            return await checkout.update(
+                conn,
+                config(),
+                checkout_session_id,
+                lines=lines,
+                vehicle_id=vehicle_id,
+                vehicle=vehicle,
+                email=email,
+                shipping_address=shipping_address,
+                fulfillment_option=fulfillment_option,
+            )
+
+    @server.tool()
+    async def complete_checkout(
+        checkout_session_id: SessionId,
+        idempotency_key: Key,
+        acknowledge_fit_warnings: bool = False,
+        payment_token: Annotated[
+            str | None, Field(max_length=200, pattern=r"^[A-Za-z0-9_\-.]*$")
+        ] = None,
+    ) -> checkout.CompletionOut:
+        """Pay and place the order. Refused (outcome 'refused', with messages) until the
+        session is ready; fit warnings must be shown to the shopper and acknowledged.
+        This store's payment provider is a test provider: it records, never charges."""
+        async with connection() as conn:
+            return await checkout.complete(
+                conn,
+                config(),
+                checkout_session_id,
+                idempotency_key=idempotency_key,
+                acknowledge_fit_warnings=acknowledge_fit_warnings,
+                payment_token=payment_token,
+            )
+
+    @server.tool()
+    async def cancel_checkout(checkout_session_id: SessionId) -> CheckoutSession:
+        """Cancel an open checkout session."""
+        async with connection() as conn:
+            return await checkout.cancel(conn, config(), checkout_session_id)
 
 
 def _take_search_token(app: FastAPI, ctx: Context) -> None:
