@@ -26,6 +26,7 @@ from typing import Any
 from automechanica.agents.brands import BrandAgent, BrandInput
 from automechanica.agents.part_types import PartTypeAgent, PartTypeInput
 from automechanica.agents.pricing_eval import eval_pricing
+from automechanica.agents.support_eval import eval_support
 from automechanica.catalog.brands import seed_index
 from automechanica.catalog.taxonomy import Taxonomy
 from automechanica.llm import Router
@@ -43,6 +44,7 @@ class EvalContext:
     embedder: Embedder | None = None
     router: Router | None = None
     show_errors: int = 20
+    database_url: str | None = None  # sets that search a catalog (search) build theirs there
 
 
 @dataclass
@@ -148,6 +150,7 @@ EVAL_SETS: dict[str, EvalSet] = {
     "brands": eval_brands,
     "layouts": eval_layouts,
     "pricing": eval_pricing,
+    "support": eval_support,
 }
 
 

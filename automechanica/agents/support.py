@@ -544,9 +544,9 @@ def _relevant(passage: str, question: str, keep: int = 3) -> list[str]:
 
 
 def _order_line(order: OrderView) -> str:
-    items = ", ".join(f"{line.quantity} × {line.title}" for line in order.lines) or "no lines"
+    items = ", ".join(f"{line.quantity} × {line.title}" for line in order.lines)
     placed = f"placed {order.placed_at}, total ${order.total}"
-    return f"Order {order.number} ({placed}) is {order.status}: {items}."
+    return f"Order {order.number} ({placed}) is {order.status}" + (f": {items}." if items else ".")
 
 
 def citations(findings: Findings) -> list[Citation]:

@@ -4,9 +4,10 @@ and none of them writes anything.
 A toolbox is built per conversation turn with the caller's identity bound in
 (`Shopper`): a tool's arguments never name the customer, so no text — the
 customer's or a model's — can ask for another customer's order. Order status
-answers only the signed-in customer's own orders, or a guest's order when the
-email given matches the order's; anything else is refused with the same words
-as an order that does not exist, so a refusal says nothing about other customers.
+answers only the signed-in customer's own orders, or, for a guest, the order whose
+number and email are both given (commerce.orders' lookups); anything else is refused
+with the same words as an order that does not exist, so a refusal says nothing about
+other customers.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from automechanica.agents.base import AgentTool, Toolbox, ToolRefusedError
 from automechanica.catalog.fitment import VehicleQuery, check_fit, vehicle_name
 from automechanica.catalog.search import SearchQuery, search_parts, vehicle_mentions
 from automechanica.catalog.vehicles import SELECT_VEHICLE
+from automechanica.commerce.orders import customer_orders, order_for_customer, order_for_guest
 from automechanica.errors import NotFoundError
 from automechanica.memory import Memory
 
@@ -96,7 +98,6 @@ class OrderLine(BaseModel):
     part_id: int
     title: str
     quantity: int
-    status: str
 
 
 class OrderView(BaseModel):
@@ -104,7 +105,7 @@ class OrderView(BaseModel):
     status: str
     placed_at: str
     total: str
-    lines: list[OrderLine]
+    lines: list[OrderLine] = Field(default_factory=list)
     history: list[dict[str, Any]] = Field(default_factory=list)
 
 
@@ -164,27 +165,6 @@ ORDER BY (lower(ma.name) = ANY(%(words)s)) DESC, length(mo.name) DESC, bv.id
 LIMIT 1
 """
 NO_VEHICLE = "no vehicle: the shopper has not chosen one or named one"
-# The order by its number (orders.number UNIQUE); ownership is decided in Python beside
-# it so that "not yours" and "no such order" read the same.
-ORDER_BY_NUMBER = """
-SELECT o.id, o.number, o.customer_id, o.email AS order_email, c.email AS customer_email,
-       o.status, o.created_at, o.total::text AS total
-FROM orders o LEFT JOIN customers c ON c.id = o.customer_id
-WHERE upper(o.number) = upper(%(number)s)
-"""
-# A signed-in customer's latest orders: served by orders_customer (customer_id, created_at).
-RECENT_ORDERS = """
-SELECT o.id, o.number, o.customer_id, o.email AS order_email, NULL AS customer_email,
-       o.status, o.created_at, o.total::text AS total
-FROM orders o WHERE o.customer_id = %(customer_id)s ORDER BY o.created_at DESC LIMIT 3
-"""
-ORDER_LINES = """
-SELECT l.part_id, p.title, l.quantity, l.status FROM order_lines l
-JOIN parts p ON p.id = l.part_id WHERE l.order_id = %(id)s ORDER BY l.id
-"""
-ORDER_HISTORY = """
-SELECT status, note, created_at FROM order_status_history WHERE order_id = %(id)s ORDER BY id
-"""
 # Without vectors (no embedder configured): the policy chunks by words and trigrams.
 POLICY_TEXT = """
 SELECT c.id AS chunk_id, d.title AS document, d.source_name AS source, c.content AS text,
@@ -283,49 +263,52 @@ async def fit(conn: AsyncConnection[Any], shopper: Shopper, args: FitArgs) -> Fi
 async def order_status(
     conn: AsyncConnection[Any], shopper: Shopper, args: OrderArgs
 ) -> list[OrderView]:
-    """The shopper's own orders: by number (a guest also gives the order's email), or
-    a signed-in customer's latest."""
+    """The shopper's own orders (commerce.orders' rules): a signed-in customer's by
+    number, or their latest; a guest's by number and the email it was placed with."""
     if args.number is None:
         if shopper.customer_id is None:
             raise ToolRefusedError(
                 "a guest must give the order number and the email used at checkout"
             )
-        rows = await _rows(conn, RECENT_ORDERS, {"customer_id": shopper.customer_id})
-    else:
-        rows = [r for r in await _rows(conn, ORDER_BY_NUMBER, {"number": args.number})]
-        rows = [r for r in rows if _owns(shopper, args.email, r)]
-        if not rows:
-            raise ToolRefusedError(NOT_FOUND_ORDER.format(number=args.number.upper()))
-    return [await _order_view(conn, r) for r in rows]
+        latest = await customer_orders(conn, shopper.customer_id, limit=3)
+        return [
+            OrderView(
+                number=o.number,
+                status=o.status,
+                placed_at=o.placed_at.date().isoformat(),
+                total=_dollars(o.total),
+            )
+            for o in latest
+        ]
+    number = args.number.upper()
+    try:
+        if shopper.customer_id is not None:
+            order = await order_for_customer(conn, number, shopper.customer_id)
+        elif args.email:
+            order = await order_for_guest(conn, number, args.email)
+        else:
+            raise NotFoundError("order", number)
+    except NotFoundError as exc:  # not theirs and not there read the same
+        raise ToolRefusedError(NOT_FOUND_ORDER.format(number=number)) from exc
+    return [
+        OrderView(
+            number=order.number,
+            status=order.status,
+            placed_at=order.placed_at.date().isoformat(),
+            total=_dollars(order.totals.total),
+            lines=[
+                OrderLine(part_id=line.part_id, title=line.title, quantity=line.quantity)
+                for line in order.lines
+            ],
+            history=[
+                {"status": h.status, "note": h.note, "at": h.at.isoformat()} for h in order.history
+            ],
+        )
+    ]
 
 
-def _owns(shopper: Shopper, email: str | None, order: dict[str, Any]) -> bool:
-    """A signed-in customer's own order; or, given the order's email, a guest's order,
-    and any order for a caller who is not signed in (number and email are the proof)."""
-    if shopper.customer_id is not None and order["customer_id"] == shopper.customer_id:
-        return True
-    if not email or not email.strip():
-        return False
-    given = email.strip().casefold()
-    known = {(order[k] or "").strip().casefold() for k in ("order_email", "customer_email")}
-    proof = given in known
-    return proof and (shopper.customer_id is None or order["customer_id"] is None)
-
-
-async def _order_view(conn: AsyncConnection[Any], row: dict[str, Any]) -> OrderView:
-    lines = await _rows(conn, ORDER_LINES, {"id": row["id"]})
-    history = await _rows(conn, ORDER_HISTORY, {"id": row["id"]})
-    return OrderView(
-        number=row["number"] or f"#{row['id']}",
-        status=row["status"],
-        placed_at=row["created_at"].date().isoformat(),
-        total=row["total"],
-        lines=[OrderLine(**line) for line in lines],
-        history=[
-            {"status": h["status"], "note": h["note"], "at": h["created_at"].isoformat()}
-            for h in history
-        ],
-    )
+def _dollars(cents: int) -> str:
+    return f"{cents / 100:.2f}"
 
 
 async def policy_text_search(conn: AsyncConnection[Any], question: str, k: int) -> list[PolicyHit]:

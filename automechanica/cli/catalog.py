@@ -34,6 +34,7 @@ from automechanica.catalog.vin_match import match_vin
 from automechanica.cli.common import console, database, errors, fail, run_on_database
 from automechanica.cli.drive import drive
 from automechanica.cli.pricing import price_demo_store
+from automechanica.commerce.store_policies import load_store_policies
 from automechanica.config import Settings
 from automechanica.db import migrate as migrations
 from automechanica.errors import AutoMechanicaError
@@ -502,6 +503,8 @@ async def load_demo(url: str, settings: Settings) -> None:
             say=console.print,
             onboard=onboard,
         )
+        await load_store_policies(conn)  # support answers policy questions from these
+        await conn.commit()
     await price_demo_store(url, settings)  # a competitor feed, then every part priced
 
 

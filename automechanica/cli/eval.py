@@ -16,8 +16,9 @@ import typer
 from rich.table import Table
 
 from automechanica.agents.evaluation import EVAL_SETS, EvalContext, run_evals
-from automechanica.cli.common import console, errors
+from automechanica.cli.common import console, database, errors, fail
 from automechanica.config import Settings
+from automechanica.errors import AutoMechanicaError
 from automechanica.llm import build_router
 from automechanica.memory import OnnxEmbedder
 from automechanica.orchestrator.policies import seed_file
@@ -48,7 +49,15 @@ def eval_command(
         embedder=OnnxEmbedder.default() if vectors else None,
         router=build_router(Settings()) if model else None,
     )
-    reports = asyncio.run(run_evals(root, sets, ctx))
+    try:
+        if not sets or {"search", "support"} & set(sets):  # sets that use the database
+            with database(Settings(), migrated=False) as url:
+                ctx.database_url = url
+                reports = asyncio.run(run_evals(root, sets, ctx))
+        else:
+            reports = asyncio.run(run_evals(root, sets, ctx))
+    except AutoMechanicaError as exc:
+        raise fail(exc) from exc
     if as_json:
         typer.echo(json.dumps(reports, indent=2, default=str))
         return

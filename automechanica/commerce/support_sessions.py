@@ -22,13 +22,6 @@ from automechanica.errors import NotFoundError
 Status = Literal["open", "handed_over", "closed"]
 Role = Literal["customer", "assistant", "operator"]
 
-#: A shopper's customer record, made on first need (customers.user_id is UNIQUE). A
-#: guest record with the same email becomes the account's: the email owner's orders.
-CUSTOMER_FOR_USER = """
-INSERT INTO customers (email, user_id) VALUES (%(email)s, %(user_id)s)
-ON CONFLICT (email) DO UPDATE SET user_id = coalesce(customers.user_id, EXCLUDED.user_id)
-RETURNING id, user_id
-"""
 SELECT_CUSTOMER_BY_USER = "SELECT id FROM customers WHERE user_id = %(user_id)s"
 VEHICLE_EXISTS = "SELECT 1 FROM vehicles WHERE id = %(id)s"
 INSERT_SESSION = """
@@ -93,21 +86,6 @@ class SupportMessage:
     content: str
     created_at: datetime
     citations: list[dict[str, Any]] = field(default_factory=list)
-
-
-async def customer_for_user(conn: AsyncConnection[Any], user_id: int, email: str) -> int:
-    """The customer record of a signed-in user, made when it does not exist yet."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(SELECT_CUSTOMER_BY_USER, {"user_id": user_id})
-        row = await cur.fetchone()
-        if row is not None:
-            return int(row["id"])
-        await cur.execute(CUSTOMER_FOR_USER, {"email": email, "user_id": user_id})
-        row = await cur.fetchone()
-    assert row is not None
-    if row["user_id"] != user_id:
-        raise NotFoundError("customer", email)  # the email's record is another account's
-    return int(row["id"])
 
 
 async def find_customer(conn: AsyncConnection[Any], user_id: int) -> int | None:

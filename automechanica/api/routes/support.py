@@ -37,6 +37,7 @@ from automechanica.api.access import Caller, OperatorAccess
 from automechanica.api.deps import Conn
 from automechanica.api.policy import INT32_MAX
 from automechanica.commerce import support_sessions as store
+from automechanica.commerce.garage import customer_for_user
 from automechanica.errors import AutoMechanicaError, ConflictError, NotFoundError
 from automechanica.memory import Memory, PgVectorStore
 from automechanica.orchestrator import start_workflow
@@ -152,7 +153,7 @@ def _messages(rows: list[store.SupportMessage]) -> list[Message]:
 async def _customer_id(conn: AsyncConnection[Any], who: Principal | None) -> int | None:
     if who is None:
         return None
-    return await store.customer_for_user(conn, who.user_id, who.email)
+    return await customer_for_user(conn, who.user_id, who.email)
 
 
 async def owned_session(
