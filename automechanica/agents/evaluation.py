@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automechanica.agents import order_evals
 from automechanica.agents.brands import BrandAgent, BrandInput
 from automechanica.agents.part_types import PartTypeAgent, PartTypeInput
 from automechanica.agents.pricing_eval import eval_pricing
@@ -146,6 +147,8 @@ EvalSet = Callable[[Path, EvalContext], Awaitable[dict[str, Any]]]
 
 #: Every labeled set: its folder under the evals root and what runs it.
 EVAL_SETS: dict[str, EvalSet] = {
+    "order_routing": order_evals.eval_order_routing,
+    "return_triage": order_evals.eval_return_triage,
     "part_types": eval_part_types,
     "brands": eval_brands,
     "layouts": eval_layouts,
