@@ -45,9 +45,17 @@ function csrfCookie(): string | null {
   return match?.[1] ? decodeURIComponent(match[1]) : null;
 }
 
+/** One refresh at a time across every tab of this browser (Web Locks): each reads the
+ * cookie the one before it rotated, instead of replaying a spent token (which would
+ * end the session). Without Web Locks, one at a time within this tab. */
+function exclusive<T>(job: () => Promise<T>): Promise<T> {
+  const locks = globalThis.navigator?.locks;
+  return locks ? (locks.request("automechanica-refresh", job) as Promise<T>) : job();
+}
+
 /** New tokens from the refresh cookie; false (and signed out) when there is none or it is spent. */
 export function refresh(): Promise<boolean> {
-  refreshing ??= (async () => {
+  refreshing ??= exclusive(async () => {
     try {
       const csrf = csrfCookie();
       if (!csrf) return false;
@@ -60,7 +68,7 @@ export function refresh(): Promise<boolean> {
     } finally {
       refreshing = null;
     }
-  })().then((ok) => {
+  }).then((ok) => {
     if (!ok) {
       token = null;
       set({ status: "signed-out", ...(state.status === "signed-in" ? { reason: "Your session ended. Sign in again." } : {}) });
