@@ -146,6 +146,15 @@ def build_server(app: FastAPI) -> MCPServer[Any]:
             return await tools.get_product(conn, part_id)
 
     @server.tool()
+    async def lookup_catalog(
+        part_ids: Annotated[list[PartId], Field(min_length=1, max_length=20)],
+    ) -> tools.Lookup:
+        """Several products at once by part_id (UCP's lookup): as get_product, plus the
+        ids the catalog does not have."""
+        async with connection() as conn:
+            return await tools.lookup(conn, part_ids)
+
+    @server.tool()
     async def check_fit(
         part_id: PartId,
         vehicle_id: VehicleId | None = None,

@@ -62,7 +62,8 @@ class VehicleResolution(BaseModel):
     message: str
     vehicle: VehicleOut | None = None
     ask: str | None = Field(
-        default=None, description="the attribute to ask the shopper for next (pass it back by that name)"
+        default=None,
+        description="the attribute to ask the shopper for next (pass it back by that name)",
     )
     ask_label: str | None = None
     choices: list[str] = Field(default_factory=list, description="the values to offer")
@@ -121,6 +122,11 @@ class Product(BaseModel):
     fits: list[str] = Field(description="vehicles it fits, collapsed into year ranges")
     fits_more: int = Field(default=0, description="further fitment ranges not listed")
     interchange: list[Interchange]
+
+
+class Lookup(BaseModel):
+    products: list[Product]
+    not_found: list[int] = Field(default_factory=list)
 
 
 class FitEvidence(BaseModel):
@@ -386,6 +392,17 @@ async def get_product(conn: Conn, part_id: int) -> Product:
         fits_more=max(0, len(fits) - FITMENT_SUMMARY_LIMIT),
         interchange=[Interchange(**i) for i in part["interchange"]],
     )
+
+
+async def lookup(conn: Conn, part_ids: list[int]) -> Lookup:
+    """Products by id, in the order asked; unknown ids listed apart."""
+    found = Lookup(products=[])
+    for part_id in dict.fromkeys(part_ids):
+        try:
+            found.products.append(await get_product(conn, part_id))
+        except NotFoundError:
+            found.not_found.append(part_id)
+    return found
 
 
 async def fit_check(

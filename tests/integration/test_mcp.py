@@ -19,7 +19,9 @@ from automechanica.catalog.vehicle_config import VehicleConfig
 from tests.integration.live_api import LiveApi
 from tests.integration.priced_store import load_priced_store_sync
 
-TOOLS = {"resolve_vehicle", "search_catalog", "get_product", "check_fit"}
+TOOLS = {"resolve_vehicle", "search_catalog", "get_product", "lookup_catalog", "check_fit"}
+CHECKOUT = {"create_checkout", "get_checkout", "update_checkout", "complete_checkout"}
+CHECKOUT |= {"cancel_checkout"}
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ async def test_the_tools_are_listed_with_schemas(live: LiveApi) -> None:
     async with Client(live.mcp_url) as client:
         listed = (await client.list_tools()).tools
     names = {t.name for t in listed}
-    assert names >= TOOLS
+    assert names == TOOLS | CHECKOUT  # a shopper's tools only: nothing of the console
     search = next(t for t in listed if t.name == "search_catalog")
     assert "vehicle_id" in search.input_schema["properties"]
     assert search.output_schema is not None
@@ -114,6 +116,8 @@ async def test_get_product_shows_the_shoppers_offer_only(live: LiveApi, db_url: 
     )
     async with Client(live.mcp_url) as client:
         product = await _call(client, "get_product", part_id=part_id)
+        several = await _call(client, "lookup_catalog", part_ids=[part_id, 999_999_999])
+    assert several["products"] == [product] and several["not_found"] == [999_999_999]
     assert product["offer"]["price"] == f"{price:.2f}"
     assert product["for_sale"] and product["fits"]
     text = str(product).lower()
