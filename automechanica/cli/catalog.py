@@ -39,6 +39,7 @@ from automechanica.config import Settings
 from automechanica.db import migrate as migrations
 from automechanica.errors import AutoMechanicaError
 from automechanica.orchestrator import Review, Timeline, list_reviews, start_workflow
+from automechanica.orchestrator.workflows.analytics import load_demo_history
 from automechanica.orchestrator.workflows.onboarding import ONBOARDING
 
 vin_app = typer.Typer(help="VIN decoding (offline NHTSA data).", no_args_is_help=True)
@@ -506,6 +507,9 @@ async def load_demo(url: str, settings: Settings) -> None:
         await load_store_policies(conn)  # support answers policy questions from these
         await conn.commit()
     await price_demo_store(url, settings)  # a competitor feed, then every part priced
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        # Generated orders over the last days, and their reports, for the console.
+        await load_demo_history(conn, seed=settings.demo_seed, say=console.print)
 
 
 async def demo_missing(url: str) -> bool:

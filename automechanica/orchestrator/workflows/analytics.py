@@ -10,6 +10,7 @@ Re-running a period replaces its report (analytics_reports is unique per period)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from psycopg.types.json import Jsonb
 
 from automechanica.agents.analytics import AGENT, BASELINE_DAYS, DECISION, AnalyticsAgent, Report
 from automechanica.commerce.analytics import Metrics, daily, first_sale, period_metrics
+from automechanica.commerce.demo_history import generate_demo_history
 from automechanica.errors import InvalidInputError
 from automechanica.llm import Router
 from automechanica.orchestrator.definitions import Step, StepContext, Workflow
@@ -154,3 +156,23 @@ NIGHTLY_ANALYTICS = Workflow(
     description="a period's sales, margin, returns, wrong fits, reviews and LLM spend, "
     "anomalies flagged, a short summary; stored per period",
 )
+
+
+async def load_demo_history(
+    conn: AsyncConnection[Any], *, seed: int, say: Callable[[str], None] = print
+) -> None:
+    """The demo store's generated order history (commerce/demo_history.py), then a
+    report for each of its days, so the console has reports from the first start."""
+    history = await generate_demo_history(conn, seed=seed)
+    if history.skipped:
+        say(f"Demo history: {history.skipped}.")
+        return
+    say(
+        f"Demo history (generated): {history.orders} orders over {history.days} days, "
+        f"{history.returns} returns ({history.wrong_fit} wrong fits)."
+    )
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    async with conn.transaction():
+        for back in range(history.days, 0, -1):
+            start = today - timedelta(days=back)
+            await store_period_report(conn, start, start + timedelta(days=1))
