@@ -27,6 +27,7 @@ from automechanica.agents import order_evals
 from automechanica.agents.brands import BrandAgent, BrandInput
 from automechanica.agents.part_types import PartTypeAgent, PartTypeInput
 from automechanica.agents.pricing_eval import eval_pricing
+from automechanica.agents.search_eval import eval_search
 from automechanica.agents.support_eval import eval_support
 from automechanica.catalog.brands import seed_index
 from automechanica.catalog.taxonomy import Taxonomy
@@ -153,6 +154,7 @@ EVAL_SETS: dict[str, EvalSet] = {
     "brands": eval_brands,
     "layouts": eval_layouts,
     "pricing": eval_pricing,
+    "search": eval_search,
     "support": eval_support,
 }
 

@@ -239,15 +239,29 @@ def load_synonyms(path: Path | None = None) -> tuple[dict[str, list[str]], dict[
 
 
 def check_synonyms(words: ShopperWords, path: Path | None = None) -> list[str]:
-    """Names in the synonyms file that are not part types (each a sentence to fix)."""
+    """What is wrong with the synonyms file, a sentence each: names that are not part
+    types, and words that the taxonomy already gives to another type."""
     extra, ambiguous = load_synonyms(path)
     named = [*extra, *(n for names in ambiguous.values() for n in names)]
     where = path or SYNONYMS_FILE
-    return [
+    problems = [
         f"{where}: {name!r} is not a part type; use a name from part_types.toml."
         for name in dict.fromkeys(named)
         if name not in words.types
     ]
+    own: dict[tuple[str, ...], str] = {}
+    for t in words.types.values():
+        for phrase in (t.name, *t.synonyms):
+            own.setdefault(tuple(tokens(phrase)), t.name)
+    for name, phrases in extra.items():
+        for phrase in phrases:
+            other = own.get(tuple(tokens(phrase)))
+            if other is not None and other != name:
+                problems.append(
+                    f"{where}: {phrase!r} under {name!r} already names {other!r} in the "
+                    "taxonomy; move it to [ambiguous] or drop it."
+                )
+    return problems
 
 
 def understand(query: str, words: ShopperWords, vocabulary: VehicleVocabulary) -> SearchIntent:
@@ -257,10 +271,9 @@ def understand(query: str, words: ShopperWords, vocabulary: VehicleVocabulary) -
         text = pattern.sub(replacement, text)
     toks = [_Token(stem(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(text)]
     stems = [t.stem for t in toks]
+    found = words.find(toks)
     hits = [
-        h
-        for h in words.find(toks)
-        if not _names_model(toks, h[0], h[1], vocabulary)  # 'chevy spark' stays a car
+        h for h in found if not _names_model(toks, h[0], h[1], vocabulary, others=len(found) > 1)
     ]
     part_types: list[TypeHit] = []
     ambiguous = False
@@ -289,14 +302,19 @@ def understand(query: str, words: ShopperWords, vocabulary: VehicleVocabulary) -
 
 
 def _names_model(
-    toks: Sequence[_Token], start: int, end: int, vocabulary: VehicleVocabulary
+    toks: Sequence[_Token], start: int, end: int, vocabulary: VehicleVocabulary, *, others: bool
 ) -> bool:
-    """A one-word phrase right after a make that has a model of that name: 'chevy spark'."""
-    if end - start != 1 or start == 0:
+    """A one-word type phrase that is here a model's name: right after a make that has
+    that model ('chevy spark'), or a model of one make while another phrase names the
+    part ('2015 spark oil filter')."""
+    if end - start != 1:
         return False
-    make = vocabulary.makes.get(alias_key(toks[start - 1].stem))
-    word = alias_key(toks[start].stem)
-    return make is not None and any(m == make for m, _ in vocabulary.models.get(word, ()))
+    models = vocabulary.models.get(alias_key(toks[start].stem), ())
+    if start > 0:
+        make = vocabulary.makes.get(alias_key(toks[start - 1].stem))
+        if make is not None and any(m == make for m, _ in models):
+            return True
+    return others and len(models) == 1 and alias_key(toks[start].stem) not in vocabulary.needs_make
 
 
 def _vehicle(text: str, vocabulary: VehicleVocabulary) -> tuple[VehicleMention | None, list[str]]:
