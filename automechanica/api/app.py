@@ -37,6 +37,7 @@ from automechanica.api.routes import (
     shop,
     support,
     vehicles,
+    well_known,
 )
 from automechanica.api.routes.shop import CheckoutConfig
 from automechanica.api.web import WEB_DIST, mount_web
@@ -101,7 +102,7 @@ def create_app(
     app.state.sessions = Sessions(signer, PasswordHasher(), policy=session_policy)
     app.state.checkout = CheckoutConfig.default(tax_rate)
 
-    for module in (health, vehicles, parts, auth, feeds):
+    for module in (health, vehicles, parts, auth, feeds, well_known):
         app.include_router(module.router)
     for module in (shop, orders, garage):  # shop: guests too; orders, garage: signed in
         app.include_router(module.router)

@@ -49,6 +49,7 @@ PUBLIC_ROUTES = {
     "/api/returns",  # a guest's: the order number and email in the body decide
     "/api/feeds/products.jsonl",
     "/api/feeds/products.csv",
+    "/.well-known/ucp",
 }
 # Exchanges of credentials: the body decides (401 for wrong ones), never the caller's token.
 CREDENTIALS = {"/api/auth/login", "/api/auth/refresh"}

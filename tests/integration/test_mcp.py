@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from mcp import Client
 
 from automechanica.catalog.vehicle_config import VehicleConfig
@@ -143,3 +144,13 @@ async def test_an_older_client_with_the_handshake_is_served_too(live: LiveApi) -
         years = await _call(client, "resolve_vehicle")
     assert names >= TOOLS
     assert years["ask"] == "year" and years["choices"]
+
+
+def test_the_ucp_profile_points_agents_at_the_mcp_door(api: TestClient) -> None:
+    response = api.get("/.well-known/ucp")
+    assert response.status_code == 200
+    profile = response.json()
+    (service,) = profile["ucp"]["services"]["dev.ucp.shopping"]
+    assert service["transport"] == "mcp" and service["endpoint"] == "http://testserver/mcp"
+    assert "dev.ucp.shopping.checkout" in profile["ucp"]["capabilities"]
+    assert profile["product_feeds"]["jsonl"].endswith("/api/feeds/products.jsonl")
