@@ -34,7 +34,8 @@ Basis = Literal[
 ]
 
 #: The facts of a batch of parts: offers folded per the rules above, the lowest
-#: recent competitor. One round trip per batch.
+#: recent competitor. One round trip per batch; the id range (a batch is a run of
+#: ids) lets each table be read by its part index, not scanned whole per batch.
 SELECT_FACTS = """
 WITH ids AS (SELECT DISTINCT unnest(%(ids)s::bigint[]) AS id),
 offers AS (
@@ -42,12 +43,14 @@ offers AS (
            coalesce(min(sp.cost) FILTER (WHERE sp.stock_total > 0), min(sp.cost)) AS cost,
            max(sp.map_price) AS map_price, min(sp.msrp) AS msrp, min(sp.jobber) AS jobber
     FROM supplier_parts sp JOIN ids ON ids.id = sp.part_id
+    WHERE sp.part_id BETWEEN %(lo)s::bigint AND %(hi)s::bigint
     GROUP BY sp.part_id
 ),
 latest AS (
     SELECT DISTINCT ON (c.part_id, c.competitor) c.part_id, c.competitor, c.price
     FROM competitor_prices c JOIN ids ON ids.id = c.part_id
-    WHERE c.seen_at >= now() - make_interval(days => %(max_age)s)
+    WHERE c.part_id BETWEEN %(lo)s::bigint AND %(hi)s::bigint
+      AND c.seen_at >= now() - make_interval(days => %(max_age)s)
     ORDER BY c.part_id, c.competitor, c.seen_at DESC, c.id DESC
 ),
 lowest AS (
@@ -57,7 +60,7 @@ lowest AS (
 )
 SELECT p.id, p.price, o.cost, o.map_price, o.msrp, o.jobber,
        l.competitor, l.price AS competitor_price, coalesce(l.n, 0) AS competitors
-FROM ids JOIN parts p ON p.id = ids.id
+FROM ids JOIN parts p ON p.id = ids.id AND p.id BETWEEN %(lo)s::bigint AND %(hi)s::bigint
 LEFT JOIN offers o ON o.part_id = p.id
 LEFT JOIN lowest l ON l.part_id = p.id
 ORDER BY p.id
@@ -74,7 +77,8 @@ WITH c AS (
 moved AS (
     UPDATE parts p SET price = c.price, updated_at = now()
     FROM c
-    WHERE p.id = c.part_id AND p.price IS NOT DISTINCT FROM c.previous
+    WHERE p.id = c.part_id AND p.id BETWEEN %(lo)s::bigint AND %(hi)s::bigint
+      AND p.price IS NOT DISTINCT FROM c.previous
       AND p.price IS DISTINCT FROM c.price
     RETURNING p.id
 )
@@ -179,16 +183,20 @@ def money(value: Decimal | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
 
 
+def percent(share: Decimal) -> str:
+    return f"{(share * 100).normalize():f}%"
+
+
 def floor_of(facts: PriceFacts, rules: PricingRules) -> tuple[Decimal, str] | None:
     """The lowest price allowed, and how it was reached."""
     if facts.cost is None:
         return None
     margin = up_to_cent(facts.cost * (1 + rules.min_margin) + rules.fees)
-    how = f"cost {money(facts.cost)} + {rules.min_margin * 100:g}% margin"
+    how = f"cost {money(facts.cost)} + {percent(rules.min_margin)} margin"
     if rules.fees:
         how += f" + fees {money(rules.fees)}"
     if facts.map_price is not None and facts.map_price > margin:
-        return facts.map_price, f"MAP {money(facts.map_price)} (above {how} = {money(margin)})"
+        return facts.map_price, f"MAP {money(facts.map_price)}; {how} = {money(margin)}"
     return margin, how
 
 
@@ -224,7 +232,7 @@ def quote(facts: PriceFacts, rules: PricingRules) -> PriceQuote:
         basis = "no_competitor"
         said = (
             f"no competitor price and no MSRP or jobber: cost {money(facts.cost)} + "
-            f"{rules.default_margin * 100:g}% default margin = {money(target)}"
+            f"{percent(rules.default_margin)} default margin = {money(target)}"
         )
     price = target
     if ceiling is not None and price > ceiling:
@@ -262,10 +270,16 @@ async def price_facts(
     conn: AsyncConnection[Any], part_ids: Sequence[int], rules: PricingRules
 ) -> list[PriceFacts]:
     """The facts of every part in `part_ids` (unknown ids are left out), in one query."""
+    if not part_ids:
+        return []
+    params = {
+        "ids": list(part_ids),
+        "lo": min(part_ids),
+        "hi": max(part_ids),
+        "max_age": rules.competitor_max_age_days,
+    }
     async with conn.cursor(row_factory=tuple_row) as cur:
-        await cur.execute(
-            SELECT_FACTS, {"ids": list(part_ids), "max_age": rules.competitor_max_age_days}
-        )
+        await cur.execute(SELECT_FACTS, params)
         return [PriceFacts(*row) for row in await cur.fetchall()]
 
 
@@ -294,6 +308,8 @@ async def apply_prices(
         "ceilings": [c.ceiling for c in changes],
         "reasons": [c.reason for c in changes],
         "event": event_id,
+        "lo": min(c.part_id for c in changes),
+        "hi": max(c.part_id for c in changes),
     }
     async with conn.cursor(row_factory=tuple_row) as cur:
         await cur.execute(APPLY_PRICES, params)
