@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from automechanica.commerce import idempotency
 from automechanica.commerce.carts import CartCreate, Shopper, create_cart, load_cart, set_status
 from automechanica.commerce.garage import current_vehicle
-from automechanica.commerce.orders import Order, insert_order, mark_paid, order_by_number
+from automechanica.commerce.orders import Order, insert_order, payment_view, placed_order
 from automechanica.commerce.payments import PaymentDeclinedError, PaymentProvider, record_payment
 from automechanica.commerce.sessions import (
     CheckoutSession,
@@ -156,21 +156,21 @@ async def complete_checkout(
 ) -> Completion:
     """Complete the cart into one paid order (see the module docstring)."""
     key = idempotency.check_key(idempotency_key)
-    await load_cart(conn, cart_id, shopper)  # 404 before the key says anything
     digest = idempotency.request_digest(
         {"cart": str(cart_id), "body": request.model_dump(mode="json")}
     )
     async with conn.transaction():
         stored = await idempotency.claim(conn, SCOPE, key, digest)
         if stored is not None:
+            await load_cart(conn, cart_id, shopper)  # another shopper's cart: 404, no replay
             return Completion(stored.status_code, stored.response, replayed=True)
-        cart = await load_cart(conn, cart_id, shopper, lock=True)
+        cart = await load_cart(conn, cart_id, shopper, lock=True)  # 404 rolls the claim back
         if cart["status"] in ("completed", "canceled"):
             raise await _closed(conn, cart)
         priced = await price_cart(conn, cart, tax_rate)
         _refuse_unless_ready(priced, request)
         customer_id = cart["customer_id"] or shopper.customer_id
-        order_id, number = await insert_order(conn, priced, cart, customer_id)
+        order_id, number, placed_at = await insert_order(conn, priced, cart, customer_id)
         try:
             result = await provider.charge(
                 number, priced.total, cart["currency"], request.payment.token
@@ -190,11 +190,13 @@ async def complete_checkout(
                 "payment_declined",
             ) from exc
         await record_payment(conn, order_id, result)
-        await mark_paid(conn, order_id)
         await set_status(conn, cart_id, "completed")
         if on_placed is not None:
             await on_placed(conn, order_id)
-        order = await order_by_number(conn, number)
+        payment = payment_view(result.provider, result.status, result.amount, result.currency)
+        order = placed_order(
+            priced, number, placed_at, payment, cart["email"], cart["shipping_address"]
+        )
         session = priced.session.model_copy(
             update={"status": "completed", "order": OrderRef(number=number, status=order.status)}
         )

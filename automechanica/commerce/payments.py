@@ -18,9 +18,14 @@ from psycopg import AsyncConnection
 
 from automechanica.errors import AutoMechanicaError
 
+#: The payment, and the order marked paid when the money is captured or authorized.
 INSERT_PAYMENT = """
+WITH paid AS (
+    UPDATE orders SET payment_status = 'paid', paid_at = now(), updated_at = now()
+    WHERE id = %(order)s AND %(status)s IN ('captured', 'authorized')
+)
 INSERT INTO payments (order_id, provider, provider_ref, amount, currency, status)
-VALUES (%s, %s, %s, %s, %s, %s)
+VALUES (%(order)s, %(provider)s, %(ref)s, %(amount)s, %(currency)s, %(status)s)
 """
 
 DECLINE_TOKEN = "test_decline"
@@ -77,15 +82,16 @@ class TestPaymentProvider:
 
 
 async def record_payment(conn: AsyncConnection[Any], order_id: int, result: PaymentResult) -> None:
-    """The payment row for `order_id`, in the caller's transaction."""
+    """The payment row for `order_id`, and the order paid, in the caller's transaction
+    (one statement)."""
     await conn.execute(
         INSERT_PAYMENT,
-        (
-            order_id,
-            result.provider,
-            result.provider_ref,
-            result.amount,
-            result.currency,
-            result.status,
-        ),
+        {
+            "order": order_id,
+            "provider": result.provider,
+            "ref": result.provider_ref,
+            "amount": result.amount,
+            "currency": result.currency,
+            "status": result.status,
+        },
     )

@@ -118,6 +118,10 @@ def test_checkout_places_one_paid_order_and_starts_fulfillment(
         "message": "Test payment recorded by the test provider: no money was taken.",
     }
     assert body["checkout_session"]["status"] == "completed"
+    stored = api.post(
+        "/api/orders/lookup", json={"number": order["number"], "email": "pat@example.com"}
+    )
+    assert stored.json() == order  # the answer is the order as stored
     assert body["checkout_session"]["order"]["number"] == order["number"]
     assert api.get(f"/api/carts/{cart['id']}").json()["status"] == "completed"
 
