@@ -65,6 +65,8 @@ MAX_TEXT_LENGTH = 2000
 VPIC_FIRST_YEAR = 1981
 #: A model the vehicle base has from its first years on existed before it, probably.
 EARLY_YEARS = 2
+#: Another maker's model of the same name this much later is a replica or a reuse.
+REPLICA_GAP_YEARS = 20
 
 #: Spellings seen in feeds that vocabulary.MAKE_ALIASES does not list (yet).
 _EXTRA_MAKE_ALIASES = {"merc": "Mercedes-Benz", "mercbenz": "Mercedes-Benz"}
@@ -108,6 +110,9 @@ class VehicleVocabulary:
     spans: Mapping[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     submodels: Mapping[str, str] = field(default_factory=dict)  # alias key → trim it names
     chassis: Mapping[str, ChassisCode] = field(default_factory=dict)
+    #: Models built only before the vehicle base begins ('Chevelle'), with their years:
+    #: named, they are proposed for a person, never matched.
+    classics: Mapping[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
     @classmethod
     def from_pairs(
@@ -118,10 +123,18 @@ class VehicleVocabulary:
         spans: Mapping[tuple[str, str], tuple[int, int]] | None = None,
         model_names: Iterable[ModelName] = (),
         chassis_codes: Iterable[tuple[str, ChassisCode]] = (),
+        classics: Iterable[tuple[str, str, tuple[int, int]]] = (),
     ) -> VehicleVocabulary:
         makes: dict[str, str] = {}
         by_make: dict[str, dict[str, str]] = {}
-        for make_name, model_name in pairs:
+        pairs = list(pairs)
+        in_base = {(alias_key(make), alias_key(model)) for make, model in pairs}
+        classic = {
+            (make, model): years
+            for make, model, years in classics
+            if (alias_key(make), alias_key(model)) not in in_base
+        }
+        for make_name, model_name in [*pairs, *classic]:
             make_key, model_key = alias_key(make_name), alias_key(model_name)
             if make_key and model_key:
                 make = makes.setdefault(make_key, make_name)
@@ -150,21 +163,44 @@ class VehicleVocabulary:
         needs_make = frozenset(k for k in models if k.isdigit() or len(k) < 2)
         keys = [*makes, *models, *fused, *PHRASES, *chassis]
         prefixes = frozenset(key[:n] for key in keys for n in range(1, len(key) + 1))
+        classic = {(makes[alias_key(mk)], md): years for (mk, md), years in classic.items()}
         return cls(
-            makes, models, fused, needs_make, prefixes, dict(spans or {}), submodels, chassis
+            makes,
+            models,
+            fused,
+            needs_make,
+            prefixes,
+            dict(spans or {}),
+            submodels,
+            chassis,
+            classic,
         )
 
     def covers(self, make: str, model: str, years: list[tuple[int, int]]) -> bool:
         """Whether the vehicle base has this model in any of `years` (True when it knows
         no years for it: a vocabulary built from names alone)."""
-        span = self.spans.get((make, model))
+        span = self.spans.get((make, model)) or self.classics.get((make, model))
         if span is None:
             return True
         return any(first <= span[1] and last >= span[0] for first, last in years)
 
+    def originals(self, candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Of makes that share a model name, the original when the others came decades
+        later (the Chevrolet Camaro, not a replica maker's): otherwise all of them."""
+        starts = {c: (self.spans.get(c) or self.classics.get(c) or (0, 0))[0] for c in candidates}
+        if len(starts) < 2 or 0 in starts.values():
+            return candidates
+        first = min(candidates, key=lambda c: starts[c])
+        others = [starts[c] for c in candidates if c != first]
+        if all(start - starts[first] >= REPLICA_GAP_YEARS for start in others):
+            return [first]
+        return candidates
+
     def began_early(self, make: str, model: str) -> bool:
         """Whether the model was already built when the vehicle base begins (1981), so a
         restoration catalog's older years of it are believable."""
+        if (make, model) in self.classics:
+            return True
         span = self.spans.get((make, model))
         return span is None or span[0] <= VPIC_FIRST_YEAR + EARLY_YEARS
 
@@ -331,10 +367,14 @@ class _Context:
     last_make: str = ""
     last_model: str = ""
     trims_ok: bool = False
+    beside_vehicle: bool = False  # the item before was the vehicle: 'Mustang GT'
 
     def follow(self, item: Item) -> None:
         kind = item.kind
-        if kind is VEHICLE or kind is MAKE or kind is CHASSIS:
+        self.beside_vehicle = kind is VEHICLE or (kind is UNRES and bool(item.candidates))
+        if self.beside_vehicle and kind is UNRES:
+            self.trims_ok = True  # 'Mustang GT': Ford's or a replica's, the trim is its
+        elif kind is VEHICLE or kind is MAKE or kind is CHASSIS:
             self.last_make, self.last_model = item.value, item.model
             self.trims_ok = kind is not MAKE
         elif kind is TRIM:
@@ -418,7 +458,8 @@ def _lookup(
         return _Found(CHASSIS, chassis.make, key)
     candidates = vocabulary.models.get(key, ())
     trim = phrase is not None and phrase[0] is TRIM and context.trims_ok
-    if trim and not any(m == context.last_make for m, _ in candidates):  # Lexus 'LS' stays
+    own_model = any(m == context.last_make for m, _ in candidates)  # 'Lexus ES/LS': a model
+    if trim and (context.beside_vehicle or not own_model):  # 'Mustang GT': the Mustang's trim
         return _Found(TRIM, phrase[1] if phrase else "")
     if candidates:
         found = _model(key, candidates, vocabulary, context)
@@ -723,6 +764,7 @@ class _Walk:
         fits = [c for c in builder.candidates if self.vocabulary.covers(*c, years)]
         if not fits and _before_base(builder.years):
             fits = [c for c in builder.candidates if self.vocabulary.began_early(*c)]
+        fits = self.vocabulary.originals(fits)
         if len(fits) == 1:
             (builder.make, builder.model), builder.failed = fits[0], ""
             builder.inferred = True
@@ -733,6 +775,9 @@ class _Walk:
         vocabulary = self.vocabulary
         years = merge_years(builder.years)
         span = vocabulary.spans.get((builder.make, builder.model))
+        if span is None and (builder.make, builder.model) in vocabulary.classics:
+            self._classic_found(builder, parsed, years)
+            return
         if span is None or vocabulary.covers(builder.make, builder.model, years):
             parsed.applications += _applications(builder)
             early = [(a, min(b, span[0] - 1, VPIC_FIRST_YEAR - 1)) for a, b in years if span]
@@ -752,6 +797,19 @@ class _Walk:
             )
         else:
             parsed.applications += _applications(builder)  # the importer reports the years
+
+    def _classic_found(
+        self, builder: _Builder, parsed: ParsedFitment, years: list[tuple[int, int]]
+    ) -> None:
+        """A model the vehicle base does not have, known only from before it ('Bel Air')."""
+        early = [(a, min(b, VPIC_FIRST_YEAR - 1)) for a, b in years if a < VPIC_FIRST_YEAR]
+        if early:
+            parsed.proposals += _proposals(builder, builder.make, builder.model, early)
+        if early != years:
+            parsed.unresolved.append(
+                f"{self._fragment(builder)}: the vehicle base has no {builder.make} "
+                f"{builder.model}; only years before {VPIC_FIRST_YEAR} can be proposed"
+            )
 
     def _fragment(self, builder: _Builder) -> str:
         return tidy(self.text[builder.start : builder.end])

@@ -51,6 +51,18 @@ def chassis_codes() -> list[tuple[str, ChassisCode]]:
         ]
 
 
+def classic_models() -> list[tuple[str, str, tuple[int, int]]]:
+    """Models built before 1981 that people name ('Chevelle'), from `data/classic_models.csv`."""
+    text = resources.files("automechanica.catalog").joinpath("data/classic_models.csv")
+    with text.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for row in rows:
+        first, last = row["years"].split("-")
+        out.append((row["make"], row["model"], (int(first), int(last))))
+    return out
+
+
 def vocabulary_from(
     spans: Iterable[ModelSpan],
     model_names: Iterable[ModelName] = (),
@@ -72,6 +84,7 @@ def vocabulary_from(
         spans={(mk, md): (a, b) for mk, md, a, b in rows if a is not None and b is not None},
         model_names=model_names,
         chassis_codes=codes,
+        classics=classic_models(),
     )
 
 
