@@ -31,7 +31,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
-from automechanica.errors import InvalidInputError, NotFoundError
+from automechanica.errors import AutoMechanicaError, InvalidInputError, NotFoundError
 from automechanica.orchestrator.definitions import WorkflowRegistry
 from automechanica.orchestrator.engine import start_workflow
 from automechanica.orchestrator.errors import UnknownWorkflowError
@@ -334,7 +334,7 @@ async def run_scheduler(
         try:
             async with await AsyncConnection.connect(url, autocommit=True) as conn:
                 report = await tick(conn, registry)
-        except (psycopg.Error, OSError) as exc:
+        except (psycopg.Error, OSError, AutoMechanicaError) as exc:
             log.warning("scheduler tick failed, trying again in %.0f s: %s", interval, exc)
         else:
             for firing in report.fired:
