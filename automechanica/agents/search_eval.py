@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import AsyncConnection
@@ -230,10 +231,18 @@ def eval_database_url(store_url: str) -> str:
     """A database beside the store's, created and migrated here, for the demo catalog."""
     params = conninfo_to_dict(store_url)
     name = f"{params.get('dbname') or 'automechanica'}{EVAL_DATABASE_SUFFIX}"
-    ensure_database(make_conninfo(store_url, dbname="postgres"), name)
-    url = make_conninfo(store_url, dbname=name)
+    ensure_database(_sibling(store_url, "postgres"), name)
+    url = _sibling(store_url, name)
     migrate.migrate(url)
     return url
+
+
+def _sibling(url: str, dbname: str) -> str:
+    """The URL of another database on the same server (URLs stay URLs: alembic needs one)."""
+    if "://" not in url:
+        return make_conninfo(url, dbname=dbname)
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + dbname))
 
 
 Say = Callable[[str], None]

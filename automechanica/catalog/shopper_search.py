@@ -60,7 +60,9 @@ class ShopperQuery:
 
 
 @dataclass(slots=True)
-class _Step:
+class SearchStep:
+    """One search of the ladder, with what it relaxed and how to say so."""
+
     query: SearchQuery
     relaxed: list[str] = field(default_factory=list)
     message: str | None = None
@@ -92,12 +94,7 @@ async def shopper_search(
         resolved = await resolve_vehicle(conn, intent.vehicle, intent.slugs)
     text = intent.text or None
     vector = await embed(text) if embed is not None and text else None
-    with_vector = replace(base, q=text, vector=vector, model=model if vector is not None else None)
-    if resolved is not None:  # the vehicle the shopper typed wins over the current one
-        with_vector.vehicle_id = None
-        with_vector.vehicle_ids = resolved.vehicle_ids
-        with_vector.base_vehicle_ids = resolved.base_vehicle_ids
-    steps = _ladder(with_vector, intent, resolved)
+    steps = plan(base, intent, resolved, vector, model)
     page = ""
     step = steps[0]
     for step in steps:
@@ -108,19 +105,31 @@ async def shopper_search(
     return '{"understood":' + json.dumps(understood) + "," + page[1:]
 
 
-def _ladder(
-    query: SearchQuery, intent: SearchIntent, vehicle: ResolvedVehicle | None
-) -> list[_Step]:
-    steps: list[_Step] = []
+def plan(
+    base: SearchQuery,
+    intent: SearchIntent,
+    vehicle: ResolvedVehicle | None,
+    vector: Sequence[float] | None = None,
+    model: str | None = None,
+) -> list[SearchStep]:
+    """The searches to try in order, strictest first (the ladder above)."""
+    query = replace(
+        base, q=intent.text or None, vector=vector, model=model if vector is not None else None
+    )
+    if vehicle is not None:  # the vehicle the shopper typed wins over the current one
+        query.vehicle_id = None
+        query.vehicle_ids = vehicle.vehicle_ids
+        query.base_vehicle_ids = vehicle.base_vehicle_ids
+    steps: list[SearchStep] = []
     named = vehicle.mention.label if vehicle else "your vehicle"
     positions = _positions(intent)
     if intent.part_types:
         typed = replace(query, part_types=intent.slugs, positions=positions)
-        steps.append(_Step(typed))
+        steps.append(SearchStep(typed))
         what = " or ".join(t.name.lower() for t in intent.part_types)
         if positions:
             steps.append(
-                _Step(
+                SearchStep(
                     replace(typed, positions=()),
                     ["position"],
                     f"No {' '.join(intent.position).lower()} {what} listed"
@@ -130,7 +139,7 @@ def _ladder(
             )
         if vehicle is not None:
             steps.append(
-                _Step(
+                SearchStep(
                     replace(typed, positions=(), vehicle_ids=(), base_vehicle_ids=()),
                     ["position", "vehicle"] if positions else ["vehicle"],
                     f"No {what} listed for the {named}; showing {what} for other "
@@ -141,10 +150,10 @@ def _ladder(
     if not words.q:
         words.q = None
     if not intent.part_types:
-        steps.append(_Step(words))
+        steps.append(SearchStep(words))
     elif words.q or vehicle is not None:
         steps.append(
-            _Step(
+            SearchStep(
                 words,
                 ["part type"],
                 "Nothing of the part type meant; showing what the words match.",
@@ -152,7 +161,7 @@ def _ladder(
         )
     if vehicle is not None and words.q:
         steps.append(
-            _Step(
+            SearchStep(
                 replace(words, vehicle_ids=(), base_vehicle_ids=()),
                 ["part type", "vehicle"] if intent.part_types else ["vehicle"],
                 f"Nothing listed for the {named} matches; showing matches for any vehicle.",
@@ -160,7 +169,7 @@ def _ladder(
         )
     if words.q:
         steps.append(
-            _Step(
+            SearchStep(
                 replace(words, vehicle_ids=(), base_vehicle_ids=(), any_word=True),
                 ["part type", "vehicle", "all words"],
                 "Nothing matches all the words; showing parts that match some of them.",
@@ -181,7 +190,7 @@ def _all_words(intent: SearchIntent) -> str:
 
 
 def _understood(
-    intent: SearchIntent, vehicle: ResolvedVehicle | None, step: _Step
+    intent: SearchIntent, vehicle: ResolvedVehicle | None, step: SearchStep
 ) -> dict[str, Any]:
     mention = intent.vehicle
     vehicle_json: dict[str, Any] | None = None
