@@ -9,7 +9,6 @@ from automechanica.cli.catalog_admin import brands_app, part_types_app
 from automechanica.cli.db import db_app
 from automechanica.cli.eval import eval_command
 from automechanica.cli.feed_export import feed_app
-from automechanica.cli.feed_export import feed_app
 from automechanica.cli.llm import llm_app
 from automechanica.cli.memory import docs_app, memory_app
 from automechanica.cli.pricing import prices_app
@@ -26,7 +25,6 @@ app.command("up")(up)
 app.add_typer(db_app, name="db")
 app.add_typer(vin_app, name="vin")
 app.add_typer(feeds_app, name="feeds")
-app.add_typer(feed_app, name="feed")  # the product feed out; `feeds` are suppliers' in
 app.add_typer(feed_app, name="feed")  # the product feed out; `feeds` are suppliers' in
 app.add_typer(fitment_app, name="fitment")
 app.add_typer(demo_app, name="demo")
