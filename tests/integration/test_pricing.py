@@ -26,7 +26,7 @@ from automechanica.orchestrator.services import Services
 from automechanica.orchestrator.workflows import review_actions, workflow_registry
 from automechanica.orchestrator.workflows.pricing import PRICING_REFRESH
 from automechanica.queue import Worker, WorkerOptions
-from tests.integration.llm_servers import FakeServer, fake_servers, fakes, openai_ok
+from tests.integration.llm_servers import FakeServer, Flavor, fake_servers, fakes, openai_ok
 from tests.integration.llm_setup import llm_pool, make_router
 
 __all__ = ["fake_servers", "fakes", "llm_pool"]
@@ -262,7 +262,7 @@ async def test_an_approval_edited_below_the_floor_is_refused_and_stores_nothing(
         reviewer="ops",
         workflows=workflow_registry(),
         actions=review_actions(),
-        value={"price": "58.00"},
+        value="58.00",  # the price alone
     )
     assert (await _prices(aconn))["G5"] == Decimal("58.00")
     assert "edited by a person" in (await _history(aconn, "G5"))[-1]["reason"]
@@ -290,7 +290,7 @@ async def test_a_compromised_model_never_gets_a_price_through(
     db_url: str,
     aconn: Conn,
     tmp_path: Path,
-    fakes: dict[str, FakeServer],
+    fakes: dict[Flavor, FakeServer],
     llm_pool: AsyncConnectionPool[Any],
 ) -> None:
     await _seed(db_url, tmp_path)
@@ -328,3 +328,37 @@ async def test_a_compromised_model_never_gets_a_price_through(
     assert all("is used instead" in e["rationale"] for e in rejected)
     refused = [e["output"] for e in events if e["outcome"] == "refused"]
     assert len(refused) == 5 and all("set_price" in r for r in refused)
+
+
+async def test_a_sound_proposal_is_used_and_one_over_the_ceiling_is_not(
+    db_url: str,
+    aconn: Conn,
+    tmp_path: Path,
+    fakes: dict[Flavor, FakeServer],
+    llm_pool: AsyncConnectionPool[Any],
+) -> None:
+    await _seed(db_url, tmp_path)
+    await _competitors(db_url, competitor_feed(tmp_path, FEED))
+    cur = await aconn.execute("SELECT id FROM parts WHERE mpn_normalized = 'BR100'")
+    rotor = (await cur.fetchone() or {})["id"]
+    for price in ("75.00", "500.00"):
+        fakes["openai"].script(
+            openai_ok(None, tool_calls=_propose(price)[:1], finish_reason="tool_calls")
+        )
+    router = make_router(fakes, llm_pool)
+    services = Services(db_url, router=router, language_model=True)
+    try:
+        await _refresh(db_url, aconn, services, ask_model=True, part_ids=[rotor])
+        assert (await _prices(aconn))["BR100"] == Decimal("75.00")
+        (first,) = await _history(aconn, "BR100")
+        assert first["reason"].startswith("model proposal") and "clear the shelf" in first["reason"]
+        await _refresh(db_url, aconn, services, ask_model=True, part_ids=[rotor])
+    finally:
+        await router.aclose()
+    # $500 is over the MSRP: rejected, and the rule's price (a 6.7% move) stands.
+    assert (await _prices(aconn))["BR100"] == Decimal("69.99")
+    cur = await aconn.execute(
+        "SELECT rationale FROM agent_events WHERE agent = 'Pricing' AND outcome = 'rejected'"
+    )
+    (rejected,) = await cur.fetchall()
+    assert "above the ceiling 80.00" in rejected["rationale"]

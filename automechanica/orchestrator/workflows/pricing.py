@@ -12,7 +12,8 @@ ones become `pricing.price` reviews (one per part, never two open at once),
 applied on approval by `apply_reviewed_price`. First prices need no review but
 still pass the floor. With `{"ask_model": true}` and a router, a model proposes
 prices too; a proposal that breaks a limit (or the ceiling) is rejected and
-recorded, and the rule's price is used.
+recorded, and the rule's price is used (without an MSRP or jobber, the rule's
+price is the highest a model may propose).
 """
 
 from __future__ import annotations
@@ -260,8 +261,10 @@ async def _with_proposal(
     problems = problems_of(price, facts, policy)
     if price != price.quantize(Decimal("0.01")):
         problems.append(f"the price {price} is not in whole cents")
-    if q.ceiling is not None and q.floor is not None and q.floor <= q.ceiling < price:
-        problems.append(f"the price {price} is above the ceiling {q.ceiling}")
+    # Without an MSRP or jobber, the rule's own price is as high as a model may go.
+    top = q.ceiling if q.ceiling is not None else q.price
+    if top is not None and q.floor is not None and q.floor <= top < price:
+        problems.append(f"the price {price} is above the ceiling {top}")
     model = decision.model.model if decision.model else None
     if problems:
         rejected = PriceQuote(
@@ -295,6 +298,8 @@ async def apply_reviewed_price(conn: AsyncConnection[Any], review: Review, value
     """A person approved (or edited) a held price: stored if it still passes the floor
     and MAP as the offers stand now; otherwise the approval is refused, nothing stored."""
     proposed = dict(review.proposed or {})
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        value = {"price": value}  # an edit may give the price alone
     final = {**proposed, **value} if isinstance(value, dict) else proposed
     part_id = int(final.get("part_id") or review.subject_id or 0)
     try:
