@@ -17,7 +17,10 @@ alternate so drift cancels:
     order_fulfillment workflow and its first task, the stored answer, in one
     transaction.
 Latency is measured from each request's scheduled start (so queueing counts),
-for all requests and for those clear of machine stalls (bench/_stalls.py).
+for all requests and for those clear of machine stalls (bench/_stalls.py); the
+CPU the API process and PostgreSQL spent per request is read from /proc (steadier
+than latency on this shared machine). Last, a closed loop of completions with
+--clients connections: the orders/s this machine sustains.
 Afterwards the database is checked: one order, one payment and one workflow per
 201. Target: completion p99 under 100 ms at 50 orders/s.
 """
@@ -41,7 +44,7 @@ from psycopg.types.json import Jsonb
 
 from bench._setup import bench_database, percentile, prepare_catalog
 from bench._stalls import StallProbe
-from bench.api_security import get, open_loop, post_json
+from bench.api_security import CpuMeter, closed_loop, get, open_loop, post_json
 from bench.fitment_query import Timed
 
 ADDRESS = {
@@ -168,18 +171,25 @@ def row(name: str, latencies: list[float], extra: str = "") -> None:
     print(f"{name:44}{p50:9.1f}{p99:9.1f}  {extra}", flush=True)
 
 
-def report(name: str, runs: list[tuple[Timed, Counter[int], StallProbe]], ok: int) -> float:
-    timed = [t for run, _, _ in runs for t in run]
-    statuses: Counter[int] = sum((s for _, s, _ in runs), Counter())
+Run = tuple[Timed, Counter[int], StallProbe, float, float]  # + API, PostgreSQL CPU s
+
+
+def report(name: str, runs: list[Run], ok: int) -> float:
+    timed = [t for run, *_ in runs for t in run]
+    statuses: Counter[int] = sum((s for _, s, *_ in runs), Counter())
     latencies = [ms for _, ms in timed]
     clear = [
-        ms for run, _, probe in runs for at, ms in run if not probe.overlaps(at, at + ms / 1000)
+        ms for run, _, probe, *_ in runs for at, ms in run if not probe.overlaps(at, at + ms / 1000)
     ]
-    spans = [max(at + ms / 1000 for at, ms in run) - min(at for at, _ in run) for run, _, _ in runs]
+    spans = [max(at + ms / 1000 for at, ms in run) - min(at for at, _ in run) for run, *_ in runs]
+    answers = sum(statuses.values())
+    api_cpu = sum(r[3] for r in runs) / answers * 1000
+    pg_cpu = sum(r[4] for r in runs) / answers * 1000
     rate = statuses[ok] / sum(spans)
-    answers = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
-    row(name, latencies, f"{rate:6.1f} {ok}s/s  ({answers})")
+    counts = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
+    row(name, latencies, f"{rate:6.1f} {ok}s/s  ({counts})")
     row("  ...clear of machine stalls", clear, f"{len(clear):,} of {len(timed):,} requests")
+    print(f"{'  CPU per request, ms: API process':44}{api_cpu:9.1f}  PostgreSQL {pg_cpu:.1f}")
     return percentile(latencies, 99)
 
 
@@ -205,6 +215,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--lines", type=int, default=2, help="parts per cart")
     parser.add_argument("--vins-per-type", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=8, help="closed loop connections")
+    parser.add_argument("--closed-seconds", type=float, default=5.0, help="0: no closed loop")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -214,11 +226,13 @@ def main() -> None:
 
     per_round = int(args.rate * args.seconds)
     warmup = 50
-    with bench_database("commerce_checkout") as (url, _):
+    with bench_database("commerce_checkout") as (url, work):
         prepare_catalog(url, vins_per_type=args.vins_per_type)
         vehicle, parts = build_store(url, args.lines)
         carts = make_carts(url, vehicle, parts, warmup + per_round * args.rounds)
         browse = make_carts(url, vehicle, parts, 200)  # read, never completed
+        spare = make_carts(url, vehicle, parts, int(300 * args.closed_seconds))
+        meter = CpuMeter(work / "pgdata")
         print(
             f"{len(carts):,} ready carts of {args.lines} lines; open loop at {args.rate:g}/s, "
             f"{args.seconds:g} s per run, {args.rounds} rounds (on one uvicorn worker, "
@@ -229,23 +243,37 @@ def main() -> None:
         try:
             asyncio.run(open_loop(base, completions(carts[:warmup]), 25, warmup / 25))
             asyncio.run(open_loop(base, reads(browse), 25, 2))
-            baseline: list[tuple[Timed, Counter[int], StallProbe]] = []
-            completed: list[tuple[Timed, Counter[int], StallProbe]] = []
+            baseline: list[Run] = []
+            completed: list[Run] = []
             for r in range(args.rounds):
                 batch = carts[warmup + r * per_round : warmup + (r + 1) * per_round]
                 order = ("read", "complete") if r % 2 == 0 else ("complete", "read")
                 for kind in order:
                     requests = reads(browse) if kind == "read" else completions(batch)
+                    api, pg = meter.api(proc.pid), meter.postgres()
                     with StallProbe() as probe:
                         timed, statuses = asyncio.run(
                             open_loop(base, requests, args.rate, args.seconds)
                         )
-                    (baseline if kind == "read" else completed).append((timed, statuses, probe))
+                    used = (meter.api(proc.pid) - api, meter.postgres() - pg)
+                    (baseline if kind == "read" else completed).append(
+                        (timed, statuses, probe, *used)
+                    )
                     print(f"  round {r + 1} {kind}: {probe.summary()}", flush=True)
             print(f"\n{'open loop at ' + format(args.rate, 'g') + '/s':44}{'p50 ms':>9}{'p99':>9}")
             report("baseline: GET /api/carts/{id} (priced cart)", baseline, 200)
             p99 = report("POST /api/carts/{id}/complete", completed, 201)
-            placed = sum(s[201] for _, s, _ in completed) + warmup
+            placed = sum(s[201] for _, s, *_ in completed) + warmup
+            if args.closed_seconds:
+                _, statuses = asyncio.run(
+                    closed_loop(base, completions(spare), args.clients, args.closed_seconds)
+                )
+                placed += statuses[201]
+                counts = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
+                print(
+                    f"closed loop, {args.clients} connections: "
+                    f"{statuses[201] / args.closed_seconds:.1f} orders/s ({counts})"
+                )
             print(check(url, placed))
             verdict = "met" if p99 < 100 else "MISSED"
             print(f"target: completion p99 < 100 ms at {args.rate:g} orders/s: {verdict}")
