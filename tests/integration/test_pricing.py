@@ -96,7 +96,8 @@ async def _competitors(db_url: str, path: Path) -> Any:
         return await import_competitor_prices(own, path)
 
 
-async def _refresh(db_url: str, conn: Conn, services: Services, **given: Any) -> dict[str, Any]:
+async def _run(db_url: str, conn: Conn, services: Services, given: Any) -> dict[str, Any]:
+    """Run pricing_refresh with workers here until it finishes; its workflow row."""
     engine = Engine(workflow_registry(), services)
     workflow_id = await start_workflow(conn, PRICING_REFRESH, given)
     worker = Worker(db_url, engine.task_registry(), WorkerOptions(poll_seconds=0.05))
@@ -109,12 +110,17 @@ async def _refresh(db_url: str, conn: Conn, services: Services, **given: Any) ->
                 )
                 row = await cur.fetchone() or {}
                 if row["status"] in ("completed", "failed"):
-                    assert row["status"] == "completed", row["error"]
-                    return dict(row["output"])
+                    return dict(row)
                 await asyncio.sleep(0.05)
     finally:
         worker.stop()
         await running
+
+
+async def _refresh(db_url: str, conn: Conn, services: Services, **given: Any) -> dict[str, Any]:
+    row = await _run(db_url, conn, services, given)
+    assert row["status"] == "completed", row["error"]
+    return dict(row["output"])
 
 
 async def _prices(conn: Conn) -> dict[str, Decimal | None]:
@@ -362,3 +368,13 @@ async def test_a_sound_proposal_is_used_and_one_over_the_ceiling_is_not(
     )
     (rejected,) = await cur.fetchall()
     assert "above the ceiling 80.00" in rejected["rationale"]
+
+
+async def test_a_refresh_with_a_mistyped_input_fails_at_once_and_says_what_to_write(
+    db_url: str, aconn: Conn, tmp_path: Path
+) -> None:
+    await _seed(db_url, tmp_path)
+    row = await _run(db_url, aconn, Services(db_url), {"part_id": [1]})
+    assert row["status"] == "failed"
+    assert "part_id" in row["error"] and '"part_ids": [1, 2]' in row["error"]
+    assert (await _prices(aconn))["BR100"] is None

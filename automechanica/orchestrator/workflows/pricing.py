@@ -1,6 +1,6 @@
 """`pricing_refresh`: every active part priced by the Pricing agent, in batches.
 
-    price (fan-out over parts, 2,000 per batch)
+    check_input -> price (fan-out over parts, 2,000 per batch)
 
 Per batch: one query reads the facts, the agent quotes each part, the policy
 (`pricing.price`) judges each quote — never below cost × (1 + minimum margin),
@@ -24,7 +24,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from automechanica.agents.pricing import AGENT, DECISION, PricingAgent, confidence_of
 from automechanica.commerce.pricing import (
@@ -42,7 +42,9 @@ from automechanica.errors import InvalidInputError
 from automechanica.orchestrator.decisions import record_refusals
 from automechanica.orchestrator.definitions import (
     FanOut,
+    Finish,
     ReviewRequest,
+    Step,
     StepContext,
     Workflow,
 )
@@ -68,8 +70,24 @@ WHERE kind = 'pricing.price' AND status = 'open' AND subject_kind = 'part'
 
 
 class RefreshInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     part_ids: list[int] | None = Field(default=None, description="only these parts")
     ask_model: bool = Field(default=False, description="let a model propose prices too")
+
+
+async def check_input(ctx: StepContext) -> dict[str, Any] | Finish:
+    """A bad input ends the run at once with a reason, rather than retrying a batch."""
+    try:
+        given = RefreshInput.model_validate(ctx.input)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "input"
+        return Finish(
+            "failed",
+            reason=f"pricing_refresh input {where}: {first['msg']}; expected "
+            '{"part_ids": [1, 2], "ask_model": false} (both optional)',
+        )
+    return given.model_dump()
 
 
 async def parts_to_price(ctx: StepContext) -> list[int]:
@@ -342,6 +360,9 @@ def _decimal(value: Any) -> Decimal | None:
 PRICING_REFRESH = Workflow(
     NAME,
     version=1,
-    steps=(FanOut("price", parts_to_price, price_batch, BATCH_SIZE, combine=sum_counts),),
+    steps=(
+        Step("check_input", check_input),
+        FanOut("price", parts_to_price, price_batch, BATCH_SIZE, combine=sum_counts),
+    ),
     description="Every active part's price by the Pricing agent, judged by pricing.price.",
 )
