@@ -15,13 +15,15 @@ manager (`mcp_lifespan`), which a mounted sub-application's own lifespan would n
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import FastAPI
 from mcp.server import MCPServer
+from mcp.server.caching import CacheHint
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
@@ -48,6 +50,7 @@ from automechanica.commerce.sessions import CheckoutSession
 from automechanica.errors import AutoMechanicaError
 
 MCP_PATH = "/mcp"
+TOOLS_TTL_MS = 10 * 60 * 1000
 INSTRUCTIONS = (
     "AutoMechanica sells auto parts. Find the shopper's vehicle first (resolve_vehicle, "
     "from a VIN or year/make/model; ask the question it returns), then search_catalog "
@@ -65,12 +68,19 @@ Name = Annotated[str, Field(min_length=1, max_length=64)]
 
 def build_server(app: FastAPI) -> MCPServer[Any]:
     """The MCP server with the store's tools; they borrow the app's pool per call."""
-    server: MCPServer[Any] = MCPServer(
-        "automechanica",
-        title="AutoMechanica auto parts",
-        instructions=INSTRUCTIONS,
-        version=__version__,
-    )
+    with _root_logging_untouched():
+        server: MCPServer[Any] = MCPServer(
+            "automechanica",
+            title="AutoMechanica auto parts",
+            instructions=INSTRUCTIONS,
+            version=__version__,
+            # The tool list changes only with a deploy: clients may keep it ten minutes
+            # instead of listing the tools again before every call they validate.
+            cache_hints={
+                "tools/list": CacheHint(ttl_ms=TOOLS_TTL_MS, scope="public"),
+                "server/discover": CacheHint(ttl_ms=TOOLS_TTL_MS, scope="public"),
+            },
+        )
 
     @asynccontextmanager
     async def connection() -> AsyncIterator[AsyncConnection[Any]]:
@@ -299,6 +309,20 @@ def _checkout_tools(server: MCPServer[Any], app: FastAPI, connection: Connect) -
         """Cancel an open checkout session."""
         async with connection() as conn:
             return await checkout.cancel(conn, config(), checkout_session_id)
+
+
+@contextmanager
+def _root_logging_untouched() -> Iterator[None]:
+    """MCPServer() calls logging.basicConfig, which would give the whole process a root
+    handler at INFO (the API's logging is uvicorn's and the deployment's to decide);
+    with a handler present basicConfig does nothing."""
+    root = logging.getLogger()
+    guard = logging.NullHandler()
+    root.addHandler(guard)
+    try:
+        yield
+    finally:
+        root.removeHandler(guard)
 
 
 def _take_search_token(app: FastAPI, ctx: Context) -> None:
