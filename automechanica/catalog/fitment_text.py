@@ -113,6 +113,9 @@ class VehicleVocabulary:
     #: Models built only before the vehicle base begins ('Chevelle'), with their years:
     #: named, they are proposed for a person, never matched.
     classics: Mapping[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    #: Two words of a part's name ('airfilter', 'sparkplug'): 'Air Filter for 2021 Sequoia'
+    #: names no Lucid Air.
+    part_words: frozenset[str] = frozenset()
 
     @classmethod
     def from_pairs(
@@ -124,17 +127,12 @@ class VehicleVocabulary:
         model_names: Iterable[ModelName] = (),
         chassis_codes: Iterable[tuple[str, ChassisCode]] = (),
         classics: Iterable[tuple[str, str, tuple[int, int]]] = (),
+        part_words: Iterable[str] = (),
     ) -> VehicleVocabulary:
         makes: dict[str, str] = {}
         by_make: dict[str, dict[str, str]] = {}
-        pairs = list(pairs)
-        in_base = {(alias_key(make), alias_key(model)) for make, model in pairs}
-        classic = {
-            (make, model): years
-            for make, model, years in classics
-            if (alias_key(make), alias_key(model)) not in in_base
-        }
-        for make_name, model_name in [*pairs, *classic]:
+        classics = list(classics)
+        for make_name, model_name in [*pairs, *((mk, md) for mk, md, _ in classics)]:
             make_key, model_key = alias_key(make_name), alias_key(model_name)
             if make_key and model_key:
                 make = makes.setdefault(make_key, make_name)
@@ -163,7 +161,10 @@ class VehicleVocabulary:
         needs_make = frozenset(k for k in models if k.isdigit() or len(k) < 2)
         keys = [*makes, *models, *fused, *PHRASES, *chassis]
         prefixes = frozenset(key[:n] for key in keys for n in range(1, len(key) + 1))
-        classic = {(makes[alias_key(mk)], md): years for (mk, md), years in classic.items()}
+        classic = {}
+        for make_name, model_name, years in classics:  # named as the vehicle base names them
+            make = makes[alias_key(make_name)]
+            classic[(make, by_make[make][alias_key(model_name)])] = years
         return cls(
             makes,
             models,
@@ -174,12 +175,15 @@ class VehicleVocabulary:
             submodels,
             chassis,
             classic,
+            frozenset(part_words),
         )
 
     def covers(self, make: str, model: str, years: list[tuple[int, int]]) -> bool:
         """Whether the vehicle base has this model in any of `years` (True when it knows
         no years for it: a vocabulary built from names alone)."""
-        span = self.spans.get((make, model)) or self.classics.get((make, model))
+        span = self.spans.get((make, model))
+        if span is None and (make, model) in self.classics:
+            span = self.classics[(make, model)]
         if span is None:
             return True
         return any(first <= span[1] and last >= span[0] for first, last in years)
@@ -368,6 +372,7 @@ class _Context:
     last_model: str = ""
     trims_ok: bool = False
     beside_vehicle: bool = False  # the item before was the vehicle: 'Mustang GT'
+    make_written: bool = False  # last_make was in the text, not guessed from a model
 
     def follow(self, item: Item) -> None:
         kind = item.kind
@@ -376,6 +381,7 @@ class _Context:
             self.trims_ok = True  # 'Mustang GT': Ford's or a replica's, the trim is its
         elif kind is VEHICLE or kind is MAKE or kind is CHASSIS:
             self.last_make, self.last_model = item.value, item.model
+            self.make_written = not item.inferred
             self.trims_ok = kind is not MAKE
         elif kind is TRIM:
             self.trims_ok = True
@@ -393,6 +399,8 @@ def _classify(items: list[Item], vocabulary: VehicleVocabulary, text: str) -> li
             item, i = _single_word(item, text), i + 1  # '2.0L I4' is an engine, not BMW's i4
         elif item.kind is WORD:
             item, i = _name_words(items, i, vocabulary, context, text)
+            if _part_word(item, items, i, vocabulary):
+                item = _single_word(items[i - 1], text)
         else:
             i += 1
         context.follow(item)
@@ -412,6 +420,15 @@ class _Found:
     candidates: tuple[tuple[str, str], ...] = ()
 
 
+def _part_word(item: Item, items: list[Item], after: int, vocabulary: VehicleVocabulary) -> bool:
+    """A model read from one word that begins a part's name: 'Air' of 'Air Filter'."""
+    guessed = (item.kind is VEHICLE and item.inferred) or (item.kind is UNRES and item.candidates)
+    if not guessed or after >= len(items):
+        return False
+    following = items[after]
+    return following.kind is WORD and item.key + following.key in vocabulary.part_words
+
+
 def _name_words(
     items: list[Item], i: int, vocabulary: VehicleVocabulary, context: _Context, text: str
 ) -> tuple[Item, int]:
@@ -419,7 +436,7 @@ def _name_words(
     first = items[i]
     best: _Found | None = None
     best_end = i + 1
-    key = ""
+    key = best_key = ""
     for j in range(i, len(items)):
         word = items[j]
         if word.kind is not WORD or word.group != first.group:
@@ -429,13 +446,13 @@ def _name_words(
             break
         found = _lookup(key, vocabulary, context, single=j == i)
         if found is not None:
-            best, best_end = found, j + 1
+            best, best_end, best_key = found, j + 1, key
     if best is None:
         best = _glued(first, vocabulary, context, text)
     if best is None:
         return _single_word(first, text), i + 1
     end = items[best_end - 1].end
-    item = Item(best.kind, first.start, end, first.group, key=key, value=best.value)
+    item = Item(best.kind, first.start, end, first.group, key=best_key or key, value=best.value)
     item.model, item.inferred, item.submodel = best.model, best.inferred, best.submodel
     item.candidates = best.candidates
     return item, best_end
@@ -481,7 +498,8 @@ def _model(
         candidates = tuple(c for c in candidates if c[0] == context.last_make)
     for make, model in candidates:
         if make == context.last_make:
-            return _Found(VEHICLE, make, model, submodel=submodel)
+            inferred = not context.make_written
+            return _Found(VEHICLE, make, model, inferred=inferred, submodel=submodel)
     if len(candidates) == 1:
         make, model = candidates[0]
         return _Found(VEHICLE, make, model, inferred=True, submodel=submodel)
@@ -514,7 +532,7 @@ def _glued(
             make, model = found[0]
             if (make, model) == (context.last_make, context.last_model):
                 return _Found(TRIM, submodel)  # 'C-Class C300': the trim of the model just named
-            inferred = make != context.last_make
+            inferred = make != context.last_make or not context.make_written
             return _Found(VEHICLE, make, model, inferred=inferred, submodel=submodel)
     return None
 
@@ -778,10 +796,16 @@ class _Walk:
         if span is None and (builder.make, builder.model) in vocabulary.classics:
             self._classic_found(builder, parsed, years)
             return
-        if span is None or vocabulary.covers(builder.make, builder.model, years):
+        if span is None:
             parsed.applications += _applications(builder)
-            early = [(a, min(b, span[0] - 1, VPIC_FIRST_YEAR - 1)) for a, b in years if span]
-            early = [(a, b) for a, b in early if a <= b]
+            return
+        if vocabulary.covers(builder.make, builder.model, years):
+            if builder.inferred:  # a guessed make keeps only the years it built the model
+                years = [(a, b) for a, b in years if a <= span[1] and b >= span[0]]
+            base_from = min(span[0], VPIC_FIRST_YEAR)  # older years: only as proposals
+            early = [(a, min(b, base_from - 1)) for a, b in years if a < base_from]
+            builder.years = [(max(a, base_from), b) for a, b in years if b >= base_from]
+            parsed.applications += _applications(builder)
             if early:
                 parsed.proposals += _proposals(builder, builder.make, builder.model, early)
             return

@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
 
 from automechanica.catalog.fitment_text import ChassisCode, ModelName, VehicleVocabulary
-from automechanica.catalog.vocabulary import MAKE_ALIASES, alias_key
+from automechanica.catalog.vocabulary import MAKE_ALIASES, TAXONOMY, alias_key
 
 SELECT_MODEL_SPANS = """
 SELECT ma.name, mo.name, min(bv.year), max(bv.year)
@@ -63,6 +64,16 @@ def classic_models() -> list[tuple[str, str, tuple[int, int]]]:
     return out
 
 
+def part_words() -> set[str]:
+    """Each two adjacent words of the part types' names and synonyms, as lookup keys."""
+    words: set[str] = set()
+    for part_type in TAXONOMY:
+        for name in (part_type.name, *part_type.synonyms):
+            keys = [alias_key(w) for w in name.split()]
+            words.update(a + b for a, b in pairwise(keys) if a and b)
+    return words
+
+
 def vocabulary_from(
     spans: Iterable[ModelSpan],
     model_names: Iterable[ModelName] = (),
@@ -85,6 +96,7 @@ def vocabulary_from(
         model_names=model_names,
         chassis_codes=codes,
         classics=classic_models(),
+        part_words=part_words(),
     )
 
 

@@ -49,3 +49,15 @@ def test_eval_refuses_an_unknown_set() -> None:
     done = _eval("nonsense")
     assert done.returncode == 2
     assert "no eval set nonsense" in done.stderr
+
+
+def test_eval_fitment_text_json_offline() -> None:
+    """Free-text fitment as suppliers, marketplaces and restoration catalogs write it:
+    at least 0.95 fully right on every file, and not one invented vehicle."""
+    done = _eval("fitment_text", "--json", "--no-vectors", "--no-model")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)["fitment_text"]
+    assert report["cases"] >= 300
+    for name, metrics in report["files"].items():
+        assert metrics["accuracy"] >= 0.95, (name, metrics, report["wrong"][:5])
+    assert report["invented_count"] == 0, report["invented"]
