@@ -378,3 +378,29 @@ async def test_a_refresh_with_a_mistyped_input_fails_at_once_and_says_what_to_wr
     assert row["status"] == "failed"
     assert "part_id" in row["error"] and '"part_ids": [1, 2]' in row["error"]
     assert (await _prices(aconn))["BR100"] is None
+
+
+async def test_hostile_competitor_rows_are_each_reported_with_their_line_and_reason(
+    db_url: str, tmp_path: Path
+) -> None:
+    await _seed(db_url, tmp_path)
+    future = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    rows = (
+        f"PartsBarn,Bosch,BR-100,,-5.00,{TODAY}\n"
+        f"PartsBarn,Bosch,BR-100,,12.00,{future}\n"
+        f"PartsBarn,,,012345678906,12.00,{TODAY}\n"  # a wrong check digit
+        f"PartsBarn,Acme Parts,X-1,,12.00,{TODAY}\n"
+        f"PartsBarn,Bosch,BR-100,,12.00,yesterday\n"
+        f"PartsBarn,Bosch,BR-100,,12.00,{TODAY},extra\n"
+        f"PartsBarn,Bosch,BR-100,,71.00,{TODAY}\n"  # the one good row
+    )
+    report = await _competitors(db_url, competitor_feed(tmp_path, rows))
+    assert report.stored == 1 and report.malformed == 6 and report.unmatched == 0
+    why = {p.line: p.reason for p in report.problems}
+    assert "negative" in why[2] and "future" in why[3] and "check digit" in why[4]
+    assert "not one the store carries" in why[5] and "not a date" in why[6]
+    assert "more cells" in why[7]
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"competitor,brand,part_number,price\nCaf\xe9,Bosch,BR-100,10.00\n")
+    with pytest.raises(InvalidInputError, match="not UTF-8"):
+        await _competitors(db_url, latin)

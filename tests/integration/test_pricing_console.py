@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
 from automechanica.accounts import Role
@@ -19,9 +20,22 @@ from automechanica.commerce.competitors import (
     import_competitor_prices,
     write_demo_competitor_feed,
 )
+from automechanica.orchestrator.services import Services
 from tests.integration.conftest import Account
-from tests.integration.test_pricing import FEED, _seed, competitor_feed
+from tests.integration.test_pricing import FEED, _refresh, _seed, competitor_feed
 
+#: Stored prices under MAP (the highest) or under cost + 15% (the cheapest offer in
+#: stock, else the cheapest): written here apart from the pricing code.
+GUARDRAIL_BREACHES = """
+WITH offers AS (
+    SELECT part_id, max(map_price) AS map_price,
+           coalesce(min(cost) FILTER (WHERE stock_total > 0), min(cost)) AS cost
+    FROM supplier_parts GROUP BY part_id
+)
+SELECT count(p.price) AS priced,
+       count(*) FILTER (WHERE p.price < o.map_price OR p.price < o.cost * 1.15) AS breaches
+FROM parts p JOIN offers o ON o.part_id = p.id
+"""
 KEYS = (
     "AUTOMECHANICA_OPENAI_API_KEY",
     "AUTOMECHANICA_ANTHROPIC_API_KEY",
@@ -106,3 +120,11 @@ async def test_the_demo_competitor_feed_matches_the_store_and_reports_the_rest(
     # rows for parts we do not sell are reported, by line.
     assert report.stored == written - 3 and report.unmatched == 3 and report.malformed == 0
     assert report.matched_by_mpn + report.matched_by_upc == written - 3
+    async with await psycopg.AsyncConnection.connect(
+        db_url, autocommit=True, row_factory=dict_row
+    ) as conn:
+        await _refresh(db_url, conn, Services(db_url))
+        # Whatever the competitors asked, no stored price is under MAP or cost + 15%.
+        cur = await conn.execute(GUARDRAIL_BREACHES)
+        counts = await cur.fetchone() or {}
+        assert counts["priced"] >= 4 and counts["breaches"] == 0
