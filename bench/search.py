@@ -100,6 +100,7 @@ async def load(url: str, work: Path, vectors: bool) -> None:
     async with await psycopg.AsyncConnection.connect(url) as conn:
         await load_demo_store(conn, work / "feeds", say=lambda _: None)
         await conn.commit()
+        await conn.set_autocommit(True)
         await conn.execute("VACUUM ANALYZE")
     if vectors:
         from psycopg_pool import AsyncConnectionPool

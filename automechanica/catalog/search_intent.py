@@ -109,10 +109,13 @@ class VehicleMention:
     engine_liters: tuple[Decimal, ...] = ()
     drive: str | None = None
     submodels: tuple[str, ...] = ()
+    #: "2012-2014 civic": the years said, when more than one (then `year` is None).
+    years: tuple[int, int] | None = None
 
     @property
     def label(self) -> str:
-        return " ".join(str(w) for w in (self.year, self.make, self.model) if w)
+        said = f"{self.years[0]}-{self.years[1]}" if self.years else self.year
+        return " ".join(str(w) for w in (said, self.make, self.model) if w)
 
 
 @dataclass(slots=True)
@@ -326,7 +329,10 @@ def _vehicle(text: str, vocabulary: VehicleVocabulary) -> tuple[VehicleMention |
         app = parsed.applications[0]
         liters = tuple(e.liters for e in app.engines if e.liters is not None)
         year = app.year_start if app.year_start == app.year_end else None
-        mention = VehicleMention(app.make, app.model, year, liters, app.drive, tuple(app.submodels))
+        years = None if year is not None else (app.year_start, app.year_end)
+        mention = VehicleMention(
+            app.make, app.model, year, liters, app.drive, tuple(app.submodels), years
+        )
         return mention, unresolved
     for fragment in parsed.unresolved:  # "camry: no year": a model the words do name
         words, _, reason = fragment.rpartition(": ")

@@ -10,6 +10,8 @@ trim...), `ask_next` names it with its options, the way a fit check does.
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,7 +34,7 @@ FROM makes ma JOIN models mo ON mo.make_id = ma.id
 JOIN base_vehicles bv ON bv.model_id = mo.id
 JOIN vehicles v ON v.base_vehicle_id = bv.id
 WHERE ma.name = %(make)s AND mo.name = %(model)s
-  AND (%(year)s::int IS NULL OR bv.year = %(year)s::int)
+  AND bv.year BETWEEN %(first)s::int AND %(last)s::int
 ORDER BY bv.year, v.id
 """
 #: Which constraint columns the published fitments of these part types use on these
@@ -114,10 +116,11 @@ async def resolve_vehicle(
     conn: AsyncConnection[Any], mention: VehicleMention, part_types: Sequence[str] = ()
 ) -> ResolvedVehicle | None:
     """The mention's configurations (None when the base has no such vehicle/year)."""
+    first, last = mention.years or (mention.year or 0, mention.year or 9999)
     rows = await _all(
         conn,
         SELECT_CONFIGURATIONS,
-        {"make": mention.make, "model": mention.model, "year": mention.year},
+        {"make": mention.make, "model": mention.model, "first": first, "last": last},
     )
     if not rows:
         return None
@@ -128,7 +131,7 @@ async def resolve_vehicle(
         sorted({r["base_vehicle_id"] for r in rows}),
         ignored,
     )
-    if mention.year is None:
+    if mention.year is None and len(resolved.base_vehicle_ids) > 1:
         resolved.ask_next = "year"
         resolved.ask_options = [str(y) for y in sorted({r["year"] for r in rows}, reverse=True)]
         return resolved
@@ -184,3 +187,31 @@ async def _all(conn: AsyncConnection[Any], query: str, params: Any) -> list[dict
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
         return await cur.fetchall()
+
+
+class VehicleCache:
+    """Resolved vehicles kept for `ttl` seconds: shoppers repeat the same few cars, and
+    the look-up is two statements. A new fitment shows in the next question within
+    `ttl`; the ids themselves change only when the vehicle base does."""
+
+    def __init__(self, *, ttl: float = 60.0, size: int = 4096) -> None:
+        self.ttl, self.size = ttl, size
+        self._entries: OrderedDict[tuple[Any, ...], tuple[float, ResolvedVehicle | None]] = (
+            OrderedDict()
+        )
+
+    async def resolve(
+        self, conn: AsyncConnection[Any], mention: VehicleMention, part_types: Sequence[str] = ()
+    ) -> ResolvedVehicle | None:
+        key = (mention, tuple(part_types))
+        now = time.monotonic()
+        found = self._entries.get(key)
+        if found is not None and now - found[0] < self.ttl:
+            self._entries.move_to_end(key)
+            return found[1]
+        resolved = await resolve_vehicle(conn, mention, part_types)
+        self._entries[key] = (now, resolved)
+        self._entries.move_to_end(key)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return resolved

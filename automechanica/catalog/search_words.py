@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -18,6 +18,7 @@ from psycopg.rows import tuple_row
 
 from automechanica.catalog.fitment_text import VehicleVocabulary
 from automechanica.catalog.search_intent import ShopperWords
+from automechanica.catalog.search_vehicle import VehicleCache
 from automechanica.catalog.taxonomy import list_part_types
 from automechanica.catalog.vehicles import SELECT_MAKE_MODEL_PAIRS
 
@@ -32,6 +33,8 @@ SELECT (SELECT count(*) FROM models), (SELECT count(*) FROM part_types),
 class SearchWords:
     words: ShopperWords
     vocabulary: VehicleVocabulary
+    #: Vehicles resolved lately; a new SearchWords (the models changed) starts afresh.
+    vehicles: VehicleCache = field(default_factory=VehicleCache)
 
 
 async def load_search_words(conn: AsyncConnection[Any]) -> SearchWords:

@@ -17,6 +17,7 @@ make current and the next question when fit depends on it, and what was relaxed.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -26,7 +27,7 @@ from psycopg import AsyncConnection
 from automechanica.catalog.fitment_text import VehicleVocabulary
 from automechanica.catalog.search import SearchQuery, search_page
 from automechanica.catalog.search_intent import SearchIntent, ShopperWords, understand
-from automechanica.catalog.search_vehicle import ResolvedVehicle, resolve_vehicle
+from automechanica.catalog.search_vehicle import ResolvedVehicle, VehicleCache, resolve_vehicle
 from automechanica.catalog.vocabulary import TAXONOMY
 
 #: A fitment position word as a pattern over the fitments' position text.
@@ -76,6 +77,7 @@ async def shopper_search(
     *,
     embed: Embed | None = None,
     model: str | None = None,
+    vehicles: VehicleCache | None = None,
 ) -> str:
     """A page of results as JSON text (PartSearch), with `understood` in front."""
     base = SearchQuery(
@@ -91,7 +93,8 @@ async def shopper_search(
     intent = understand(request.q, words, vocabulary)
     resolved = None
     if intent.vehicle is not None:
-        resolved = await resolve_vehicle(conn, intent.vehicle, intent.slugs)
+        resolve = vehicles.resolve if vehicles is not None else resolve_vehicle
+        resolved = await resolve(conn, intent.vehicle, intent.slugs)
     text = intent.text or None
     vector = await embed(text) if embed is not None and text else None
     steps = plan(base, intent, resolved, vector, model)
@@ -99,7 +102,7 @@ async def shopper_search(
     step = steps[0]
     for step in steps:
         page = await search_page(conn, step.query)
-        if json.loads(page)["total"] > 0:
+        if _total(page) > 0:
             break
     understood = _understood(intent, resolved, step)
     return '{"understood":' + json.dumps(understood) + "," + page[1:]
@@ -176,6 +179,16 @@ def plan(
             )
         )
     return steps
+
+
+_TOTAL = re.compile(r'\{"total"\s*:\s*(\d+)')
+
+
+def _total(page: str) -> int:
+    """The page's total, read from its head (PostgreSQL writes it first) without parsing
+    the whole page."""
+    found = _TOTAL.match(page)
+    return int(found.group(1)) if found else int(json.loads(page)["total"])
 
 
 def _positions(intent: SearchIntent) -> tuple[str, ...]:

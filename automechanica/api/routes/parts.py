@@ -79,6 +79,7 @@ async def search(
         words.vocabulary,
         embed=vectors.vector if vectors is not None else None,
         model=vectors.model if vectors is not None else None,
+        vehicles=words.vehicles,
     )
     return Response(page_json, media_type="application/json")  # already shaped as PartSearch
 
