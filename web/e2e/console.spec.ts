@@ -58,7 +58,10 @@ test("an operator sees the dashboard: what needs a person and the queue's health
   expect(Number((await dead.textContent())?.replace(/\D/g, ""))).toBeGreaterThanOrEqual(1);
   await expect(page.getByRole("table", { name: "Tasks by kind" }).getByRole("rowheader", { name: "workflow.step" })).toBeVisible();
   await expect(page.locator(".recharts-surface").first()).toBeVisible();
-  await expect(page.getByText(/no analytics endpoint/)).toBeVisible();
+  // The guest's order placed in the setup counts among this period's orders.
+  const orders = page.getByRole("list", { name: "Store figures" }).getByRole("listitem").filter({ hasText: /^Orders/ });
+  await expect(orders).toHaveText(/^Orders[1-9]\d*$/);
+  await expect(page.getByText(/LLM spend by agent and model/)).toBeVisible();
   await expectAccessible(page, "dashboard");
   // A number on the dashboard leads to the rows behind it.
   await page.getByRole("table", { name: "Tasks by kind" }).getByRole("row", { name: /workflow\.step/ }).getByRole("link").click();
@@ -118,4 +121,20 @@ test("catalog and policies pages open for an operator, accessible", async ({ pag
   await nav.getByRole("link", { name: "Workflows" }).click();
   await expect(page.getByRole("link", { name: /supplier_feed_onboarding/ }).first()).toBeVisible();
   await expectAccessible(page, "workflows");
+});
+
+test("an operator sees the order a guest placed, with its lines and history", async ({ page }) => {
+  const number = process.env.E2E_ORDER_NUMBER ?? "";
+  test.skip(!number, "E2E_ORDER_NUMBER names an order of the server under test");
+  await signIn(page);
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Orders" }).click();
+  await page.getByRole("link", { name: `Order ${number}` }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Order ${number}`);
+  await expect(page.getByText("guest@e2e.example.com")).toBeVisible();
+  await expect(page.getByRole("heading", { level: 2, name: "Lines" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 2, name: "History" })).toBeVisible();
+  await expectAccessible(page, "order");
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Support" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Support" })).toBeVisible();
+  await expectAccessible(page, "support");
 });

@@ -25,18 +25,18 @@ function freePort(): Promise<number> {
 const ADMIN = { email: "admin@e2e.example.com", password: "e2e admin password, long enough" };
 export const OPERATOR = { email: "ops@e2e.example.com", password: "e2e operator password, long" };
 
-async function call(base: string, method: string, path: string, token: string | null, body?: unknown, tries = 3): Promise<any> {
+async function call(base: string, method: string, path: string, token: string | null, body?: unknown, tries = 3, headers: Record<string, string> = {}): Promise<any> {
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
       method,
-      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (exc) {
     // A kept-alive connection the server closed between two polls: ask again on a new one.
     if (tries <= 1 || method !== "GET") throw exc;
-    return call(base, method, path, token, body, tries - 1);
+    return call(base, method, path, token, body, tries - 1, headers);
   }
   if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
   return response.status === 204 ? null : response.json();
@@ -74,6 +74,20 @@ async function prepareConsole(base: string, data: string, env: Record<string, st
     const dead = await call(base, "GET", "/api/admin/queue/dead?kind=workflow.step", admin);
     return dead.length > 0 ? dead : undefined;
   });
+  // A guest's paid order (the test payment provider), for the console's order pages.
+  const parts = await call(base, "GET", "/api/parts?per_page=100", null);
+  const part = parts.items.find((p: { price: string | null; stock: number }) => p.price !== null && p.stock > 0);
+  if (!part) throw new Error("global setup: the demo store has no priced part in stock");
+  const cart = await call(base, "POST", "/api/carts", null, {
+    lines: [{ part_id: part.id, quantity: 1 }],
+    email: "guest@e2e.example.com",
+    shipping_address: { name: "E2E Guest", line1: "1 Test Street", city: "Springfield", state: "IL", postal_code: "62701" },
+    fulfillment_option: "standard",
+  }, 1, { "Idempotency-Key": "e2e-setup-cart" });
+  const done = await call(base, "POST", `/api/carts/${cart.id}/complete`, null, { acknowledge_fit_warnings: true, payment: { provider: "test" } }, 1, {
+    "Idempotency-Key": "e2e-setup-complete",
+  });
+  process.env.E2E_ORDER_NUMBER = done.order.number;
   process.env.E2E_OPERATOR_EMAIL = OPERATOR.email;
   process.env.E2E_OPERATOR_PASSWORD = OPERATOR.password;
 }

@@ -186,8 +186,12 @@ export interface paths {
         };
         /**
          * Search
-         * @description Full-text and trigram search fused with vector search (when the app has an
-         *     embedder and the parts have vectors of its model), plus filters and facets.
+         * @description Search as the shopper means it: a vehicle named in `q` narrows to parts that fit
+         *     it, the part type the words name ranks (and filters) first, a position word
+         *     narrows by fitment position; `understood` says what was read and what was relaxed
+         *     when the strict search found nothing. Full-text and trigram search fused with
+         *     vector search (when the app has an embedder and the parts have vectors of its
+         *     model), plus filters and facets.
          */
         get: operations["search_api_parts_get"];
         put?: never;
@@ -351,6 +355,309 @@ export interface paths {
          */
         post: operations["register_api_auth_register_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/feeds/products.jsonl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Products Jsonl
+         * @description Every priced, active part as a JSON line (Merchant Center attribute names; the
+         *     vehicles it fits, at published confidence, in `custom_attributes`).
+         */
+        get: operations["products_jsonl_api_feeds_products_jsonl_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/feeds/products.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Products Csv
+         * @description The same feed as CSV; compatible vehicles joined by '; '.
+         */
+        get: operations["products_csv_api_feeds_products_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/ucp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ucp Profile
+         * @description The business profile: the MCP endpoint, the capabilities, the product feed.
+         */
+        get: operations["ucp_profile__well_known_ucp_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/carts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create
+         * @description A new cart, optionally with lines, a vehicle, an email and an address. A signed-in
+         *     customer who names no vehicle gets their garage's current one.
+         */
+        post: operations["create_api_carts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/carts/{cart_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read
+         * @description The whole cart: lines with fit and delivery estimates, options, totals, messages.
+         */
+        get: operations["read_api_carts__cart_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update
+         * @description Change lines (the list replaces them all), vehicle, email, address or shipping.
+         */
+        patch: operations["update_api_carts__cart_id__patch"];
+        trace?: never;
+    };
+    "/api/carts/{cart_id}/lines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add
+         * @description Add a part (adds to the quantity when it is in the cart already).
+         */
+        post: operations["add_api_carts__cart_id__lines_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/carts/{cart_id}/lines/{part_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove */
+        delete: operations["remove_api_carts__cart_id__lines__part_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/carts/{cart_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel */
+        post: operations["cancel_api_carts__cart_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/carts/{cart_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete
+         * @description Pay and place the order. The same Idempotency-Key again returns the same order
+         *     (header `Idempotent-Replayed: true`); the key with another cart or body is a 409.
+         *     The test provider records the payment and never charges.
+         */
+        post: operations["complete_api_carts__cart_id__complete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Orders
+         * @description The signed-in customer's orders, newest first.
+         */
+        get: operations["my_orders_api_orders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Order
+         * @description One of the signed-in customer's orders, with its lines and status history.
+         */
+        get: operations["my_order_api_orders__number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Guest Lookup
+         * @description A guest's order, by its number and the email used at checkout.
+         */
+        post: operations["guest_lookup_api_orders_lookup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/garage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Garage
+         * @description Saved vehicles, the current one first.
+         */
+        get: operations["garage_api_garage_get"];
+        put?: never;
+        /**
+         * Add
+         * @description Save a vehicle; the first saved (or `make_current`) becomes current.
+         */
+        post: operations["add_api_garage_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/garage/{vehicle_id}/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set Current */
+        put: operations["set_current_api_garage__vehicle_id__current_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/garage/{vehicle_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove
+         * @description Forget a vehicle; when it was current, the newest other one becomes current.
+         */
+        delete: operations["remove_api_garage__vehicle_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -837,6 +1144,370 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/analytics/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reports
+         * @description Stored reports, the latest period first.
+         */
+        get: operations["reports_api_admin_analytics_reports_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/analytics/reports/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Latest
+         * @description The report of the latest period.
+         */
+        get: operations["latest_api_admin_analytics_reports_latest_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/analytics/reports/{report_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report
+         * @description One stored report.
+         */
+        get: operations["report_api_admin_analytics_reports__report_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/analytics/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dashboard
+         * @description Orders, revenue and margin per day; return rate by reason and wrong-fit rate by
+         *     part type over the window; LLM spend by agent and model; queue health.
+         */
+        get: operations["dashboard_api_admin_analytics_dashboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Orders
+         * @description Orders, newest first, with how many purchase orders each has.
+         */
+        get: operations["orders_api_admin_orders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Order
+         * @description One order: lines, status history, purchase orders with their lines, returns.
+         */
+        get: operations["order_api_admin_orders__order_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/orders/{order_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description Cancel an order nothing of has shipped; its open purchase orders are cancelled.
+         */
+        post: operations["cancel_api_admin_orders__order_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/purchase-orders/{po_id}/ship": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ship
+         * @description A supplier shipped this purchase order; the order is shipped once all have.
+         */
+        post: operations["ship_api_admin_purchase_orders__po_id__ship_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/purchase-orders/{po_id}/deliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver
+         * @description This purchase order arrived; the order is delivered once all have.
+         */
+        post: operations["deliver_api_admin_purchase_orders__po_id__deliver_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders/{number}/returns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Return My Line
+         * @description Return a line of one of your orders.
+         */
+        post: operations["return_my_line_api_orders__number__returns_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/returns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Return Guest Line
+         * @description Return a line of a guest order, named by its number and the checkout email.
+         */
+        post: operations["return_guest_line_api_returns_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/pricing/parts/{part_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Part Pricing
+         * @description A part's price, floor, ceiling, competitors and price history (newest first).
+         */
+        get: operations["part_pricing_api_admin_pricing_parts__part_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create
+         * @description Start a conversation: a signed-in customer's (theirs alone) or a guest's (keep
+         *     the id: it is the only key to the conversation).
+         */
+        post: operations["create_api_support_sessions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read
+         * @description The conversation so far, with each answer's citations.
+         */
+        get: operations["read_api_support_sessions__session_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/sessions/{session_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask
+         * @description Ask the assistant; the answer streams as it is written. While a person has the
+         *     conversation, the message waits for them and the assistant stays silent.
+         */
+        post: operations["ask_api_support_sessions__session_id__messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/support": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Waiting
+         * @description Conversations handed to a person (by default), the longest waiting first.
+         */
+        get: operations["waiting_api_admin_support_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/support/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Admin Read
+         * @description A conversation with every message and citation, and whose it is.
+         */
+        get: operations["admin_read_api_admin_support__session_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/support/{session_id}/reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply
+         * @description Answer as a person. The hand-over waiting in the review inbox is decided with the
+         *     reply, which moves its `support_conversation` workflow on.
+         */
+        post: operations["reply_api_admin_support__session_id__reply_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -856,6 +1527,112 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * Address
+         * @description Where to ship: a US address (the shop ships in the US only).
+         */
+        Address: {
+            /** Name */
+            name: string;
+            /** Line1 */
+            line1: string;
+            /** Line2 */
+            line2?: string | null;
+            /** City */
+            city: string;
+            /**
+             * State
+             * @description two-letter state code
+             */
+            state: string;
+            /** Postal Code */
+            postal_code: string;
+            /**
+             * Country
+             * @default US
+             * @constant
+             */
+            country: "US";
+        };
+        /** AdminSession */
+        AdminSession: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "handed_over" | "closed";
+            /** Vehicle Id */
+            vehicle_id: number | null;
+            /**
+             * Signed In
+             * @description tied to a customer account (else a guest's session)
+             */
+            signed_in: boolean;
+            /** Handover Reason */
+            handover_reason: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Messages */
+            messages: components["schemas"]["automechanica__api__routes__support__Message"][];
+            /** Customer Email */
+            customer_email: string | null;
+        };
+        /**
+         * AnalyticsReport
+         * @description One period's stored report: the figures, what stood out, the summary.
+         */
+        AnalyticsReport: {
+            /** Id */
+            id: number;
+            /**
+             * Period Start
+             * Format: date-time
+             */
+            period_start: string;
+            /**
+             * Period End
+             * Format: date-time
+             */
+            period_end: string;
+            /** Metrics */
+            metrics: {
+                [key: string]: unknown;
+            };
+            /** Anomalies */
+            anomalies: {
+                [key: string]: unknown;
+            }[];
+            /** Summary */
+            summary: string;
+            /** Workflow Id */
+            workflow_id: unknown;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** Ask */
+        Ask: {
+            /**
+             * Text
+             * @description the customer's message
+             */
+            text: string;
+        };
         /** Brand */
         Brand: {
             /** Id */
@@ -871,6 +1648,210 @@ export interface components {
         BrandRename: {
             /** Name */
             name: string;
+        };
+        /** Cancel */
+        Cancel: {
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * CartCreate
+         * @description A new cart, with whatever is known already.
+         */
+        CartCreate: {
+            /** Vehicle Id */
+            vehicle_id?: number | null;
+            /** @description instead of vehicle_id, when the configuration is not known */
+            vehicle?: components["schemas"]["VehicleDescription"] | null;
+            /** Lines */
+            lines?: components["schemas"]["LineInput"][];
+            /** Email */
+            email?: string | null;
+            shipping_address?: components["schemas"]["Address"] | null;
+            /** Fulfillment Option */
+            fulfillment_option?: ("standard" | "expedited") | null;
+        };
+        /**
+         * CartUpdate
+         * @description Changes to a cart; a field left out stays as it is. `lines` replaces every line
+         *     (as an ACP update does); `vehicle_id: null` clears the vehicle. Setting `vehicle_id`
+         *     clears a described `vehicle` and the other way round.
+         */
+        CartUpdate: {
+            /** Vehicle Id */
+            vehicle_id?: number | null;
+            vehicle?: components["schemas"]["VehicleDescription"] | null;
+            /** Lines */
+            lines?: components["schemas"]["LineInput"][] | null;
+            /** Email */
+            email?: string | null;
+            shipping_address?: components["schemas"]["Address"] | null;
+            /** Fulfillment Option */
+            fulfillment_option?: ("standard" | "expedited") | null;
+        };
+        /**
+         * CheckoutCompleted
+         * @description The completed session, its order and what happened to the payment.
+         */
+        CheckoutCompleted: {
+            checkout_session: components["schemas"]["CheckoutSession"];
+            order: components["schemas"]["Order"];
+            payment: components["schemas"]["PaymentNotice"];
+        };
+        /**
+         * CheckoutRefusal
+         * @description A problem (RFC 9457) with the messages to fix and the whole session.
+         */
+        CheckoutRefusal: {
+            /** Type */
+            type: string;
+            /** Title */
+            title: string;
+            /** Status */
+            status: number;
+            /** Detail */
+            detail: string;
+            /** Instance */
+            instance: string | null;
+            /** Request Id */
+            request_id: string | null;
+            /** Messages */
+            messages: components["schemas"]["automechanica__commerce__sessions__Message"][];
+            /** @description the cart as it stands */
+            checkout_session: components["schemas"]["CheckoutSession"];
+        };
+        /**
+         * CheckoutSession
+         * @description A cart as a checkout session: the whole of it, on every answer.
+         */
+        CheckoutSession: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "not_ready_for_payment" | "ready_for_payment" | "in_progress" | "completed" | "canceled";
+            /** Currency */
+            currency: string;
+            vehicle: components["schemas"]["VehicleRef"] | null;
+            /** Email */
+            email: string | null;
+            shipping_address: components["schemas"]["Address"] | null;
+            /** Fulfillment Option */
+            fulfillment_option: string;
+            /** Line Items */
+            line_items: components["schemas"]["LineItem"][];
+            /** Fulfillment Options */
+            fulfillment_options: components["schemas"]["FulfillmentOptionView"][];
+            totals: components["schemas"]["Totals"];
+            /** Messages */
+            messages: components["schemas"]["automechanica__commerce__sessions__Message"][];
+            order?: components["schemas"]["OrderRef"] | null;
+        };
+        /** Citation */
+        Citation: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "part" | "document" | "order";
+            /** Ref */
+            ref: string;
+            /** Title */
+            title: string;
+            /** Url */
+            url?: string | null;
+        };
+        /** CompetitorPrice */
+        CompetitorPrice: {
+            /** Competitor */
+            competitor: string;
+            /** Price */
+            price: string;
+            /**
+             * Seen At
+             * Format: date-time
+             */
+            seen_at: string;
+            /** Source */
+            source: string | null;
+        };
+        /**
+         * CompleteRequest
+         * @description Pay for the cart. Fit warnings (a line that does not fit, needs more information,
+         *     has no fitment data, or a cart without a vehicle) must be acknowledged to buy anyway.
+         */
+        CompleteRequest: {
+            /**
+             * Acknowledge Fit Warnings
+             * @default false
+             */
+            acknowledge_fit_warnings: boolean;
+            payment?: components["schemas"]["PaymentInput"];
+        };
+        /** CoreReturn */
+        CoreReturn: {
+            /** Id */
+            id: number;
+            /** Order Line Id */
+            order_line_id: number;
+            /** Deposit */
+            deposit: string;
+            /** Status */
+            status: string;
+        };
+        /**
+         * Dashboard
+         * @description The console's charts for the last `days` UTC days (today included).
+         */
+        Dashboard: {
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Days */
+            days: components["schemas"]["Day"][];
+            /** Lines Sold */
+            lines_sold: number;
+            /** Returns By Reason */
+            returns_by_reason: components["schemas"]["ReturnReason"][];
+            /** Wrong Fit By Part Type */
+            wrong_fit_by_part_type: components["schemas"]["WrongFit"][];
+            /** Llm Spend */
+            llm_spend: components["schemas"]["LLMSpend"][];
+            queue: components["schemas"]["QueueHealth"];
+        };
+        /** Day */
+        Day: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Orders */
+            orders: number;
+            /** Lines */
+            lines: number;
+            /** Revenue */
+            revenue: number;
+            /** Margin */
+            margin: number;
+            /** Returns */
+            returns: number;
+            /** Wrong Fit Returns */
+            wrong_fit_returns: number;
+            /** Llm Cost Usd */
+            llm_cost_usd: number;
         };
         /**
          * DeadLetter
@@ -1021,6 +2002,26 @@ export interface components {
             /** Count */
             count: number;
         };
+        /**
+         * Fit
+         * @description The line's fit against the cart's vehicle, and what to answer when it is unsure.
+         */
+        Fit: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "fits" | "universal" | "does_not_fit" | "need_more_information" | "unverified" | "not_checked" | "not_applicable";
+            /** Note */
+            note: string;
+            /**
+             * Ask Next
+             * @description the attribute to tell us next
+             */
+            ask_next?: string | null;
+            /** Ask Options */
+            ask_options?: string[];
+        };
         /** FitCheck */
         FitCheck: {
             /**
@@ -1090,6 +2091,98 @@ export interface components {
             /** Label */
             label: string;
         };
+        /** FulfillmentOptionView */
+        FulfillmentOptionView: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+            /**
+             * Price
+             * @description minor units, for this cart
+             */
+            price: number;
+            /**
+             * Ship Days
+             * @description the slowest line's business days
+             */
+            ship_days: number | null;
+            /** Estimated Delivery */
+            estimated_delivery: string | null;
+            /** Selected */
+            selected: boolean;
+        };
+        /**
+         * GarageAdd
+         * @description A vehicle to save; `make_current` (default: only when the garage has none).
+         */
+        GarageAdd: {
+            /** Vehicle Id */
+            vehicle_id: number;
+            /** Nickname */
+            nickname?: string | null;
+            /**
+             * Make Current
+             * @default false
+             */
+            make_current: boolean;
+        };
+        /**
+         * GarageVehicle
+         * @description A saved vehicle, named as the shop names it ('2018 Honda Civic EX 2.0L').
+         */
+        GarageVehicle: {
+            /** Vehicle Id */
+            vehicle_id: number;
+            /** Name */
+            name: string;
+            /** Year */
+            year: number;
+            /** Make */
+            make: string;
+            /** Model */
+            model: string;
+            /** Submodel */
+            submodel: string | null;
+            /** Nickname */
+            nickname: string | null;
+            /** Is Current */
+            is_current: boolean;
+        };
+        /**
+         * GuestLookup
+         * @description An order's number and the email it was placed with.
+         */
+        GuestLookup: {
+            /** Number */
+            number: string;
+            /** Email */
+            email: string;
+        };
+        /** GuestReturnRequest */
+        GuestReturnRequest: {
+            /**
+             * Line Id
+             * @description the order line to send back
+             */
+            line_id: number;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "wrong_fit" | "defective" | "not_needed" | "damaged" | "other";
+            /**
+             * Vehicle Id
+             * @description the car it did not fit (default: the order's vehicle)
+             */
+            vehicle_id?: number | null;
+            /** Note */
+            note?: string | null;
+            /** Number */
+            number: string;
+            /** Email */
+            email: string;
+        };
         /**
          * Health
          * @description The process answers; says nothing about the database (that is /api/ready).
@@ -1102,6 +2195,20 @@ export interface components {
             status: "ok";
             /** Version */
             version: string;
+        };
+        /** HistoryEntry */
+        HistoryEntry: {
+            /** Status */
+            status: string;
+            /** Note */
+            note: string | null;
+            /** Actor */
+            actor: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** Interchange */
         Interchange: {
@@ -1133,6 +2240,85 @@ export interface components {
             oldest_runnable_seconds: number | null;
             /** Completed Last Minute */
             completed_last_minute: number;
+        };
+        /** LLMSpend */
+        LLMSpend: {
+            /** Agent */
+            agent: string;
+            /** Model */
+            model: string;
+            /** Calls */
+            calls: number;
+            /** Tokens In */
+            tokens_in: number;
+            /** Tokens Out */
+            tokens_out: number;
+            /** Cost Usd */
+            cost_usd: number;
+            /** Unpriced Calls */
+            unpriced_calls: number;
+        };
+        /**
+         * LineInput
+         * @description A part and how many (1-99).
+         */
+        LineInput: {
+            /** Part Id */
+            part_id: number;
+            /**
+             * Quantity
+             * @default 1
+             */
+            quantity: number;
+        };
+        /**
+         * LineItem
+         * @description A part line, or the core deposit of a part line (`kind`).
+         */
+        LineItem: {
+            /**
+             * Id
+             * @description 'part-<part id>' or 'core-<part id>'
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "part" | "core_deposit";
+            /** Part Id */
+            part_id: number;
+            /** Title */
+            title: string;
+            /** Brand */
+            brand: string;
+            /** Part Number */
+            part_number: string;
+            /** Quantity */
+            quantity: number;
+            /**
+             * Unit Price
+             * @description minor units (cents); null: not for sale
+             */
+            unit_price: number | null;
+            /**
+             * Total
+             * @description minor units
+             */
+            total: number;
+            /** In Stock */
+            in_stock: boolean;
+            /**
+             * Ship Days
+             * @description business days to the door with the chosen option
+             */
+            ship_days: number | null;
+            /** Estimated Delivery */
+            estimated_delivery: string | null;
+            /** @description part lines only */
+            fit: components["schemas"]["Fit"] | null;
+            /** Disclosure */
+            disclosure: string;
         };
         /** Login */
         Login: {
@@ -1195,6 +2381,14 @@ export interface components {
              */
             universal: boolean;
         };
+        /** NewSession */
+        NewSession: {
+            /**
+             * Vehicle Id
+             * @description the shopper's current vehicle: fit questions are about it
+             */
+            vehicle_id?: number | null;
+        };
         /** NewSynonyms */
         NewSynonyms: {
             /** Synonyms */
@@ -1249,6 +2443,161 @@ export interface components {
             /** Hazmat */
             hazmat: boolean;
         };
+        /**
+         * Order
+         * @description An order as its customer sees it.
+         */
+        Order: {
+            /** Number */
+            number: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "placed" | "routed" | "shipped" | "delivered" | "cancelled" | "returned";
+            /** Payment Status */
+            payment_status: string;
+            /**
+             * Placed At
+             * Format: date-time
+             */
+            placed_at: string;
+            /** Email */
+            email: string | null;
+            vehicle: components["schemas"]["VehicleRef"] | null;
+            shipping_address: components["schemas"]["Address"] | null;
+            /** Fulfillment Option */
+            fulfillment_option: string | null;
+            /** Currency */
+            currency: string;
+            /** Lines */
+            lines: components["schemas"]["automechanica__commerce__orders__OrderLine"][];
+            totals: components["schemas"]["OrderTotals"];
+            /** History */
+            history: components["schemas"]["StatusChange"][];
+            /** Payments */
+            payments: components["schemas"]["PaymentView"][];
+        };
+        /** OrderDetail */
+        OrderDetail: {
+            /** Id */
+            id: number;
+            /** Number */
+            number: string | null;
+            /** Status */
+            status: string;
+            /** Payment Status */
+            payment_status: string;
+            /** Email */
+            email: string | null;
+            /** Customer Id */
+            customer_id: number | null;
+            /** Vehicle Id */
+            vehicle_id: number | null;
+            /** Subtotal */
+            subtotal: string;
+            /** Core Total */
+            core_total: string;
+            /** Total */
+            total: string;
+            /** Shipping Address */
+            shipping_address: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Lines */
+            lines: components["schemas"]["automechanica__api__routes__admin_orders__OrderLine"][];
+            /** History */
+            history: components["schemas"]["HistoryEntry"][];
+            /** Purchase Orders */
+            purchase_orders: components["schemas"]["PurchaseOrder"][];
+            /** Returns */
+            returns: components["schemas"]["ReturnRow"][];
+            /** Core Returns */
+            core_returns: components["schemas"]["CoreReturn"][];
+        };
+        /** OrderRef */
+        OrderRef: {
+            /** Number */
+            number: string;
+            /** Status */
+            status: string;
+        };
+        /** OrderRow */
+        OrderRow: {
+            /** Id */
+            id: number;
+            /** Number */
+            number: string | null;
+            /** Status */
+            status: string;
+            /** Payment Status */
+            payment_status: string;
+            /** Email */
+            email: string | null;
+            /** Total */
+            total: string;
+            /** Core Total */
+            core_total: string;
+            /** Purchase Orders */
+            purchase_orders: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** OrderSummary */
+        OrderSummary: {
+            /** Number */
+            number: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "placed" | "routed" | "shipped" | "delivered" | "cancelled" | "returned";
+            /** Payment Status */
+            payment_status: string;
+            /**
+             * Placed At
+             * Format: date-time
+             */
+            placed_at: string;
+            /** Currency */
+            currency: string;
+            /**
+             * Total
+             * @description minor units
+             */
+            total: number;
+            /** Line Count */
+            line_count: number;
+        };
+        /**
+         * OrderTotals
+         * @description Minor units: total = subtotal + core_deposits + shipping + tax.
+         */
+        OrderTotals: {
+            /** Subtotal */
+            subtotal: number;
+            /** Core Deposits */
+            core_deposits: number;
+            /** Shipping */
+            shipping: number;
+            /** Tax */
+            tax: number;
+            /** Total */
+            total: number;
+        };
         /** PartDetail */
         PartDetail: {
             /** Id */
@@ -1286,6 +2635,34 @@ export interface components {
             /** Fitment */
             fitment: components["schemas"]["FitmentRange"][];
         };
+        /** PartPricing */
+        PartPricing: {
+            /** Part Id */
+            part_id: number;
+            /** Brand */
+            brand: string;
+            /** Part Number */
+            part_number: string;
+            /** Title */
+            title: string;
+            /** Price */
+            price: string | null;
+            /** Floor */
+            floor: string | null;
+            /** Ceiling */
+            ceiling: string | null;
+            /** Cost */
+            cost: string | null;
+            /** Map Price */
+            map_price: string | null;
+            /** Msrp */
+            msrp: string | null;
+            rule: components["schemas"]["RuleQuote"] | null;
+            /** Competitors */
+            competitors: components["schemas"]["CompetitorPrice"][];
+            /** History */
+            history: components["schemas"]["PriceChange"][];
+        };
         /** PartSearch */
         PartSearch: {
             /** Total */
@@ -1300,6 +2677,8 @@ export interface components {
             facets: {
                 [key: string]: components["schemas"]["FacetValue"][];
             };
+            /** @description what the words `q` were read as (absent without q) */
+            understood?: components["schemas"]["SearchUnderstood"] | null;
         };
         /** PartSummary */
         PartSummary: {
@@ -1375,6 +2754,58 @@ export interface components {
             /** Password */
             password: string;
         };
+        /**
+         * PaymentInput
+         * @description Which provider pays, and its token (never card numbers).
+         */
+        PaymentInput: {
+            /**
+             * Provider
+             * @default test
+             * @constant
+             */
+            provider: "test";
+            /**
+             * Token
+             * @description the provider's payment token; the test provider declines 'test_decline'
+             */
+            token?: string | null;
+        };
+        /** PaymentNotice */
+        PaymentNotice: {
+            /** Provider */
+            provider: string;
+            /** Test */
+            test: boolean;
+            /**
+             * Charged
+             * @description whether money was actually taken
+             */
+            charged: boolean;
+            /** Message */
+            message: string;
+        };
+        /** PaymentView */
+        PaymentView: {
+            /** Provider */
+            provider: string;
+            /** Status */
+            status: string;
+            /**
+             * Amount
+             * @description minor units
+             */
+            amount: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Test
+             * @description a test payment: no money was taken
+             */
+            test: boolean;
+            /** Message */
+            message: string;
+        };
         /** Policy */
         Policy: {
             /** Decision Type */
@@ -1410,6 +2841,90 @@ export interface components {
             max_attempts?: number | null;
             /** Reason */
             reason: string;
+        };
+        /** PriceChange */
+        PriceChange: {
+            /** Id */
+            id: number;
+            /** Price */
+            price: string;
+            /** Previous Price */
+            previous_price: string | null;
+            /** Reason */
+            reason: string | null;
+            /** Floor */
+            floor: string | null;
+            /** Ceiling */
+            ceiling: string | null;
+            /** Event Id */
+            event_id: number | null;
+            /** Agent */
+            agent: string | null;
+            /** Workflow Id */
+            workflow_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** PurchaseOrder */
+        PurchaseOrder: {
+            /** Id */
+            id: number;
+            /** Supplier */
+            supplier: string;
+            /** Display Name */
+            display_name: string;
+            /** Status */
+            status: string;
+            /** Format */
+            format: string;
+            /** File Path */
+            file_path: string | null;
+            /** Total Cost */
+            total_cost: string;
+            /** Tracking */
+            tracking: string | null;
+            /** Lines */
+            lines: components["schemas"]["PurchaseOrderLine"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** PurchaseOrderLine */
+        PurchaseOrderLine: {
+            /** Order Line Id */
+            order_line_id: number;
+            /** Supplier Part Id */
+            supplier_part_id: number;
+            /** Supplier Sku */
+            supplier_sku: string;
+            /** Warehouse */
+            warehouse: string | null;
+            /** Quantity */
+            quantity: number;
+            /** Unit Cost */
+            unit_cost: string;
+        };
+        /**
+         * QueueHealth
+         * @description Throughput (tasks finished per second, and per day while kept), backlog age,
+         *     dead letters.
+         */
+        QueueHealth: {
+            stats: components["schemas"]["QueueStats"];
+            /** Dead Letters */
+            dead_letters: number;
+            /** Per Day */
+            per_day: components["schemas"]["TasksDay"][];
         };
         /**
          * QueueStats
@@ -1475,6 +2990,90 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** Reply */
+        Reply: {
+            /** Text */
+            text: string;
+            /**
+             * Status
+             * @description after the reply: keep it (handed_over), give it back to the assistant (open), or close it
+             * @default handed_over
+             * @enum {string}
+             */
+            status: "handed_over" | "open" | "closed";
+        };
+        /** ReturnReason */
+        ReturnReason: {
+            /** Reason */
+            reason: string;
+            /** Returns */
+            returns: number;
+            /** Rate */
+            rate: number | null;
+        };
+        /** ReturnRequest */
+        ReturnRequest: {
+            /**
+             * Line Id
+             * @description the order line to send back
+             */
+            line_id: number;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "wrong_fit" | "defective" | "not_needed" | "damaged" | "other";
+            /**
+             * Vehicle Id
+             * @description the car it did not fit (default: the order's vehicle)
+             */
+            vehicle_id?: number | null;
+            /** Note */
+            note?: string | null;
+        };
+        /** ReturnRow */
+        ReturnRow: {
+            /** Id */
+            id: number;
+            /** Order Line Id */
+            order_line_id: number;
+            /** Reason */
+            reason: string;
+            /** Status */
+            status: string;
+            /** Vehicle Id */
+            vehicle_id: number | null;
+            /** Workflow Id */
+            workflow_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** ReturnView */
+        ReturnView: {
+            /** Id */
+            id: number;
+            /** Order Line Id */
+            order_line_id: number;
+            /** Reason */
+            reason: string;
+            /**
+             * Status
+             * @description requested (a wrong fit being reviewed) or authorized
+             */
+            status: string;
+            /** Vehicle Id */
+            vehicle_id: number | null;
+            /** Workflow Id */
+            workflow_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** Review */
         Review: {
             /** Id */
@@ -1528,6 +3127,124 @@ export interface components {
          * @enum {string}
          */
         Role: "customer" | "operator" | "admin";
+        /**
+         * RuleQuote
+         * @description What the rule would price the part at now, and why.
+         */
+        RuleQuote: {
+            /** Price */
+            price: string | null;
+            /** Basis */
+            basis: string;
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * SearchUnderstood
+         * @description What search read in the shopper's words, and what it relaxed to find anything.
+         */
+        SearchUnderstood: {
+            /** Query */
+            query: string;
+            /**
+             * Text
+             * @description the words ranked by (without the vehicle)
+             */
+            text: string;
+            /** Part Types */
+            part_types: components["schemas"]["UnderstoodPartType"][];
+            /** Ambiguous */
+            ambiguous: boolean;
+            /** Position */
+            position: string | null;
+            vehicle: components["schemas"]["UnderstoodVehicle"] | null;
+            /**
+             * Relaxed
+             * @description filters dropped: position, vehicle, part type...
+             */
+            relaxed: string[];
+            /**
+             * Message
+             * @description says what was relaxed, for the shopper
+             */
+            message: string | null;
+            /** Unresolved */
+            unresolved: string[];
+        };
+        /** Session */
+        Session: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "handed_over" | "closed";
+            /** Vehicle Id */
+            vehicle_id: number | null;
+            /**
+             * Signed In
+             * @description tied to a customer account (else a guest's session)
+             */
+            signed_in: boolean;
+            /** Handover Reason */
+            handover_reason: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** SessionDetail */
+        SessionDetail: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "handed_over" | "closed";
+            /** Vehicle Id */
+            vehicle_id: number | null;
+            /**
+             * Signed In
+             * @description tied to a customer account (else a guest's session)
+             */
+            signed_in: boolean;
+            /** Handover Reason */
+            handover_reason: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Messages */
+            messages: components["schemas"]["automechanica__api__routes__support__Message"][];
+        };
+        /** Shipped */
+        Shipped: {
+            /**
+             * Tracking
+             * @description the carrier's tracking
+             */
+            tracking: string;
+        };
         /** StartWorkflow */
         StartWorkflow: {
             /** Name */
@@ -1550,6 +3267,18 @@ export interface components {
             name: string;
             /** Version */
             version: number;
+        };
+        /** StatusChange */
+        StatusChange: {
+            /** Status */
+            status: string;
+            /** Note */
+            note: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
         };
         /** StepEntry */
         StepEntry: {
@@ -1633,6 +3362,15 @@ export interface components {
             /** Finished At */
             finished_at: string | null;
         };
+        /** TasksDay */
+        TasksDay: {
+            /** Day */
+            day: unknown;
+            /** Completed */
+            completed: number;
+            /** Dead */
+            dead: number;
+        };
         /** Timeline */
         Timeline: {
             /**
@@ -1697,6 +3435,25 @@ export interface components {
             csrf_token: string;
             user: components["schemas"]["Me"];
         };
+        /**
+         * Totals
+         * @description Minor units (cents): total = subtotal + core_deposits + shipping + tax.
+         */
+        Totals: {
+            /** Subtotal */
+            subtotal: number;
+            /** Core Deposits */
+            core_deposits: number;
+            /** Shipping */
+            shipping: number;
+            /**
+             * Tax
+             * @description an estimate at the store's configured rate
+             */
+            tax: number;
+            /** Total */
+            total: number;
+        };
         /** TroubledTask */
         TroubledTask: {
             /** Id */
@@ -1711,6 +3468,96 @@ export interface components {
             last_error: string | null;
             /** Step Key */
             step_key: string | null;
+        };
+        /** UnderstoodPartType */
+        UnderstoodPartType: {
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+            /**
+             * Phrase
+             * @description the words that named it
+             */
+            phrase: string;
+            /**
+             * Source
+             * @description words | vectors
+             */
+            source: string;
+        };
+        /**
+         * UnderstoodVehicle
+         * @description The vehicle named in the query; ids the storefront can make current.
+         */
+        UnderstoodVehicle: {
+            /** Label */
+            label: string;
+            /** Year */
+            year: number | null;
+            /** Make */
+            make: string;
+            /** Model */
+            model: string;
+            /**
+             * Found
+             * @description false: not in the vehicle base, results not narrowed
+             */
+            found: boolean;
+            /** Engine Liters */
+            engine_liters?: number[] | null;
+            /** Drive */
+            drive?: string | null;
+            /**
+             * Submodels
+             * @default []
+             */
+            submodels: string[];
+            /**
+             * Vehicle Id
+             * @description the one configuration, when settled
+             */
+            vehicle_id?: number | null;
+            /**
+             * Base Vehicle Id
+             * @description the year/make/model, when one year
+             */
+            base_vehicle_id?: number | null;
+            /**
+             * Configurations
+             * @default 0
+             */
+            configurations: number;
+            /**
+             * Vehicle Ids
+             * @description configurations it can be (first 50)
+             * @default []
+             */
+            vehicle_ids: number[];
+            /**
+             * Base Vehicle Ids
+             * @description its year/make/models (first 50)
+             * @default []
+             */
+            base_vehicle_ids: number[];
+            /**
+             * Ignored
+             * @description words that matched no configuration
+             * @default []
+             */
+            ignored: string[];
+            /**
+             * Ask Next
+             * @description attribute the fit depends on: year, ...
+             */
+            ask_next?: string | null;
+            /** Ask Label */
+            ask_label?: string | null;
+            /**
+             * Ask Options
+             * @default []
+             */
+            ask_options: string[];
         };
         /** User */
         User: {
@@ -1763,6 +3610,38 @@ export interface components {
             transmission: string | null;
         };
         /**
+         * VehicleDescription
+         * @description A vehicle as the shopper knows it, when they have no configuration id: year, make
+         *     and model, plus what they know. Fit may then need more information (which trim,
+         *     which engine), and the cart's messages ask for it.
+         */
+        VehicleDescription: {
+            /** Year */
+            year: number;
+            /** Make */
+            make: string;
+            /** Model */
+            model: string;
+            /** Submodel */
+            submodel?: string | null;
+            /** Engine Liters */
+            engine_liters?: number | null;
+            /** Drive */
+            drive?: string | null;
+        };
+        /**
+         * VehicleRef
+         * @description The cart's vehicle: a configuration (`id`), or one described by year, make and
+         *     model (`id` null, `description` set).
+         */
+        VehicleRef: {
+            /** Id */
+            id: number | null;
+            /** Name */
+            name: string;
+            description?: components["schemas"]["VehicleDescription"] | null;
+        };
+        /**
          * Verdict
          * @description Approve the proposal as it stands, or reject it.
          */
@@ -1798,6 +3677,39 @@ export interface components {
             /** Message */
             message: string;
         };
+        /** Waiting */
+        Waiting: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "handed_over" | "closed";
+            /** Customer Email */
+            customer_email: string | null;
+            /** Vehicle Id */
+            vehicle_id: number | null;
+            /** Handover Reason */
+            handover_reason: string | null;
+            /**
+             * Awaiting Reply
+             * @description the customer spoke last
+             */
+            awaiting_reply: boolean;
+            /** Last Message */
+            last_message: string | null;
+            /** Messages */
+            messages: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /** WorkflowSummary */
         WorkflowSummary: {
             /**
@@ -1826,6 +3738,113 @@ export interface components {
             open_reviews: number;
             /** Dead Tasks */
             dead_tasks: number;
+        };
+        /** WrongFit */
+        WrongFit: {
+            /** Name */
+            name: string;
+            /** Lines Sold */
+            lines_sold: number;
+            /** Wrong Fit Returns */
+            wrong_fit_returns: number;
+            /** Rate */
+            rate: number | null;
+        };
+        /** OrderLine */
+        automechanica__api__routes__admin_orders__OrderLine: {
+            /** Id */
+            id: number;
+            /** Part Id */
+            part_id: number;
+            /** Brand */
+            brand: string;
+            /** Part Number */
+            part_number: string;
+            /** Title */
+            title: string;
+            /** Quantity */
+            quantity: number;
+            /** Unit Price */
+            unit_price: string;
+            /** Core Charge */
+            core_charge: string;
+        };
+        /** Message */
+        automechanica__api__routes__support__Message: {
+            /** Id */
+            id: number;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "customer" | "assistant" | "operator";
+            /** Content */
+            content: string;
+            /** Citations */
+            citations: components["schemas"]["Citation"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** OrderLine */
+        automechanica__commerce__orders__OrderLine: {
+            /** Part Id */
+            part_id: number;
+            /** Title */
+            title: string;
+            /** Brand */
+            brand: string;
+            /** Part Number */
+            part_number: string;
+            /** Quantity */
+            quantity: number;
+            /**
+             * Unit Price
+             * @description minor units
+             */
+            unit_price: number;
+            /**
+             * Core Charge
+             * @description refundable deposit per unit, minor units
+             */
+            core_charge: number;
+            /**
+             * Total
+             * @description minor units, without the core deposit
+             */
+            total: number;
+            /** Ship Days */
+            ship_days: number | null;
+            /** Fit Status */
+            fit_status: string | null;
+            /** Fit Note */
+            fit_note: string | null;
+        };
+        /**
+         * Message
+         * @description Something the customer should know or fix. `type` error blocks payment; a fit
+         *     warning blocks it until acknowledged.
+         */
+        automechanica__commerce__sessions__Message: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "error" | "warning" | "info";
+            /**
+             * Code
+             * @description missing, invalid, out_of_stock, payment_declined, does_not_fit, needs_more_information, fit_unverified, no_vehicle
+             */
+            code: string;
+            /**
+             * Param
+             * @description JSONPath of what it is about, e.g. $.line_items[0]
+             */
+            param: string | null;
+            /** Content */
+            content: string;
         };
         /**
          * FieldError
@@ -3493,6 +5512,1850 @@ export interface operations {
             };
             /** @description The request body is larger than the limit (1 MiB) */
             413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    products_jsonl_api_feeds_products_jsonl_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one product a line */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/jsonl": unknown;
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or the body is not valid */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    products_csv_api_feeds_products_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a header, then a product a row */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or the body is not valid */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ucp_profile__well_known_ucp_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or the body is not valid */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_api_carts_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a random string (e.g. a UUID): a retry with it never repeats the work */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CartCreate"];
+            };
+        };
+        responses: {
+            /** @description the new cart */
+            201: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutSession"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unknown part or vehicle */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the Idempotency-Key was used with another request */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_api_carts__cart_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the cart's id (a guest's handle to it) */
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutSession"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such cart */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_api_carts__cart_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the cart's id (a guest's handle to it) */
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CartUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutSession"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such cart, part or vehicle */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the cart is completed or canceled */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_api_carts__cart_id__lines_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the cart's id (a guest's handle to it) */
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LineInput"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutSession"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such cart or part */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the cart is completed or canceled */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_api_carts__cart_id__lines__part_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the cart's id (a guest's handle to it) */
+                cart_id: string;
+                part_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutSession"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such cart, or the part is not in it */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the cart is completed or canceled */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_api_carts__cart_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the cart's id (a guest's handle to it) */
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutSession"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such cart */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the cart is completed */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    complete_api_carts__cart_id__complete_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a random string (e.g. a UUID): a retry with it never repeats the work */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description the cart's id (a guest's handle to it) */
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CompleteRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description the order, paid (test provider) */
+            201: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutCompleted"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the payment was declined */
+            402: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such cart */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the key was used with another request, or the cart is closed */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not ready: missing details, not for sale, out of stock, or fit warnings not acknowledged (see messages); or no Idempotency-Key */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_orders_api_orders_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderSummary"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_order_api_orders__number__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description AM-XXXXXXXX */
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such order of yours */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    guest_lookup_api_orders_lookup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestLookup"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no order with this number and email */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    garage_api_garage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GarageVehicle"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or the body is not valid */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_api_garage_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GarageAdd"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GarageVehicle"][];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such vehicle */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_current_api_garage__vehicle_id__current_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vehicle_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GarageVehicle"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the vehicle is not in your garage */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_api_garage__vehicle_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vehicle_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GarageVehicle"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the vehicle is not in your garage */
+            404: {
                 headers: {
                     /** @description this request's id; quoted in error bodies and in the server's log */
                     "X-Request-ID": string;
@@ -6865,6 +10728,2045 @@ export interface operations {
             };
             /** @description a synonym names another type */
             409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reports_api_admin_analytics_reports_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsReport"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    latest_api_admin_analytics_reports_latest_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsReport"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no report yet */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or the body is not valid */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    report_api_admin_analytics_reports__report_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsReport"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no report yet */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dashboard_api_admin_analytics_dashboard_get: {
+        parameters: {
+            query?: {
+                /** @description UTC days, today included */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    orders_api_admin_orders_get: {
+        parameters: {
+            query?: {
+                status?: ("placed" | "routed" | "shipped" | "delivered" | "cancelled" | "returned") | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderRow"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    order_api_admin_orders__order_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderDetail"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such order */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_api_admin_orders__order_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Cancel"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderDetail"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such order */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the order has shipped: take a return instead */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ship_api_admin_purchase_orders__po_id__ship_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                po_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Shipped"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderDetail"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such purchase order */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the purchase order cannot move that way (cancelled, or back) */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deliver_api_admin_purchase_orders__po_id__deliver_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                po_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderDetail"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such purchase order */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the purchase order cannot move that way (cancelled, or back) */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    return_my_line_api_orders__number__returns_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description AM-XXXXXXXX */
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReturnRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnView"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such order line of yours */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the line already has a return */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the order cannot be returned yet, or the request is malformed */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    return_guest_line_api_returns_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestReturnRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnView"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such order line of yours */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the line already has a return */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the order cannot be returned yet, or the request is malformed */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    part_pricing_api_admin_pricing_parts__part_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                part_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartPricing"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such part */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_api_support_sessions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["NewSession"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the vehicle_id names no vehicle */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_api_support_sessions__session_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the session's id (a guest's handle) */
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDetail"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, or not yours */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ask_api_support_sessions__session_id__messages_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the session's id (a guest's handle) */
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Ask"];
+            };
+        };
+        responses: {
+            /** @description the answer as server-sent events: token…, then done */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, or not yours */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the conversation is closed */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    waiting_api_admin_support_get: {
+        parameters: {
+            query?: {
+                status?: "handed_over" | "open" | "closed";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Waiting"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_read_api_admin_support__session_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the session's id (a guest's handle) */
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminSession"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, or not yours */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reply_api_admin_support__session_id__reply_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the session's id (a guest's handle) */
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reply"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminSession"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, or not yours */
+            404: {
                 headers: {
                     /** @description this request's id; quoted in error bodies and in the server's log */
                     "X-Request-ID": string;

@@ -10,8 +10,10 @@ import { Shell } from "./Shell";
 import { CatalogPage } from "./pages/CatalogPage";
 import { DashboardPage } from "./pages/DashboardPage";
 import { DeadLetterPage, DeadLettersPage } from "./pages/DeadLetters";
+import { OrderPage, OrdersPage } from "./pages/Orders";
 import { PoliciesPage } from "./pages/PoliciesPage";
 import { ReviewsPage } from "./pages/ReviewsPage";
+import { SupportChatPage, SupportPage } from "./pages/Support";
 import { UsersPage } from "./pages/UsersPage";
 import { WorkflowPage, WorkflowsPage } from "./pages/Workflows";
 import { Empty, PageTitle } from "./ui/ui";
@@ -41,8 +43,12 @@ function Pages({ user }: { user: Me }) {
   return (
     <Routes>
       <Route index element={<DashboardPage />} />
+      <Route path="orders" element={<OrdersPage />} />
+      <Route path="orders/:orderId" element={<OrderPage />} />
       <Route path="reviews" element={<ReviewsPage />} />
       <Route path="reviews/:reviewId" element={<ReviewsPage />} />
+      <Route path="support" element={<SupportPage />} />
+      <Route path="support/:sessionId" element={<SupportChatPage />} />
       <Route path="workflows" element={<WorkflowsPage />} />
       <Route path="workflows/:workflowId" element={<WorkflowPage />} />
       <Route path="dead-letters" element={<DeadLettersPage />} />

@@ -13,6 +13,8 @@ interface Item {
 const NAV: Item[] = [
   { to: "/console", label: "Dashboard" },
   { to: "/console/reviews", label: "Reviews" },
+  { to: "/console/orders", label: "Orders" },
+  { to: "/console/support", label: "Support" },
   { to: "/console/workflows", label: "Workflows" },
   { to: "/console/dead-letters", label: "Dead letters" },
   { to: "/console/catalog", label: "Catalog" },

@@ -1,15 +1,17 @@
 // The console opens on what needs a person: reviews waiting (with age), dead letters,
 // stuck workflows, then the queue's health. Business figures (orders, revenue, margin,
-// returns, LLM spend) wait for the analytics endpoint: an honest empty state until then.
+// returns, LLM spend) from the analytics endpoint, over 7, 30 or 90 days.
 import { useQuery } from "@tanstack/react-query";
-import { lazy, Suspense, useEffect } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { Link } from "react-router";
 import { unwrap } from "../../api/client";
 import { adminApi } from "../auth/session";
 import { useOpenReviews } from "../Shell";
-import { age, duration, Empty, ErrorNote, Loading, PageTitle } from "../ui/ui";
+import { age, duration, ErrorNote, Loading, PageTitle } from "../ui/ui";
 
 const QueueHealth = lazy(() => import("./QueueHealth"));
+const BusinessCharts = lazy(() => import("./BusinessCharts"));
+const PERIODS = [7, 30, 90] as const;
 
 function Figure({ label, value, to, tone = "" }: { label: string; value: string; to?: string; tone?: string }) {
   const body = (
@@ -41,6 +43,12 @@ export function DashboardPage() {
   const failed = useQuery({
     queryKey: ["console", "workflows", "", "failed"],
     queryFn: async () => unwrap(await adminApi.GET("/api/admin/workflows", { params: { query: { status: "failed", limit: 200 } } })),
+  });
+  const [days, setDays] = useState<(typeof PERIODS)[number]>(30);
+  const business = useQuery({
+    queryKey: ["console", "analytics", days],
+    queryFn: async () => unwrap(await adminApi.GET("/api/admin/analytics/dashboard", { params: { query: { days } } })),
+    refetchInterval: 60_000,
   });
   useEffect(() => {
     document.title = "Dashboard: AutoMechanica console";
@@ -87,10 +95,26 @@ export function DashboardPage() {
         <h2 id="business-title" className="mb-2 text-lg font-semibold">
           Orders, revenue, margin, returns and LLM spend
         </h2>
-        <Empty>
-          Not available yet: this server has no analytics endpoint (<code>GET /api/admin/analytics/dashboard</code>). Orders, revenue, margin, return rate by
-          reason, wrong-fit rate and LLM spend by agent and model appear here once it does.
-        </Empty>
+        <div role="group" aria-label="Period" className="mb-3 flex gap-1">
+          {PERIODS.map((n) => (
+            <button
+              key={n}
+              type="button"
+              aria-pressed={n === days}
+              onClick={() => setDays(n)}
+              className={`min-h-11 rounded-md px-3 ${n === days ? "bg-slate-900 text-white" : "border border-slate-400 bg-white"}`}
+            >
+              {n} days
+            </button>
+          ))}
+        </div>
+        {business.isPending && <Loading what="the store's figures" />}
+        {business.error && <ErrorNote error={business.error} />}
+        {business.data && (
+          <Suspense fallback={<Loading what="the charts" />}>
+            <BusinessCharts data={business.data} />
+          </Suspense>
+        )}
       </section>
     </>
   );
