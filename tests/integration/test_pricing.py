@@ -130,7 +130,7 @@ async def _prices(conn: Conn) -> dict[str, Decimal | None]:
 
 async def _history(conn: Conn, mpn: str) -> list[dict[str, Any]]:
     cur = await conn.execute(
-        "SELECT h.*, e.agent, e.decision_type FROM price_history h "
+        "SELECT h.*, e.agent, e.decision_type, e.model_used FROM price_history h "
         "JOIN parts p ON p.id = h.part_id LEFT JOIN agent_events e ON e.id = h.event_id "
         "WHERE p.mpn_normalized = %s ORDER BY h.id",
         (mpn,),
@@ -358,6 +358,7 @@ async def test_a_sound_proposal_is_used_and_one_over_the_ceiling_is_not(
         assert (await _prices(aconn))["BR100"] == Decimal("75.00")
         (first,) = await _history(aconn, "BR100")
         assert first["reason"].startswith("model proposal") and "clear the shelf" in first["reason"]
+        assert first["model_used"] == "oa-mini"  # its own event, naming the model
         await _refresh(db_url, aconn, services, ask_model=True, part_ids=[rotor])
     finally:
         await router.aclose()

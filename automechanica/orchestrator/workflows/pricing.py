@@ -142,9 +142,10 @@ async def price_batch(ctx: StepContext, part_ids: list[Any]) -> dict[str, int]:
         if q.price is None:
             counts["no_offer"] += 1
             continue
+        model = None  # the model whose proposal this quote now carries
         if agent.router is not None and asked < MODEL_LIMIT:
             asked += 1
-            q = await _with_proposal(ctx, agent, policy, f, q)
+            q, model = await _with_proposal(ctx, agent, policy, f, q)
         price = q.price
         assert price is not None  # a part with an offer always gets a quote
         problems = problems_of(price, f, policy)
@@ -169,10 +170,16 @@ async def price_batch(ctx: StepContext, part_ids: list[Any]) -> dict[str, int]:
             held.append(why)
         if held:
             counts["held"] += 1
-            await _hold(ctx, agent, f, q, held)
+            await _hold(ctx, agent, f, q, held, model)
             continue
         counts["first_price" if f.current is None else "changed"] += 1
-        accepted.append(PriceChange(f.part_id, price, f.current, q.floor, q.ceiling, q.reason))
+        change = PriceChange(f.part_id, price, f.current, q.floor, q.ceiling, q.reason)
+        if model is not None:  # its own event, naming the model, for its history row
+            event_id = await _record(ctx, agent, f, q, "accepted", [], model=model)
+            stored = await apply_prices(ctx.conn, [change], event_id)
+            counts["changed_meanwhile"] += 1 - len(stored)
+            continue
+        accepted.append(change)
     if accepted:
         event_id = await _batch_event(ctx, counts, len(facts), policy)
         stored = await apply_prices(ctx.conn, accepted, event_id)
@@ -216,7 +223,7 @@ async def _record(
     q: PriceQuote,
     outcome: Any,
     reasons: list[str],
-    model: Any = None,
+    model: str | None = None,
 ) -> int:
     decision = agent.decision(facts, q)
     return await record_event(
@@ -242,10 +249,15 @@ async def _record(
 
 
 async def _hold(
-    ctx: StepContext, agent: PricingAgent, facts: PriceFacts, q: PriceQuote, reasons: list[str]
+    ctx: StepContext,
+    agent: PricingAgent,
+    facts: PriceFacts,
+    q: PriceQuote,
+    reasons: list[str],
+    model: str | None = None,
 ) -> None:
     decision = agent.decision(facts, q)
-    event_id = await _record(ctx, agent, facts, q, "held", reasons)
+    event_id = await _record(ctx, agent, facts, q, "held", reasons, model=model)
     await open_review(
         ctx.conn,
         ReviewRequest(
@@ -267,14 +279,15 @@ async def _hold(
 
 async def _with_proposal(
     ctx: StepContext, agent: PricingAgent, policy: Policy, facts: PriceFacts, q: PriceQuote
-) -> PriceQuote:
+) -> tuple[PriceQuote, str | None]:
     """A model's proposal replaces the rule's price only when the policy finds nothing
-    wrong with it; otherwise it is recorded as rejected and the rule's price stands."""
+    wrong with it (then the model's name comes back too); otherwise it is recorded as
+    rejected and the rule's price stands."""
     decision = await agent.propose(facts, q, workflow_id=ctx.workflow_id)
     await record_refusals(ctx, AGENT, decision, ("part", str(facts.part_id)))
     proposal = decision.output
     if proposal is None:
-        return q
+        return q, None
     price = proposal.price
     problems = problems_of(price, facts, policy)
     if price != price.quantize(Decimal("0.01")):
@@ -297,8 +310,8 @@ async def _with_proposal(
             [*problems, f"the rule's price {money(q.price)} is used instead"],
             model=model,
         )
-        return q
-    return PriceQuote(
+        return q, None
+    used = PriceQuote(
         q.part_id,
         price,
         q.floor,
@@ -307,6 +320,7 @@ async def _with_proposal(
         f"model proposal ({model}): {proposal.rationale}; checked within {money(q.floor)} floor"
         + (f" and {money(q.ceiling)} ceiling" if q.ceiling is not None else ""),
     )
+    return used, model or "unknown model"
 
 
 # -- a person's decision -------------------------------------------------------------------
