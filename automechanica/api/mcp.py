@@ -44,6 +44,7 @@ from automechanica.commerce.carts import (
     Address,
     FulfillmentId,
     LineInput,
+    Shopper,
     VehicleDescription,
 )
 from automechanica.commerce.sessions import CheckoutSession
@@ -225,8 +226,14 @@ def _checkout_tools(server: MCPServer[Any], app: FastAPI, connection: Connect) -
         found: CheckoutConfig = app.state.checkout
         return found
 
+    async def shopper(conn: AsyncConnection[Any], ctx: Context) -> Shopper:
+        """A guest, or the customer whose access token the agent sent."""
+        headers = ctx.headers or {}
+        return await checkout.shopper_for(conn, app.state.sessions, headers.get("authorization"))
+
     @server.tool()
     async def create_checkout(
+        ctx: Context,
         idempotency_key: Key,
         lines: Lines,
         vehicle_id: VehicleId | None = None,
@@ -243,6 +250,7 @@ def _checkout_tools(server: MCPServer[Any], app: FastAPI, connection: Connect) -
             return await checkout.create(
                 conn,
                 config(),
+                await shopper(conn, ctx),
                 idempotency_key=idempotency_key,
                 lines=lines,
                 vehicle_id=vehicle_id,
@@ -253,13 +261,14 @@ def _checkout_tools(server: MCPServer[Any], app: FastAPI, connection: Connect) -
             )
 
     @server.tool()
-    async def get_checkout(checkout_session_id: SessionId) -> CheckoutSession:
+    async def get_checkout(ctx: Context, checkout_session_id: SessionId) -> CheckoutSession:
         """The checkout session as it stands."""
         async with connection() as conn:
-            return await checkout.get(conn, config(), checkout_session_id)
+            return await checkout.get(conn, config(), await shopper(conn, ctx), checkout_session_id)
 
     @server.tool()
     async def update_checkout(
+        ctx: Context,
         checkout_session_id: SessionId,
         lines: Lines | None = None,
         vehicle_id: VehicleId | None = None,
@@ -273,6 +282,7 @@ def _checkout_tools(server: MCPServer[Any], app: FastAPI, connection: Connect) -
             return await checkout.update(
                 conn,
                 config(),
+                await shopper(conn, ctx),
                 checkout_session_id,
                 lines=lines,
                 vehicle_id=vehicle_id,
@@ -284,6 +294,7 @@ def _checkout_tools(server: MCPServer[Any], app: FastAPI, connection: Connect) -
 
     @server.tool()
     async def complete_checkout(
+        ctx: Context,
         checkout_session_id: SessionId,
         idempotency_key: Key,
         acknowledge_fit_warnings: bool = False,
@@ -298,6 +309,7 @@ def _checkout_tools(server: MCPServer[Any], app: FastAPI, connection: Connect) -
             return await checkout.complete(
                 conn,
                 config(),
+                await shopper(conn, ctx),
                 checkout_session_id,
                 idempotency_key=idempotency_key,
                 acknowledge_fit_warnings=acknowledge_fit_warnings,
@@ -305,10 +317,12 @@ def _checkout_tools(server: MCPServer[Any], app: FastAPI, connection: Connect) -
             )
 
     @server.tool()
-    async def cancel_checkout(checkout_session_id: SessionId) -> CheckoutSession:
+    async def cancel_checkout(ctx: Context, checkout_session_id: SessionId) -> CheckoutSession:
         """Cancel an open checkout session."""
         async with connection() as conn:
-            return await checkout.cancel(conn, config(), checkout_session_id)
+            return await checkout.cancel(
+                conn, config(), await shopper(conn, ctx), checkout_session_id
+            )
 
 
 @contextmanager

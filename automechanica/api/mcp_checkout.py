@@ -3,8 +3,9 @@
 create / get / update / complete / cancel a checkout session: every answer is the
 whole session (status, line_items, totals in minor units, fulfillment_options,
 messages). These are thin calls into the one checkout the storefront uses
-(commerce/checkout.py, commerce/carts.py) with the shopper a guest on the `agent`
-channel: the session's id is its bearer handle, as for a guest in the web shop.
+(commerce/checkout.py, commerce/carts.py), on the `agent` channel: a guest (the
+session's id is its bearer handle, as for a guest in the web shop), or the customer
+whose access token the agent sends (their cart, their garage's vehicle, their order).
 Completion starts `order_fulfillment` with the same function the REST route passes
 (api/routes/shop.py `start_fulfillment`), in the order's transaction.
 
@@ -21,6 +22,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
 
+from automechanica.accounts import Sessions
 from automechanica.api.routes.shop import CheckoutConfig, start_fulfillment
 from automechanica.commerce.carts import (
     Address,
@@ -42,11 +44,13 @@ from automechanica.commerce.checkout import (
     complete_checkout,
     create_session,
 )
+from automechanica.commerce.garage import customer_for_user
 from automechanica.commerce.orders import Order
 from automechanica.commerce.sessions import CheckoutSession, Message, view_cart
+from automechanica.errors import AuthenticationError
 
-#: Outside agents shop as guests on their own channel; never as an account or operator.
-AGENT = Shopper(channel="agent")
+#: An outside agent without a customer's token shops as a guest on its own channel.
+GUEST = Shopper(channel="agent")
 Conn = AsyncConnection[Any]
 
 
@@ -77,6 +81,7 @@ class CompletionOut(BaseModel):
 async def create(
     conn: Conn,
     config: CheckoutConfig,
+    shopper: Shopper,
     *,
     idempotency_key: str,
     lines: list[LineInput],
@@ -96,7 +101,7 @@ async def create(
     }
     body = CartCreate.model_validate({k: v for k, v in given.items() if v is not None})
     done = await create_session(
-        conn, AGENT, body, tax_rate=config.tax_rate, idempotency_key=idempotency_key
+        conn, shopper, body, tax_rate=config.tax_rate, idempotency_key=idempotency_key
     )
     return CreatedSession(
         checkout_session=CheckoutSession.model_validate(done.body),
@@ -104,13 +109,16 @@ async def create(
     )
 
 
-async def get(conn: Conn, config: CheckoutConfig, session_id: UUID) -> CheckoutSession:
-    return await view_cart(conn, session_id, AGENT, config.tax_rate)
+async def get(
+    conn: Conn, config: CheckoutConfig, shopper: Shopper, session_id: UUID
+) -> CheckoutSession:
+    return await view_cart(conn, session_id, shopper, config.tax_rate)
 
 
 async def update(
     conn: Conn,
     config: CheckoutConfig,
+    shopper: Shopper,
     session_id: UUID,
     *,
     lines: list[LineInput] | None = None,
@@ -130,13 +138,14 @@ async def update(
         "fulfillment_option": fulfillment_option,
     }
     body = CartUpdate.model_validate({k: v for k, v in given.items() if v is not None})
-    await update_cart(conn, session_id, AGENT, body)
-    return await view_cart(conn, session_id, AGENT, config.tax_rate)
+    await update_cart(conn, session_id, shopper, body)
+    return await view_cart(conn, session_id, shopper, config.tax_rate)
 
 
 async def complete(
     conn: Conn,
     config: CheckoutConfig,
+    shopper: Shopper,
     session_id: UUID,
     *,
     idempotency_key: str,
@@ -151,7 +160,7 @@ async def complete(
         done = await complete_checkout(
             conn,
             session_id,
-            AGENT,
+            shopper,
             request,
             idempotency_key=idempotency_key,
             provider=config.payments,
@@ -176,6 +185,23 @@ async def complete(
     )
 
 
-async def cancel(conn: Conn, config: CheckoutConfig, session_id: UUID) -> CheckoutSession:
-    await cancel_cart(conn, session_id, AGENT)
-    return await view_cart(conn, session_id, AGENT, config.tax_rate)
+async def cancel(
+    conn: Conn, config: CheckoutConfig, shopper: Shopper, session_id: UUID
+) -> CheckoutSession:
+    await cancel_cart(conn, session_id, shopper)
+    return await view_cart(conn, session_id, shopper, config.tax_rate)
+
+
+async def shopper_for(conn: Conn, sessions: Sessions, authorization: str | None) -> Shopper:
+    """A guest, or the customer whose bearer token came (any role's token buys as that
+    person's shop profile: the tools are a shopper's whatever the role). A token that
+    came and is bad is an AuthenticationError, never silently a guest."""
+    if not authorization:
+        return GUEST
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("Send `Authorization: Bearer <access token>`, or nothing.")
+    who = await sessions.authenticate(conn, token.strip())
+    return Shopper(
+        customer_id=await customer_for_user(conn, who.user_id, who.email), channel="agent"
+    )

@@ -10,9 +10,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
+import httpx2
 import pytest
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
+from automechanica.accounts import Role
 from tests.integration.commerce_fixtures import (
     ADDRESS,
     SECRET_SKU,
@@ -21,6 +25,7 @@ from tests.integration.commerce_fixtures import (
     rows,
     store_for,
 )
+from tests.integration.conftest import PASSWORD, add_user
 from tests.integration.live_api import LiveApi
 
 
@@ -146,3 +151,44 @@ async def test_a_canceled_session_cannot_be_completed(shop: tuple[LiveApi, Store
     assert canceled["status"] == "canceled"
     assert refused.is_error and "canceled" in str(refused.content)
     assert unknown.is_error
+
+
+@pytest.fixture
+def customer_token(shop: tuple[LiveApi, Store], db_url: str) -> str:
+    """An access token of a customer account, from the live API's login."""
+    add_user(db_url, "pat@example.com", Role.customer)
+    base = shop[0].mcp_url.removesuffix("/mcp")
+    login = httpx.post(
+        f"{base}/api/auth/login", json={"email": "pat@example.com", "password": PASSWORD}
+    )
+    assert login.status_code == 200, login.text
+    return str(login.json()["access_token"])
+
+
+async def test_an_agent_with_a_customers_token_buys_as_that_customer(
+    shop: tuple[LiveApi, Store], db_url: str, customer_token: str
+) -> None:
+    live, store = shop
+    token = customer_token
+    signed = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"})
+    forged = httpx2.AsyncClient(headers={"Authorization": "Bearer not-a-token"})
+    async with signed, forged:
+        async with Client(streamable_http_client(live.mcp_url, http_client=signed)) as client:
+            created = await _call(
+                client,
+                "create_checkout",
+                idempotency_key=str(uuid.uuid4()),
+                lines=[{"part_id": store.oil_filter}],
+            )
+        session_id = created["checkout_session"]["id"]
+        async with Client(streamable_http_client(live.mcp_url, http_client=forged)) as client:
+            bad = await client.call_tool("get_checkout", {"checkout_session_id": session_id})
+    async with Client(live.mcp_url) as guest:
+        stranger = await guest.call_tool("get_checkout", {"checkout_session_id": session_id})
+    assert rows(
+        db_url,
+        "SELECT u.email, c.channel FROM carts c JOIN customers k ON k.id = c.customer_id"
+        " JOIN users u ON u.id = k.user_id",
+    ) == [("pat@example.com", "agent")]
+    assert bad.is_error and "sign in" in str(bad.content).lower()
+    assert stranger.is_error  # the customer's cart is not a guest's to read
