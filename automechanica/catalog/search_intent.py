@@ -83,6 +83,8 @@ _REWRITES = (
     (re.compile(r"&"), " and "),
 )
 _TOKEN = re.compile(r"[a-z0-9]+")
+#: Words shorter than this are not read as misspellings (too many near neighbours).
+TYPO_MIN_LENGTH = 5
 _YEAR = re.compile(r"^(?:19[5-9]\d|20[0-4]\d)$")
 _LITERS = re.compile(r"^\d\.\d[lt]?$")
 _ENGINE_WORD = re.compile(r"^(?:[vi][468]|v10|v12|\d\.\dl?|\dl|hemi|ecoboost|turbo|diesel)$")
@@ -163,6 +165,10 @@ class ShopperWords:
         self._by_first: dict[str, dict[tuple[str, ...], _Phrase]] = {}
         self._not_words: dict[str, list[tuple[str, ...]]] = {}
         self.longest = 1
+        #: Every phrase word by its one-letter deletions: a word one edit away from
+        #: exactly one phrase word is read as it ('thermostst', 'alternatr').
+        self._typos: dict[str, set[str]] = {}
+        self._known: dict[str, int] = {}  # phrase word -> phrases it is in
         for t in self.types.values():
             for phrase in (t.name, *t.synonyms):
                 self._add(phrase, [t.name], ambiguous=False)
@@ -194,6 +200,11 @@ class ShopperWords:
             return  # the taxonomy's own word (added first) keeps its type
         by_first[toks] = entry
         self.longest = max(self.longest, len(toks))
+        for word in toks:
+            self._known[word] = self._known.get(word, 0) + 1
+            if len(word) >= TYPO_MIN_LENGTH and not word.isdigit():
+                for variant in (word, *_deletions(word)):
+                    self._typos.setdefault(variant, set()).add(word)
 
     def find(self, toks: Sequence[_Token]) -> list[tuple[int, int, _Phrase]]:
         """Phrases in the query, longest first from left to right: (start, end, phrase)."""
@@ -216,12 +227,29 @@ class ShopperWords:
             i += best[0]
         return found
 
+    def spelled(self, word: str) -> str:
+        """The phrase word `word` is one edit away from (the one in most phrases when
+        several are, and none is tied with it); else `word` as it is."""
+        if len(word) < TYPO_MIN_LENGTH or word.isdigit() or word in self._known:
+            return word
+        candidates: set[str] = set()
+        for variant in (word, *_deletions(word)):
+            candidates |= self._typos.get(variant, set())
+        ranked = sorted(candidates, key=lambda w: (-self._known[w], w))
+        if not ranked or (len(ranked) > 1 and self._known[ranked[0]] == self._known[ranked[1]]):
+            return word
+        return ranked[0]
+
     def ruled_out(self, slug: str, stems: Sequence[str]) -> bool:
         for words in self._not_words.get(slug, ()):
             n = len(words)
             if any(tuple(stems[i : i + n]) == words for i in range(len(stems) - n + 1)):
                 return True
         return False
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def load_synonyms(path: Path | None = None) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -273,6 +301,7 @@ def understand(query: str, words: ShopperWords, vocabulary: VehicleVocabulary) -
     for pattern, replacement in _REWRITES:
         text = pattern.sub(replacement, text)
     toks = [_Token(stem(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    toks = [_spelled(t, words, vocabulary) for t in toks]
     stems = [t.stem for t in toks]
     found = words.find(toks)
     hits = [
@@ -302,6 +331,15 @@ def understand(query: str, words: ShopperWords, vocabulary: VehicleVocabulary) -
         if i not in vehicle_words and t.stem not in FILLER
     ]
     return SearchIntent(query, " ".join(rest), part_types, ambiguous, vehicle, position, unresolved)
+
+
+def _spelled(token: _Token, words: ShopperWords, vocabulary: VehicleVocabulary) -> _Token:
+    """A misspelt part word read as the word meant; a vehicle's name is never 'fixed'."""
+    key = alias_key(token.stem)
+    if key in vocabulary.makes or key in vocabulary.models or key in vocabulary.prefixes:
+        return token
+    fixed = words.spelled(token.stem)
+    return token if fixed == token.stem else _Token(fixed, token.start, token.end)
 
 
 def _names_model(

@@ -21,7 +21,8 @@ from automechanica.api.app import create_app
 from automechanica.api.schemas import PartSearch
 from automechanica.catalog.demo import load_demo_store
 from automechanica.catalog.fitment import VehicleQuery, check_fit
-from automechanica.catalog.search_intent import ShopperWords, check_synonyms
+from automechanica.catalog.fitment_text import VehicleVocabulary
+from automechanica.catalog.search_intent import ShopperWords, check_synonyms, understand
 from automechanica.db.embedded import EmbeddedPostgres, drop_database, ensure_database
 
 SECRET = "test-signing-key-" + "y" * 64
@@ -220,3 +221,36 @@ def test_a_broken_shopper_words_file_is_reported_with_what_to_fix(tmp_path: Path
     problems = check_synonyms(ShopperWords.seed(), bad)
     assert any("'Brake Padz' is not a part type" in p for p in problems)
     assert any("'rotor' under 'Oil Filter' already names 'Brake Rotor'" in p for p in problems)
+
+
+VOCABULARY = VehicleVocabulary.from_pairs(
+    [("Chevrolet", "Spark"), ("Honda", "Civic"), ("Toyota", "Camry"), ("Ford", "F-150")]
+)
+
+
+@pytest.mark.parametrize(
+    ("q", "slug", "vehicle", "text"),
+    [
+        ("spark plugs 2015 camry", "spark-plug", ("Toyota", "Camry", 2015), "spark plugs"),
+        ("2015 spark oil filter", "oil-filter", ("Chevrolet", "Spark", 2015), "oil filter"),
+        ("f150 2018 5.0 oil filter", "oil-filter", ("Ford", "F-150", 2018), "oil filter"),
+        ("thermostst for civic 2014", "thermostat", ("Honda", "Civic", 2014), "thermostst"),
+        ("catalitic convrter", "catalytic-converter", None, "catalitic convrter"),
+        ("bosch", None, None, "bosch"),
+    ],
+)
+def test_the_words_are_read_apart(
+    q: str, slug: str | None, vehicle: tuple[str, str, int] | None, text: str
+) -> None:
+    intent = understand(q, ShopperWords.seed(), VOCABULARY)
+    assert (intent.slugs[:1] or [None])[0] == slug
+    got = intent.vehicle
+    assert (got.make, got.model, got.year) == vehicle if got else vehicle is None
+    assert intent.text == text
+
+
+def test_a_vehicle_name_is_never_read_as_a_misspelt_part() -> None:
+    words = ShopperWords.seed()
+    assert words.spelled("civic") == "civic"  # no part word is one edit from it
+    intent = understand("camry", words, VOCABULARY)
+    assert intent.part_types == [] and intent.vehicle is not None
