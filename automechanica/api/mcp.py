@@ -8,9 +8,10 @@ in memory between calls. Outside agents act with a shopper's rights: no login fo
 the catalog, a checkout session's id as its bearer handle, never an operator's
 tool (DESIGN.md §8).
 
-The SDK's route is added to the app itself rather than mounted, so `/mcp` answers
-without a redirect to `/mcp/`, and the app's lifespan runs the SDK's session
-manager (`mcp_lifespan`), which a mounted sub-application's own lifespan would not.
+The endpoint is a route of the app itself rather than a mounted sub-application, so
+`/mcp` answers without a redirect to `/mcp/`, and the app's lifespan runs the SDK's
+session manager (`mcp_lifespan`), which a mounted sub-application's own lifespan
+would not.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ from mcp.server import MCPServer
 from mcp.server.caching import CacheHint
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from pydantic import Field
 from starlette.requests import Request
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from automechanica import __version__
 from automechanica.api import mcp_checkout as checkout
@@ -351,29 +355,53 @@ def _take_search_token(app: FastAPI, ctx: Context) -> None:
         raise ToolError(f"Too many searches from this address; try again in {wait} seconds.")
 
 
+class McpDoor:
+    """The /mcp endpoint: hands each request to the SDK's session manager of the
+    current lifespan. The SDK's manager runs once only, and an app's lifespan may run
+    again (tests, servers that restart the app), so each lifespan makes a new one."""
+
+    def __init__(self, server: MCPServer[Any], policy: ApiPolicy) -> None:
+        self.server = server
+        self.policy = policy
+        self.sessions: StreamableHTTPSessionManager | None = None
+
+    def new_sessions(self) -> StreamableHTTPSessionManager:
+        self.server.streamable_http_app(
+            streamable_http_path=MCP_PATH,
+            stateless_http=True,
+            json_response=True,
+            max_request_body_size=self.policy.max_body_bytes,
+            # The door is public and answers on the store's own host names, not only on
+            # localhost; the edge's CORS (none unless configured) guards browsers instead.
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        return self.server.session_manager
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.sessions is None:
+            raise RuntimeError("the MCP door is served only while the app's lifespan runs")
+        await self.sessions.handle_request(scope, receive, send)
+
+
 def mount_mcp(app: FastAPI, policy: ApiPolicy) -> MCPServer[Any]:
     """Serve the MCP server at /mcp on `app`; call before the web shop's catch-all."""
-    server = build_server(app)
-    asgi = server.streamable_http_app(
-        streamable_http_path=MCP_PATH,
-        stateless_http=True,
-        json_response=True,
-        max_request_body_size=policy.max_body_bytes,
-        # The door is public and answers on the store's own host names, not only on
-        # localhost; the edge's CORS (none unless configured) guards browsers instead.
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-    )
-    app.router.routes.extend(asgi.routes)
-    app.state.mcp = server
-    return server
+    door = McpDoor(build_server(app), policy)
+    app.router.routes.append(Route(MCP_PATH, endpoint=door, methods=["GET", "POST", "DELETE"]))
+    app.state.mcp = door
+    return door.server
 
 
 @asynccontextmanager
 async def mcp_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Runs the SDK's session manager for as long as the app serves."""
-    server: MCPServer[Any] | None = getattr(app.state, "mcp", None)
-    if server is None:
+    """Runs a fresh SDK session manager for as long as the app serves."""
+    door: McpDoor | None = getattr(app.state, "mcp", None)
+    if door is None:
         yield
         return
-    async with server.session_manager.run():
-        yield
+    sessions = door.new_sessions()
+    async with sessions.run():
+        door.sessions = sessions
+        try:
+            yield
+        finally:
+            door.sessions = None

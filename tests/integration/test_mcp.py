@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from mcp import Client
 
+from automechanica.api.app import create_app
 from automechanica.catalog.vehicle_config import VehicleConfig
 from tests.integration.live_api import LiveApi
 from tests.integration.priced_store import load_priced_store_sync
@@ -154,3 +155,33 @@ def test_the_ucp_profile_points_agents_at_the_mcp_door(api: TestClient) -> None:
     assert service["transport"] == "mcp" and service["endpoint"] == "http://testserver/mcp"
     assert "dev.ucp.shopping.checkout" in profile["ucp"]["capabilities"]
     assert profile["product_feeds"]["jsonl"].endswith("/api/feeds/products.jsonl")
+
+
+LIST_TOOLS = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "tools/list",
+    "params": {
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "0"},
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+    },
+}
+LIST_HEADERS = {
+    "Accept": "application/json, text/event-stream",
+    "MCP-Protocol-Version": "2026-07-28",
+    "Mcp-Method": "tools/list",
+}
+
+
+def test_the_door_opens_again_when_the_apps_lifespan_runs_again(db_url: str) -> None:
+    # The SDK's session manager runs once only; an app started twice gets a new one.
+    app = create_app(db_url, pool_min_size=1, pool_max_size=2)
+    for _ in range(2):
+        with TestClient(app) as client:
+            response = client.post("/mcp", json=LIST_TOOLS, headers=LIST_HEADERS)
+            assert response.status_code == 200, response.text
+            names = {t["name"] for t in response.json()["result"]["tools"]}
+            assert names == TOOLS | CHECKOUT
