@@ -56,6 +56,12 @@ async def test_an_agent_finds_a_part_for_the_vehicle_and_checks_out_once(
         assert store.brake_pads not in {i["part_id"] for i in found["items"]}
         fit = await _call(client, "check_fit", part_id=store.oil_filter, vehicle_id=store.vehicle)
         assert fit["verdict"] == "fits"
+        anything = await _call(
+            client, "check_fit", part_id=store.jumper_cables, vehicle_id=store.vehicle
+        )
+        assert anything["verdict"] == "universal"
+        wrong = await _call(client, "check_fit", part_id=store.brake_pads, vehicle_id=store.vehicle)
+        assert wrong["verdict"] == "does_not_fit"
 
         create_key = str(uuid.uuid4())
         created = await _call(
@@ -76,6 +82,15 @@ async def test_an_agent_finds_a_part_for_the_vehicle_and_checks_out_once(
             vehicle_id=store.vehicle,
         )
         assert again["idempotent_replayed"] and again["checkout_session"]["id"] == session["id"]
+        other = await client.call_tool(
+            "create_checkout",
+            {
+                "idempotency_key": create_key,
+                "lines": [{"part_id": store.oil_filter, "quantity": 3}],
+                "vehicle_id": store.vehicle,
+            },
+        )
+        assert other.is_error and "Idempotency-Key" in str(other.content)
 
         not_ready = await _call(
             client,
