@@ -75,6 +75,16 @@ OPTIONAL_TABLES = (
 _FUELS = {"GAS": "Gasoline", "DIESEL": "Diesel", "ELECTRIC": "Electric", "FLEX": "Flex Fuel"}
 _DRIVES = {"FWD": "FWD", "RWD": "RWD", "AWD": "AWD", "4WD": "4WD", "4X4": "4WD"}
 
+
+def drive_of(vcdb_name: str) -> str | None:
+    """Our drive for a VCdb DriveType name, as configurations store it."""
+    return _DRIVES.get(vcdb_name.upper())
+
+
+def fuel_of(vcdb_name: str) -> str | None:
+    """Our fuel for a VCdb FuelType name, as configurations store it."""
+    return next((v for k, v in _FUELS.items() if vcdb_name.upper().startswith(k)), None)
+
 SELECT_MAKES = "SELECT a.alias, m.name FROM make_aliases a JOIN makes m ON m.id = a.make_id"
 SELECT_MODELS = "SELECT ma.name, mo.name FROM models mo JOIN makes ma ON ma.id = mo.make_id"
 CREATE_MAP_STAGING = """

@@ -251,7 +251,7 @@ def test_broken_row_kinds(demo: DemoFeeds) -> None:
         "unknown part type",
     } <= kinds["northstar.csv"]
     assert "invalid JSON" in kinds["parts-direct.jsonl"]
-    assert {"unknown position", "VCdb BaseVehicle id"} <= kinds["atlas-aces.xml"]
+    assert {"unknown position", "malformed VCdb id"} <= kinds["atlas-aces.xml"]
 
 
 def test_unresolvable_fitment_is_recorded_and_kept_valid(demo: DemoFeeds) -> None:

@@ -72,7 +72,7 @@ _EXPECTED_REASON = {
     "not an object": "not an object",
     "missing part number": "missing Part",
     "unknown position": "Position id '77' is not one we know",
-    "VCdb BaseVehicle id": "VCdb BaseVehicle ids are not supported",
+    "malformed VCdb id": "BaseVehicle id '7481A' is not a VCdb id",
     "delete action": "deletes are not supported yet",
     "years reversed": "is after Years to",
 }
@@ -549,8 +549,8 @@ def test_aces_brand_from_header_or_kept_as_unknown_id(tmp_path: Path) -> None:
     ("change", "reason"),
     [
         (
-            ('<Years from="2012" to="2015"/>', '<BaseVehicle id="7481"/>'),
-            "VCdb BaseVehicle ids are not supported; name Years/Make/Model",
+            ('<Years from="2012" to="2015"/>', '<BaseVehicle id="74-81"/>'),
+            "BaseVehicle id '74-81' is not a VCdb id (a whole number)",
         ),
         (('action="A"', 'action="D"'), "deletes are not supported yet"),
         (('<Position id="22"/>', '<Position id="99"/>'), "Position id '99' is not one we know"),
@@ -558,7 +558,7 @@ def test_aces_brand_from_header_or_kept_as_unknown_id(tmp_path: Path) -> None:
         (("<Make>Honda</Make>", ""), "missing Make"),
         (("<Qty>2</Qty>", "<Qty>two</Qty>"), "Qty 'two' is not a whole number"),
         (('<PartType id="1896"/>', '<PartType id="4"/>'), "PartType id '4' is not one we carry"),
-        (('liters="1.8" cylinders="4" code="R18A1"', 'id="983"'), "VCdb EngineBase ids"),
+        (('liters="1.8" cylinders="4" code="R18A1"', ""), "EngineBase names no engine"),
         (('<Part BrandAAIAID="BBHK">0986494170</Part>', ""), "missing Part"),
     ],
 )
@@ -805,3 +805,23 @@ def test_all_part_types_known_to_readers() -> None:
     for part_type in PART_TYPES:
         assert parse_part_type(str(part_type.pcdb_id)) is part_type
         assert parse_part_type(part_type.name.upper()) is part_type
+
+
+def test_aces_vcdb_ids_are_kept_for_the_import_to_resolve(tmp_path: Path) -> None:
+    """An App keyed by VCdb ids reads as those ids: the import resolves every one against
+    the owner's VCdb (or refuses it), so none is dropped here."""
+    app = _APP.replace(
+        '<Years from="2012" to="2015"/><Make>Honda</Make><Model>Civic</Model>',
+        '<BaseVehicle id="5602"/>',
+    ).replace('<EngineBase liters="1.8" cylinders="4" code="R18A1"/>', '<EngineBase id="2500"/>')
+    app = app.replace("<DriveType>FWD</DriveType>", '<DriveType id="8"/><BedLength id="3"/>')
+    [record] = list(read_aces(_write(tmp_path / "ids.xml", _aces(app))))
+    assert isinstance(record, ApplicationRecord)
+    assert record.application.vcdb == {
+        "BaseVehicle": 5602,
+        "EngineBase": 2500,
+        "DriveType": 8,
+        "BedLength": 3,
+    }
+    assert (record.application.make, record.application.drive) == ("", None)
+    assert record.application.engine_liters is None

@@ -1,8 +1,11 @@
 """The ACES fitment feed: one `App` per vehicle application of a part.
 
-We have no VCdb, so vehicles must be named by text (Years, Make, Model and
-attributes); an App that names a VCdb BaseVehicle id is reported, not guessed
-at. Positions are PCdb position ids, mapped below to the names we store.
+Vehicles are named by text (Years, Make, Model and attributes) or, in files made
+from the Auto Care VCdb, by VCdb ids (`<BaseVehicle id>`, `<SubModel id>`,
+`<EngineBase id>`…). The ids are kept as they are and resolved at import against
+the owner's VCdb (`vehicles load --vcdb`); an id that cannot be honored refuses
+the App, never widens it. Positions are PCdb position ids, mapped below to the
+names we store.
 """
 
 from __future__ import annotations
@@ -78,13 +81,32 @@ def _years(app: Element) -> tuple[int, int]:
     return start, end
 
 
+#: Tags that are not vehicle constraints, or whose `id` is a PCdb id (read below).
+_NOT_VCDB = frozenset({"Position", "PartType", "Part", "Qty", "Qual", "Note", "Years", "Make",
+                       "Model", "MfrLabel", "DisplayOrder", "AssetName", "AssetItemOrder",
+                       "AssetItemRef"})  # fmt: skip
+
+
+def _vcdb_ids(app: Element) -> dict[str, int]:
+    """Every VCdb id the App names, by tag: what it must match, all of it."""
+    ids: dict[str, int] = {}
+    for child in app:
+        text = child.get("id")
+        if child.tag in _NOT_VCDB or text is None:
+            continue
+        if not text.strip().isdigit():
+            raise CellError(f"{child.tag} id {text!r} is not a VCdb id (a whole number)")
+        ids[child.tag] = int(text)
+    return ids
+
+
 def _engine(app: Element) -> tuple[Decimal | None, int | None, str | None]:
     engine = app.find("EngineBase")
-    if engine is None:
+    if engine is None or engine.get("id") is not None:
         return None, None, None
     liters, cylinders, code = (engine.get(k) for k in ("liters", "cylinders", "code"))
     if not (liters or cylinders or code):
-        raise CellError("VCdb EngineBase ids are not supported; give liters, cylinders or code")
+        raise CellError("EngineBase names no engine; give liters, cylinders, code or a VCdb id")
     return (
         parse_decimal(liters, "EngineBase liters") if liters else None,
         parse_int(cylinders, "EngineBase cylinders", minimum=1) if cylinders else None,
@@ -109,7 +131,9 @@ def _part_type(app: Element) -> str | None:
     return str(parse_part_type(text, "PartType id").pcdb_id) if text else None
 
 
-def _attribute(app: Element, tag: str) -> str | None:
+def _attribute(app: Element, tag: str, vcdb: dict[str, int]) -> str | None:
+    if tag in vcdb:
+        return None  # named by id: resolved against the VCdb at import
     text = child_text(app, tag)
     return clean_text(text, tag, max_length=100) if text is not None else None
 
@@ -149,9 +173,9 @@ def application_from_app(
     """An application record from one App; raises CellError on what we cannot use."""
     if app.get("action", "A").strip().upper() == "D":
         raise CellError("deletes are not supported yet (action D)")
-    if app.find("BaseVehicle") is not None:
-        raise CellError("VCdb BaseVehicle ids are not supported; name Years/Make/Model")
-    year_start, year_end = _years(app)
+    vcdb = _vcdb_ids(app)
+    by_id = "BaseVehicle" in vcdb
+    year_start, year_end = (0, 0) if by_id else _years(app)
     liters, cylinders, code = _engine(app)
     quantity = child_text(app, "Qty")
     part_type = _part_type(app)
@@ -159,21 +183,21 @@ def application_from_app(
     application = Application(
         year_start=year_start,
         year_end=year_end,
-        make=_required(app, "Make"),
-        model=_required(app, "Model"),
+        make="" if by_id else _required(app, "Make"),
+        model="" if by_id else _required(app, "Model"),
         submodels=[
             clean_text(s.text, "SubModel", max_length=100)
             for s in app.iterfind("SubModel")
-            if s.text and s.text.strip()
+            if s.text and s.text.strip() and s.get("id") is None
         ],
         engine_liters=liters,
         engine_cylinders=cylinders,
         engine_code=code,
-        fuel=_attribute(app, "FuelType"),
-        aspiration=_attribute(app, "Aspiration"),
-        drive=_attribute(app, "DriveType"),
-        body=_attribute(app, "BodyType"),
-        transmission=_attribute(app, "Transmission"),
+        fuel=_attribute(app, "FuelType", vcdb),
+        aspiration=_attribute(app, "Aspiration", vcdb),
+        drive=_attribute(app, "DriveType", vcdb),
+        body=_attribute(app, "BodyType", vcdb),
+        transmission=_attribute(app, "Transmission", vcdb),
         position=_position(app),
         quantity=parse_int(quantity, "Qty", minimum=1) if quantity else None,
         qualifiers=_qualifiers(app),
@@ -182,6 +206,7 @@ def application_from_app(
             for n in app.iterfind("Note")
             if n.text and n.text.strip()
         ],
+        vcdb=vcdb,
     )
     return ApplicationRecord(
         where=where,

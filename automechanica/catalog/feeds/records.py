@@ -42,6 +42,9 @@ class Application:
     quantity: int | None = None
     qualifiers: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: VCdb ids by their ACES tag ('BaseVehicle', 'SubModel', 'EngineBase'…), resolved
+    #: against the owner's VCdb at import; every one must be honored or the App is refused.
+    vcdb: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from automechanica.catalog.feeds.records import Application
+from automechanica.catalog.feeds.vcdb_apps import VcdbIds
 from automechanica.catalog.fitment_text import VehicleVocabulary, parse_fitment_text
 from automechanica.catalog.fitment_vocabulary import load_vocabulary
 from automechanica.catalog.vocabulary import alias_key
@@ -84,6 +85,7 @@ class Lookups:
     base_vehicles: dict[tuple[str, str, int], int]
     make_names: dict[str, str]
     vocabulary: VehicleVocabulary
+    vcdb: VcdbIds = field(default_factory=VcdbIds)
     #: (year, make, model) named before the vehicle base begins: proposed for a person.
     proposed: dict[tuple[int, str, str], None] = field(default_factory=dict)
     _brand_spellings: dict[str, BrandRef | None] = field(default_factory=dict)
@@ -109,7 +111,8 @@ class Lookups:
             ]
         make_names = {row["alias"]: row["name"] for row in await _fetch(conn, SELECT_MAKE_ALIASES)}
         vocabulary = await load_vocabulary(conn)
-        return cls(brands, part_types, base_vehicles, make_names, vocabulary)
+        vcdb = await VcdbIds.load(conn)
+        return cls(brands, part_types, base_vehicles, make_names, vocabulary, vcdb)
 
     def brand(self, raw: str) -> BrandRef | None:
         """The brand a supplier's spelling names (spellings are few: cached)."""
@@ -155,48 +158,60 @@ class Lookups:
 
     def expand(self, app: Application, *, structured: bool) -> tuple[list[FitmentRow], str | None]:
         """Per-year fitment rows for an application, or the reason it names no vehicle."""
+        if app.vcdb:
+            base_vehicle_id, app, problem = self.vcdb.resolve(app)
+            if problem:
+                return [], problem
+            if base_vehicle_id is not None:
+                return self._rows(app, [base_vehicle_id], structured=structured), None
         make = self.make_names.get(alias_key(app.make))
         if make is None:
             return [], f"make {app.make!r} is not in the vehicle table"
         make_key, model_key = alias_key(make), alias_key(app.model)
         if app.year_start > app.year_end:
             return [], f"years {app.year_start}-{app.year_end} run backwards"
+        found = (
+            self.base_vehicles.get((make_key, model_key, year))
+            for year in range(app.year_start, app.year_end + 1)
+        )
+        base_vehicle_ids = [bv for bv in found if bv is not None]
+        if not base_vehicle_ids:
+            years = f"{app.year_start}-{app.year_end}"
+            return [], f"no {make} {app.model} in {years} in the vehicle table"
+        return self._rows(app, base_vehicle_ids, structured=structured), None
+
+    @staticmethod
+    def _rows(
+        app: Application, base_vehicle_ids: list[int], *, structured: bool
+    ) -> list[FitmentRow]:
         verify = [q for q in app.qualifiers if q]
         base = CONFIDENCE_STRUCTURED if structured else CONFIDENCE_PARSED_TEXT
         confidence = round(max(0.3, base - CONFIDENCE_PER_VERIFY * len(verify)), 2)
         qualifiers = json.dumps([{"text": q, "verify": True} for q in verify])
         status = "published" if confidence >= PUBLISH_THRESHOLD else "pending_review"
-        rows = []
-        for year in range(app.year_start, app.year_end + 1):
-            base_vehicle_id = self.base_vehicles.get((make_key, model_key, year))
-            if base_vehicle_id is None:
-                continue
-            submodels: list[str | None] = list(app.submodels) or [None]
-            for submodel in submodels:
-                rows.append(
-                    FitmentRow(
-                        base_vehicle_id,
-                        submodel,
-                        app.engine_liters,
-                        app.engine_cylinders,
-                        app.engine_code,
-                        app.fuel,
-                        app.aspiration,
-                        app.drive,
-                        app.body,
-                        app.transmission,
-                        app.position,
-                        app.quantity,
-                        qualifiers,
-                        list(app.notes),
-                        confidence,
-                        status,
-                    )
-                )
-        if not rows:
-            years = f"{app.year_start}-{app.year_end}"
-            return [], f"no {make} {app.model} in {years} in the vehicle table"
-        return rows, None
+        submodels: list[str | None] = list(app.submodels) or [None]
+        return [
+            FitmentRow(
+                base_vehicle_id,
+                submodel,
+                app.engine_liters,
+                app.engine_cylinders,
+                app.engine_code,
+                app.fuel,
+                app.aspiration,
+                app.drive,
+                app.body,
+                app.transmission,
+                app.position,
+                app.quantity,
+                qualifiers,
+                list(app.notes),
+                confidence,
+                status,
+            )
+            for base_vehicle_id in base_vehicle_ids
+            for submodel in submodels
+        ]
 
 
 async def _fetch(conn: AsyncConnection[Any], query: str) -> list[dict[str, Any]]:

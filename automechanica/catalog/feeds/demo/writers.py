@@ -72,7 +72,7 @@ _JSON_BREAKS = ("invalid JSON", "not an object", "negative cost", "missing brand
                 "non-numeric pack", "bad UPC check digit", "unknown part type")
 _PIES_BREAKS = ("negative cost", "missing brand", "bad UPC check digit", "unknown part type",
                 "missing part number", "non-numeric pack")
-_ACES_BREAKS = ("unknown position", "VCdb BaseVehicle id", "delete action",
+_ACES_BREAKS = ("unknown position", "malformed VCdb id", "delete action",
                 "missing part number", "years reversed")
 # fmt: on
 
@@ -336,8 +336,8 @@ def aces_app(app_id: int, app: _App, kind: str | None = None) -> list[str]:
     """The lines of one ACES App (ACES names one SubModel per App); `kind` breaks it."""
     part, fit = app.offer.part, app.fit
     lines = [f'  <App action="{"D" if kind == "delete action" else "A"}" id="{app_id}">']
-    if kind == "VCdb BaseVehicle id":
-        lines.append('<BaseVehicle id="7481"/>')
+    if kind == "malformed VCdb id":
+        lines.append('<BaseVehicle id="7481A"/>')
     else:
         start, end = (fit.year_start, fit.year_end)
         start, end = (end + 1, start) if kind == "years reversed" else (start, end)
