@@ -28,7 +28,11 @@ def up(
     port: Annotated[int | None, typer.Option(help="port to serve on")] = None,
     demo: Annotated[bool, typer.Option(help="load the demo store on first start")] = True,
     embedding_worker: Annotated[
-        bool, typer.Option(help="run the embedding worker beside the API")
+        bool,
+        typer.Option(
+            help="run the worker beside the API: embeddings, workflow steps and pruning, "
+            "the scheduler"
+        ),
     ] = True,
     create_admin: Annotated[
         bool, typer.Option(help="ask for the first admin's email and password if none exists")
@@ -58,15 +62,16 @@ def up(
             console.print(
                 f"Serving on http://{bind_host}:{bind_port} (API docs at /docs). Ctrl-C stops."
             )
-            # The embedding worker (DESIGN.md §7) in its own process: part vectors for
-            # hybrid search, and whatever agents remember.
+            # The worker (DESIGN.md §7) in its own process: part vectors for hybrid search
+            # and what agents remember, every workflow's steps, the pruning of finished
+            # workflows, and the scheduler's firings.
             command = [
                 sys.executable,
                 "-m",
                 "automechanica",
                 "worker",
                 "--kinds",
-                "embedding,workflow.step",
+                "embedding,workflow.step,workflow.prune",
             ]
             command += ["--log-level", "WARNING"]
             embedder = subprocess.Popen(command) if embedding_worker else None
