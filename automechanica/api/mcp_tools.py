@@ -170,6 +170,8 @@ async def resolve_vehicle(
         found = await match_vin(conn, vin)
         candidates = list(found["matches"])
         message = str(found["message"])
+        if not candidates:  # decoded, but not a vehicle the catalog has
+            return VehicleResolution(status="not_found", message=message)
     else:
         missing = await _cascade_question(conn, year, make, model)
         if missing is not None:

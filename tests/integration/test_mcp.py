@@ -185,3 +185,24 @@ def test_the_door_opens_again_when_the_apps_lifespan_runs_again(db_url: str) -> 
             assert response.status_code == 200, response.text
             names = {t["name"] for t in response.json()["result"]["tools"]}
             assert names == TOOLS | CHECKOUT
+
+
+def test_a_vin_of_a_vehicle_the_catalog_lacks_is_not_found(api: TestClient, db_url: str) -> None:
+    ((vin, base_id),) = _query(
+        db_url,
+        "SELECT source_vin, base_vehicle_id FROM vehicles WHERE source_vin IS NOT NULL"
+        " ORDER BY id LIMIT 1",
+    )
+    with psycopg.connect(db_url) as conn:
+        conn.execute("DELETE FROM vehicles WHERE base_vehicle_id = %s", (base_id,))
+    call = {
+        **LIST_TOOLS,
+        "method": "tools/call",
+        "params": {**LIST_TOOLS["params"], "name": "resolve_vehicle", "arguments": {"vin": vin}},
+    }
+    headers = {**LIST_HEADERS, "Mcp-Method": "tools/call", "Mcp-Name": "resolve_vehicle"}
+    response = api.post("/mcp", json=call, headers=headers)
+    assert response.status_code == 200, response.text
+    found = response.json()["result"]["structuredContent"]
+    assert found["status"] == "not_found" and "not in the catalog" in found["message"]
+    assert "trim or engine" not in found["message"]  # nothing to narrow: no such question
