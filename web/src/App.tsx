@@ -1,5 +1,9 @@
 import { lazy, Suspense, useId, useState } from "react";
 import { Link, Route, Routes, useNavigate, useSearchParams } from "react-router";
+import { CartLink } from "./features/cart/CartLink";
+import { CartPage } from "./features/cart/CartPage";
+import { CheckoutPage } from "./features/cart/CheckoutPage";
+import { OrderLookup, OrderPage } from "./features/cart/OrderPage";
 import { GaragePage } from "./features/garage/GaragePage";
 import { GarageProvider, useVehiclePath } from "./features/garage/GarageProvider";
 import { VehicleBar } from "./features/garage/VehicleBar";
@@ -57,6 +61,7 @@ function Layout() {
             AutoMechanica
           </Link>
           <SearchBox />
+          <CartLink />
         </div>
       </header>
       <VehicleBar />
@@ -66,6 +71,10 @@ function Layout() {
           <Route path="/search" element={<SearchPage />} />
           <Route path="/parts/:partId" element={<ProductPage />} />
           <Route path="/garage" element={<GaragePage />} />
+          <Route path="/cart" element={<CartPage />} />
+          <Route path="/checkout" element={<CheckoutPage />} />
+          <Route path="/orders" element={<OrderLookup />} />
+          <Route path="/orders/:number" element={<OrderPage />} />
           <Route
             path="*"
             element={
@@ -82,7 +91,10 @@ function Layout() {
         </Routes>
       </main>
       <footer className="mx-auto max-w-6xl px-4 py-6 text-sm text-slate-700">
-        Cart and checkout are coming. <a className="underline" href="/docs">API docs</a>
+        <Link to="/orders" className="underline">
+          Find your order
+        </Link>{" "}
+        · <a className="underline" href="/docs">API docs</a>
       </footer>
     </>
   );

@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, unwrap, type PartDetail } from "../../api/client";
 import { money } from "../../lib/format";
+import { AddToCart } from "../cart/AddToCart";
 import { FitBadge } from "../fitment/FitBadge";
 import { fitState } from "../fitment/fitState";
 import { useAnswer, useFitCheck } from "../fitment/useFit";
@@ -76,6 +77,7 @@ function Product({ part }: { part: PartDetail }) {
             </p>
           )}
           {offer?.hazmat && <p className="text-sm text-amber-900">Hazardous material: ground shipping only.</p>}
+          <AddToCart partId={part.id} available={Boolean(offer?.available && price)} />
         </section>
       </div>
       {current && check.data && <WhyThisFits check={check.data} vehicle={current} />}

@@ -1,0 +1,90 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { base } from "./helpers";
+
+async function expectAccessible(page: Page, where: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(serious.map((v) => `${where}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
+}
+
+/** A priced part in stock that fits a known vehicle configuration (by the API's own fit check). */
+async function fittingPart(request: APIRequestContext): Promise<{ partId: number; title: string; vehicleId: number }> {
+  const page = await (await request.get(`${base()}/api/parts`, { params: { per_page: 100, part_type: "oil-filter" } })).json();
+  for (const item of page.items) {
+    if (item.price === null || item.stock < 1) continue;
+    const detail = await (await request.get(`${base()}/api/parts/${item.id}`)).json();
+    for (const fit of detail.fitment.slice(0, 2)) {
+      const configs = await (await request.get(`${base()}/api/vehicles/configurations`, { params: { year: fit.year_start, make: fit.make, model: fit.model } })).json();
+      for (const config of configs.slice(0, 4)) {
+        const check = await (await request.post(`${base()}/api/fit-check`, { data: { part_id: item.id, vehicle_id: config.id } })).json();
+        if (check.verdict === "fits") return { partId: item.id, title: item.title, vehicleId: config.id };
+      }
+    }
+  }
+  throw new Error("the demo store has no priced oil filter in stock that fits a configuration");
+}
+
+test("add a part to the cart, check out with the test provider, see the order with its fit", async ({ page, request }) => {
+  const { partId, title, vehicleId } = await fittingPart(request);
+  await page.goto(`${base()}/parts/${partId}?vehicle=${vehicleId}`);
+  await expect(page.getByRole("heading", { level: 1, name: title })).toBeVisible();
+  await page.getByLabel("Quantity").selectOption("2");
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Added to your cart." })).toBeVisible();
+  await page.getByRole("link", { name: "View cart" }).click();
+
+  await expect(page.getByRole("heading", { level: 1, name: "Your cart" })).toBeVisible();
+  const line = page.getByRole("list", { name: "Cart lines" }).getByRole("listitem").filter({ hasText: title });
+  await expect(line.getByLabel("Quantity")).toHaveValue("2");
+  await expect(line.locator("[data-fit-status='fits']")).toBeVisible(); // fit checked again in the cart
+  await expect(page.getByTestId("cart-vehicle")).not.toBeEmpty();
+  await expectAccessible(page, "cart");
+  await page.getByRole("link", { name: "Check out" }).click();
+
+  await expect(page.getByRole("heading", { level: 1, name: "Checkout" })).toBeVisible();
+  await expect(page.getByTestId("payment-provider")).toContainText("test payment provider");
+  await page.getByLabel("Email (for your order confirmation)").fill("shopper@e2e.example.com");
+  await page.getByLabel("Full name").fill("Pat Shopper");
+  await page.getByLabel("Address", { exact: true }).fill("12 Elm Street");
+  await page.getByLabel("City").fill("Springfield");
+  await page.getByLabel("State").fill("il");
+  await page.getByLabel("ZIP code").fill("62701");
+  await expectAccessible(page, "checkout");
+  await page.getByRole("button", { name: /^Place order/ }).click();
+
+  const thanks = page.getByRole("status").filter({ hasText: /Thank you: order \S+ is placed/ });
+  await expect(thanks).toContainText("no money was taken");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(/^Order \S+$/);
+  await expect(page.getByTestId("order-status")).toHaveText(/placed|routed/);
+  await expect(page.locator("[data-fit-status='fits']")).toBeVisible(); // the fit, printed on the order
+  await expectAccessible(page, "order");
+  const number = (await page.getByRole("heading", { level: 1 }).textContent())!.replace("Order ", "");
+
+  // The cart is spent; the order opens again by number and email after a reload.
+  await page.reload();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Order ${number}`);
+  await page.goto(`${base()}/cart`);
+  await expect(page.getByText("Your cart is empty.")).toBeVisible();
+});
+
+test("a declined test payment says so and places nothing; the cart stays", async ({ page, request }) => {
+  const { partId, vehicleId } = await fittingPart(request);
+  await page.goto(`${base()}/parts/${partId}?vehicle=${vehicleId}`);
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await page.getByRole("link", { name: "View cart" }).click();
+  await page.getByRole("link", { name: "Check out" }).click();
+  await page.getByLabel("Email (for your order confirmation)").fill("shopper@e2e.example.com");
+  await page.getByLabel("Full name").fill("Pat Shopper");
+  await page.getByLabel("Address", { exact: true }).fill("12 Elm Street");
+  await page.getByLabel("City").fill("Springfield");
+  await page.getByLabel("State").fill("IL");
+  await page.getByLabel("ZIP code").fill("62701");
+  await page.getByLabel(/Simulate a declined payment/).check();
+  await page.getByRole("button", { name: /^Place order/ }).click();
+  await expect(page.getByRole("alert")).toContainText(/declined/i);
+  await expect(page).toHaveURL(/\/checkout/);
+  await page.getByLabel(/Simulate a declined payment/).uncheck();
+  await page.getByRole("button", { name: /^Place order/ }).click();
+  await expect(page.getByRole("status").filter({ hasText: /Thank you: order \S+ is placed/ })).toBeVisible();
+});
