@@ -9,6 +9,7 @@ import type { components } from "../../api/schema";
 import { cents } from "./cart";
 import { LineFit } from "./LineFit";
 import { rememberedEmail, rememberOrder } from "./orders";
+import { ReturnForm } from "./ReturnForm";
 import { Totals } from "./Totals";
 
 type Order = components["schemas"]["Order"];
@@ -51,7 +52,7 @@ export function OrderLookup({ number: given = "", heading = true }: { number?: s
   );
 }
 
-function OrderView({ order, payment }: { order: Order; payment?: PaymentNotice | undefined }) {
+function OrderView({ order, payment, email }: { order: Order; payment?: PaymentNotice | undefined; email: string }) {
   return (
     <div className="flex flex-col gap-4">
       {payment && (
@@ -130,6 +131,14 @@ function OrderView({ order, payment }: { order: Order; payment?: PaymentNotice |
           ))}
         </ol>
       </section>
+      {order.status !== "cancelled" && (
+        <details className="rounded-md border border-slate-300 bg-white p-4">
+          <summary className="cursor-pointer font-semibold">Return a part</summary>
+          <div className="mt-3">
+            <ReturnForm order={order} email={email} />
+          </div>
+        </details>
+      )}
     </div>
   );
 }
@@ -167,5 +176,5 @@ export function OrderPage() {
         <OrderLookup number={number} heading={false} />
       </div>
     );
-  return <OrderView order={lookup.data} payment={given.payment} />;
+  return <OrderView order={lookup.data} payment={given.payment} email={email} />;
 }
