@@ -17,8 +17,9 @@ from typing import Any, Literal
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
+from automechanica.catalog.fitment_facts import same_value
 from automechanica.catalog.vehicles import VEHICLE_COLUMNS, VEHICLE_FROM
-from automechanica.catalog.vocabulary import PART_TYPES, alias_key
+from automechanica.catalog.vocabulary import PART_TYPES
 from automechanica.errors import NotFoundError
 
 #: Constraint columns, in the order a person is asked about them.
@@ -60,7 +61,7 @@ SELECT_CONFIGURATIONS = "SELECT" + VEHICLE_COLUMNS + VEHICLE_FROM + "WHERE bv.id
 SELECT_APPLICATIONS = """
 SELECT f.id, f.submodel, f.engine_liters, f.engine_cylinders, f.engine_code, f.fuel,
        f.aspiration, f.drive, f.body, f.transmission, f.position, f.quantity, f.qualifiers,
-       f.notes, f.source, f.confidence, f.created_at, s.name AS supplier
+       f.notes, f.source, f.confidence, f.created_at, f.explanation, s.name AS supplier
 FROM fitments f LEFT JOIN suppliers s ON s.id = f.supplier_id
 WHERE f.part_id = %s AND f.base_vehicle_id = %s AND f.status = 'published'
 ORDER BY f.confidence DESC, f.id
@@ -93,6 +94,7 @@ class Evidence:
     constraints: dict[str, Any]
     qualifiers: list[str]
     notes: list[str]
+    explanation: str | None = None  # the Fitment agent's why, from the evidence
 
 
 @dataclass
@@ -194,25 +196,16 @@ async def _candidates(
     if base is None:
         raise NotFoundError("vehicle", f"{vehicle.year} {vehicle.make} {vehicle.model}")
     configs = await _all(conn, SELECT_CONFIGURATIONS, (base["id"],))
-    narrowed = [c for c in configs if all(_same(c.get(k), v) for k, v in vehicle.known.items())]
+    narrowed = [
+        c for c in configs if all(same_value(c.get(k), v) for k, v in vehicle.known.items())
+    ]
     if not narrowed:
         raise NotFoundError("vehicle configuration", vehicle.known)
     return narrowed, vehicle_name(configs[0], with_configuration=False)
 
 
 def _matches(row: dict[str, Any], config: dict[str, Any]) -> bool:
-    return all(row[k] is None or _same(row[k], config.get(k)) for k in ASK_ORDER)
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, str) and isinstance(b, str):
-        return alias_key(a) == alias_key(b)
-    if isinstance(a, Decimal) or isinstance(b, Decimal):
-        try:
-            return Decimal(str(a)) == Decimal(str(b))
-        except ArithmeticError:
-            return False
-    return bool(a == b)
+    return all(row[k] is None or same_value(row[k], config.get(k)) for k in ASK_ORDER)
 
 
 def _next_question(
@@ -248,6 +241,7 @@ def _evidence(row: dict[str, Any]) -> Evidence:
         constraints={k: _json(row[k]) for k in ASK_ORDER if row[k] is not None},
         qualifiers=[q["text"] for q in row["qualifiers"] if q.get("verify")],
         notes=list(row["notes"]),
+        explanation=row["explanation"],
     )
 
 

@@ -10,7 +10,7 @@ from automechanica.orchestrator.workflows import intake
 from automechanica.orchestrator.workflows.analytics import NIGHTLY_ANALYTICS
 from automechanica.orchestrator.workflows.fulfillment import ORDER_FULFILLMENT
 from automechanica.orchestrator.workflows.interchange import DECISION_TYPE, apply_interchange
-from automechanica.orchestrator.workflows.onboarding import ONBOARDING
+from automechanica.orchestrator.workflows.onboarding import ONBOARDING, ONBOARDING_V1
 from automechanica.orchestrator.workflows.pricing import PRICING_REFRESH, apply_reviewed_price
 from automechanica.orchestrator.workflows.product_pages import apply_reviewed_page
 from automechanica.orchestrator.workflows.returns import WRONG_FIT_RETURN, apply_reviewed_correction
@@ -18,6 +18,7 @@ from automechanica.orchestrator.workflows.support import SUPPORT_CONVERSATION
 
 WORKFLOWS: list[Workflow] = [
     ONBOARDING,
+    ONBOARDING_V1,
     PRICING_REFRESH,
     ORDER_FULFILLMENT,
     WRONG_FIT_RETURN,

@@ -1,14 +1,16 @@
 """`supplier_feed_onboarding`: a supplier's file from raw to stored, normalized offers and
 canonical product pages.
 
-    map_layout -> normalize -> import -> product_data (fan-out) -> fitment -> interchange
+    map_layout -> normalize -> import -> product_data (fan-out) -> fitment_review (fan-out)
+    -> fitment -> interchange
 
 `map_layout` asks SupplierNormalization's layout inference (or the supplier's
 profile) how to read the file; unsure → the workflow waits for a person, with the
 proposed mapping, the sampled values and the reasons as evidence. `normalize` has the
 BrandAgent and the PartTypeAgent decide unknown brands and untyped rows (intake.py). `import` reads
 with that layout (idempotent: a retried import stores nothing twice). Product pages
-are built per part in batches; fitment rows under the publish threshold are held; parts
+are built per part in batches; the Fitment agent weighs every part's fitment rows
+(fitment_review.py); fitment rows under the publish threshold are held; parts
 that look like another supplier's under another number wait as interchange candidates.
 Search and SEO steps join when their agents land (issue 12).
 """
@@ -47,6 +49,7 @@ from automechanica.orchestrator.definitions import (
 )
 from automechanica.orchestrator.events import AgentEvent, record_event
 from automechanica.orchestrator.policies import get_policy
+from automechanica.orchestrator.workflows.fitment_review import fitment_batch
 from automechanica.orchestrator.workflows.intake import approved_type_hints, normalize
 from automechanica.orchestrator.workflows.interchange import flag_interchange
 from automechanica.orchestrator.workflows.product_pages import product_data_batch
@@ -280,11 +283,12 @@ async def interchange_candidates(ctx: StepContext) -> dict[str, Any]:
     return {
         "import": ctx.results["import"],
         "product_pages": ctx.results["product_data"],
+        "fitment_review": ctx.results.get("fitment_review", {}),
         "fitment_held": ctx.results["fitment"]["fitment_held"],
     } | flagged
 
 
-ONBOARDING = Workflow(
+ONBOARDING_V1 = Workflow(
     NAME,
     version=1,
     description="A supplier file to stored offers and canonical product pages.",
@@ -293,6 +297,22 @@ ONBOARDING = Workflow(
         Step("normalize", normalize_names),
         Step("import", import_file),
         FanOut("product_data", supplier_parts, product_data_batch, batch_size=200, combine=_tally),
+        Step("fitment", hold_unsure_fitment),
+        Step("interchange", interchange_candidates),
+    ),
+)  # kept while runs started on it finish
+
+ONBOARDING = Workflow(
+    NAME,
+    version=2,
+    description="A supplier file to stored offers, canonical product pages and fitment "
+    "the Fitment agent has weighed.",
+    steps=(
+        Step("map_layout", map_layout),
+        Step("normalize", normalize_names),
+        Step("import", import_file),
+        FanOut("product_data", supplier_parts, product_data_batch, batch_size=200, combine=_tally),
+        FanOut("fitment_review", supplier_parts, fitment_batch, batch_size=500, combine=_tally),
         Step("fitment", hold_unsure_fitment),
         Step("interchange", interchange_candidates),
     ),
