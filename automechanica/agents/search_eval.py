@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -317,5 +318,13 @@ async def eval_search(folder: Path, ctx: Any) -> dict[str, Any]:
             "reason": "the search eval needs a database server: run `automechanica eval search`",
         }
     return await run_search_eval(
-        folder, url, getattr(ctx, "embedder", None), show_errors=getattr(ctx, "show_errors", 20)
+        folder,
+        url,
+        getattr(ctx, "embedder", None),
+        show_errors=getattr(ctx, "show_errors", 20),
+        say=_to_stderr,  # stdout may be the --json report
     )
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
