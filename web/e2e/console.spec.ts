@@ -138,3 +138,26 @@ test("an operator sees the order a guest placed, with its lines and history", as
   await expect(page.getByRole("heading", { level: 1, name: "Support" })).toBeVisible();
   await expectAccessible(page, "support");
 });
+
+test("an admin sees Users and changes a policy, with a reason", async ({ page }) => {
+  const admin = process.env.E2E_ADMIN_EMAIL ?? "";
+  test.skip(!admin, "E2E_ADMIN_EMAIL/E2E_ADMIN_PASSWORD name an admin of the server under test");
+  await page.goto(`${base()}/console/policies`);
+  await page.getByLabel("Email").fill(admin);
+  await page.getByLabel("Password").fill(process.env.E2E_ADMIN_PASSWORD ?? "");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("signed-in-as")).toContainText("admin");
+  const policy = page.getByRole("listitem").filter({ has: page.getByRole("heading", { level: 2, name: "catalog.interchange" }) });
+  await policy.getByRole("button", { name: "Edit catalog.interchange" }).click();
+  await policy.getByLabel("Attempts").fill("4");
+  await policy.getByRole("button", { name: "Save policy" }).click();
+  await expect(policy.getByRole("alert")).toContainText("Say why");
+  await policy.getByLabel("Why").fill("e2e: one more try for flaky supplier files");
+  await policy.getByRole("button", { name: "Save policy" }).click();
+  await expect(policy).toContainText("4 attempts");
+  await expectAccessible(page, "policies (admin)");
+
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Users" }).click();
+  await expect(page.getByRole("listitem").filter({ hasText: email })).toContainText("operator");
+  await expectAccessible(page, "users");
+});

@@ -22,7 +22,7 @@ function freePort(): Promise<number> {
   });
 }
 
-const ADMIN = { email: "admin@e2e.example.com", password: "e2e admin password, long enough" };
+export const ADMIN = { email: "admin@e2e.example.com", password: "e2e admin password, long enough" };
 export const OPERATOR = { email: "ops@e2e.example.com", password: "e2e operator password, long" };
 
 async function call(base: string, method: string, path: string, token: string | null, body?: unknown, tries = 3, headers: Record<string, string> = {}): Promise<any> {
@@ -88,6 +88,8 @@ async function prepareConsole(base: string, data: string, env: Record<string, st
     "Idempotency-Key": "e2e-setup-complete",
   });
   process.env.E2E_ORDER_NUMBER = done.order.number;
+  process.env.E2E_ADMIN_EMAIL = ADMIN.email;
+  process.env.E2E_ADMIN_PASSWORD = ADMIN.password;
   process.env.E2E_OPERATOR_EMAIL = OPERATOR.email;
   process.env.E2E_OPERATOR_PASSWORD = OPERATOR.password;
 }

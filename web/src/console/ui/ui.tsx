@@ -34,7 +34,7 @@ export function Empty({ children }: { children: ReactNode }) {
 }
 
 export function Card({ children, className = "" }: { children: ReactNode; className?: string }) {
-  return <section className={`rounded-lg border border-slate-300 bg-white p-4 ${className}`}>{children}</section>;
+  return <section className={`min-w-0 rounded-lg border border-slate-300 bg-white p-4 ${className}`}>{children}</section>;
 }
 
 export function Json({ value, label }: { value: unknown; label: string }) {
