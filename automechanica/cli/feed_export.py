@@ -21,7 +21,7 @@ from automechanica.catalog.product_feed import (
     FeedOptions,
     feed_chunks,
 )
-from automechanica.cli.common import console, run_on_database
+from automechanica.cli.common import console, fail, run_on_database
 from automechanica.config import Settings
 from automechanica.errors import InvalidInputError
 from automechanica.orchestrator.policies import get_policy
@@ -43,11 +43,12 @@ def feed_export(
 ) -> None:
     """Write every priced, active part with its confident fitment; say what was left out."""
 
+    if form not in FORMATS:  # refused before any database is started
+        raise fail(InvalidInputError(f"--format {form!r}: use one of {', '.join(FORMATS)}."))
+    if out.is_dir():
+        raise fail(InvalidInputError(f"--out {out} is a folder; give a file name."))
+
     async def job(url: str, settings: Settings) -> tuple[FeedCounts, float]:
-        if form not in FORMATS:
-            raise InvalidInputError(f"--format {form!r}: use one of {', '.join(FORMATS)}.")
-        if out.is_dir():
-            raise InvalidInputError(f"--out {out} is a folder; give a file name.")
         async with await psycopg.AsyncConnection.connect(url, row_factory=dict_row) as conn:
             threshold = (await get_policy(conn, "fitment.publish")).threshold
             options = FeedOptions(
