@@ -25,6 +25,7 @@ from typing import Any
 
 from automechanica.agents import order_evals
 from automechanica.agents.brands import BrandAgent, BrandInput
+from automechanica.agents.fitment_conflict_eval import eval_fitment_conflicts
 from automechanica.agents.fitment_text_eval import eval_fitment_text
 from automechanica.agents.part_types import PartTypeAgent, PartTypeInput
 from automechanica.agents.pricing_eval import eval_pricing
@@ -155,6 +156,7 @@ EVAL_SETS: dict[str, EvalSet] = {
     "brands": eval_brands,
     "layouts": eval_layouts,
     "fitment_text": eval_fitment_text,
+    "fitment_conflicts": eval_fitment_conflicts,
     "pricing": eval_pricing,
     "search": eval_search,
     "support": eval_support,

@@ -61,3 +61,11 @@ def test_eval_fitment_text_json_offline() -> None:
     for name, metrics in report["files"].items():
         assert metrics["accuracy"] >= 0.95, (name, metrics, report["wrong"][:5])
     assert report["invented_count"] == 0, report["invented"]
+
+
+def test_eval_fitment_conflicts_json_offline() -> None:
+    done = _eval("fitment_conflicts", "--json", "--no-vectors", "--no-model")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)["fitment_conflicts"]
+    assert report["cases"] >= 20
+    assert report["accuracy"] >= 0.95, report["wrong"]
