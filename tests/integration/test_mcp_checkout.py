@@ -46,11 +46,14 @@ async def _call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     return result.structured_content
 
 
-async def test_an_agent_finds_a_part_for_the_vehicle_and_checks_out_once(
+async def test_an_agent_finds_a_part_for_a_vin_and_checks_out_once(
     shop: tuple[LiveApi, Store], db_url: str
 ) -> None:
     live, store = shop
+    ((vin,),) = rows(db_url, "SELECT source_vin FROM vehicles WHERE id = %s", (store.vehicle,))
     async with Client(live.mcp_url) as client:
+        vehicle = await _call(client, "resolve_vehicle", vin=vin)
+        assert store.vehicle in vehicle["candidate_vehicle_ids"], vehicle
         found = await _call(client, "search_catalog", vehicle_id=store.vehicle, per_page=50)
         assert store.oil_filter in {i["part_id"] for i in found["items"]}
         assert store.brake_pads not in {i["part_id"] for i in found["items"]}
