@@ -31,6 +31,7 @@ from automechanica.agents.part_types import PartTypeAgent, PartTypeInput
 from automechanica.agents.pricing_eval import eval_pricing
 from automechanica.agents.search_eval import eval_search
 from automechanica.agents.support_eval import eval_support
+from automechanica.agents.vin_eval import eval_vins
 from automechanica.catalog.brands import seed_index
 from automechanica.catalog.taxonomy import Taxonomy
 from automechanica.llm import Router
@@ -157,6 +158,7 @@ EVAL_SETS: dict[str, EvalSet] = {
     "layouts": eval_layouts,
     "fitment_text": eval_fitment_text,
     "fitment_conflicts": eval_fitment_conflicts,
+    "vins": eval_vins,
     "pricing": eval_pricing,
     "search": eval_search,
     "support": eval_support,

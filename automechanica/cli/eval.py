@@ -50,7 +50,7 @@ def eval_command(
         router=build_router(Settings()) if model else None,
     )
     try:
-        if not sets or {"search", "support"} & set(sets):  # sets that use the database
+        if not sets or {"search", "support", "vins"} & set(sets):  # sets that use the database
             with database(Settings(), migrated=False) as url:
                 ctx.database_url = url
                 reports = asyncio.run(run_evals(root, sets, ctx))
