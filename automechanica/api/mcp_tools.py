@@ -21,6 +21,7 @@ from automechanica.catalog.fitment import ASK_ORDER, VehicleQuery, check_fit, ve
 from automechanica.catalog.parts import part_detail
 from automechanica.catalog.search import SearchQuery, search_parts
 from automechanica.catalog.vin_match import match_vin
+from automechanica.catalog.vocabulary import alias_key
 from automechanica.errors import NotFoundError
 
 #: How many vehicles a fitment summary lists before it says "and N more".
@@ -173,10 +174,10 @@ async def resolve_vehicle(
         if not candidates:  # decoded, but not a vehicle the catalog has
             return VehicleResolution(status="not_found", message=message)
     else:
-        missing = await _cascade_question(conn, year, make, model)
-        if missing is not None:
-            return missing
-        assert year is not None and make and model
+        named = await _cascade(conn, year, make, model)
+        if isinstance(named, VehicleResolution):
+            return named
+        year, make, model = named
         candidates = await _rows(conn, vehicle_queries.CASCADE_CONFIGURATIONS, (year, make, model))
         message = f"{year} {make} {model}"
         if not candidates:
@@ -212,24 +213,45 @@ async def resolve_vehicle(
     )
 
 
-async def _cascade_question(
+async def _cascade(
     conn: Conn, year: int | None, make: str | None, model: str | None
-) -> VehicleResolution | None:
-    """The year, make or model still to ask for, with the catalog's choices."""
+) -> VehicleResolution | tuple[int, str, str]:
+    """(year, make, model) as the catalog spells them ('chevrolet', 'F 150' are found),
+    or the question still to ask with the catalog's choices."""
     if year is None:
         years = [str(r["year"]) for r in await _rows(conn, vehicle_queries.CASCADE_YEARS)]
         return _ask("year", "model year", years, "Which model year?")
+    makes = [r["name"] for r in await _rows(conn, vehicle_queries.CASCADE_MAKES, (year,))]
     if not make:
-        makes = [r["name"] for r in await _rows(conn, vehicle_queries.CASCADE_MAKES, (year,))]
         return _ask("make", "make", makes, f"Which make ({year})?")
+    found_make = _spelled(makes, make)
+    if found_make is None:
+        return _not_found("make", makes, f"The catalog has no {make} for {year}.")
+    models = [
+        r["name"] for r in await _rows(conn, vehicle_queries.CASCADE_MODELS, (year, found_make))
+    ]
     if not model:
-        rows = await _rows(conn, vehicle_queries.CASCADE_MODELS, (year, make))
-        if not rows:
-            return VehicleResolution(
-                status="not_found", message=f"The catalog has no {make} for {year}."
-            )
-        return _ask("model", "model", [r["name"] for r in rows], f"Which {year} {make} model?")
-    return None
+        return _ask("model", "model", models, f"Which {year} {found_make} model?")
+    found_model = _spelled(models, model)
+    if found_model is None:
+        return _not_found("model", models, f"The catalog has no {year} {found_make} {model}.")
+    return year, found_make, found_model
+
+
+def _spelled(names: list[str], typed: str) -> str | None:
+    """The catalog's name for what was typed, ignoring case, spaces and punctuation."""
+    key = alias_key(typed)
+    return next((n for n in names if alias_key(n) == key), None)
+
+
+def _not_found(attribute: str, choices: list[str], message: str) -> VehicleResolution:
+    return VehicleResolution(
+        status="not_found",
+        message=message + f" Choose a {attribute} from `choices`.",
+        ask=attribute,
+        ask_label=attribute,
+        choices=choices,
+    )
 
 
 def _ask(attribute: str, label: str, choices: list[str], message: str) -> VehicleResolution:

@@ -95,6 +95,13 @@ async def test_year_make_model_asks_the_next_question(live: LiveApi, db_url: str
         asked = await _call(client, "resolve_vehicle", year=year)
         assert asked["ask"] == "make" and make in asked["choices"]
         asked = await _call(client, "resolve_vehicle", year=year, make=make, model=model)
+        typed = await _call(
+            client, "resolve_vehicle", year=year, make=make.lower(), model=f" {model.upper()}"
+        )
+        assert typed["candidate_vehicle_ids"] == asked["candidate_vehicle_ids"]
+        bogus = await _call(client, "resolve_vehicle", year=year, make="Nomake", model=model)
+        assert bogus["status"] == "not_found" and bogus["ask"] == "make"
+        assert make in bogus["choices"]
         assert asked["status"] == "need_more_information"
         assert asked["ask"] in ("submodel", "engine") and len(asked["choices"]) > 1
         # Answering every question leads to one vehicle.
