@@ -14,6 +14,8 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
 from automechanica.agents.search_eval import evaluate_file, read_labeled
@@ -23,6 +25,7 @@ from automechanica.catalog.demo import load_demo_store
 from automechanica.catalog.fitment import VehicleQuery, check_fit
 from automechanica.catalog.fitment_text import VehicleVocabulary
 from automechanica.catalog.search_intent import ShopperWords, check_synonyms, understand
+from automechanica.catalog.vocabulary import alias_key
 from automechanica.db.embedded import EmbeddedPostgres, drop_database, ensure_database
 
 SECRET = "test-signing-key-" + "y" * 64
@@ -254,3 +257,44 @@ def test_a_vehicle_name_is_never_read_as_a_misspelt_part() -> None:
     assert words.spelled("civic") == "civic"  # no part word is one edit from it
     intent = understand("camry", words, VOCABULARY)
     assert intent.part_types == [] and intent.vehicle is not None
+
+
+WORDS = ShopperWords.seed()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "spark",
+                "plugs",
+                "civic",
+                "camry",
+                "2015",
+                "'14",
+                "f",
+                "150",
+                "oil",
+                "filter",
+                "front",
+                "pads",
+                "chevy",
+                "ford",
+                "for",
+                "5.0",
+                "honda",
+                "cat",
+                "struts",
+                "x",
+            ]
+        )
+        | st.text(max_size=8),
+        max_size=8,
+    )
+)
+def test_reading_never_invents_a_vehicle_or_fails(words: list[str]) -> None:
+    q = " ".join(words)
+    intent = understand(q, WORDS, VOCABULARY)
+    if intent.vehicle is not None:  # its model is written in the words
+        assert alias_key(intent.vehicle.model) in alias_key(q), q
