@@ -40,7 +40,7 @@ class LineInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    part_id: int = Field(ge=1, le=9_223_372_036_854_775_807)
+    part_id: int = Field(ge=1, le=2**53 - 1)  # exact in JSON (a double)
     quantity: int = Field(default=1, ge=1, le=99)
 
 

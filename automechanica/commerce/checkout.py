@@ -19,7 +19,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from automechanica.commerce import idempotency
 from automechanica.commerce.carts import CartCreate, Shopper, create_cart, load_cart, set_status
@@ -63,7 +63,7 @@ class CompleteRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    acknowledge_fit_warnings: bool = False
+    acknowledge_fit_warnings: StrictBool = False
     payment: PaymentInput = Field(default_factory=PaymentInput)
 
 

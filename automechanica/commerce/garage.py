@@ -11,7 +11,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from automechanica.catalog.fitment import vehicle_name
 from automechanica.catalog.vehicles import VEHICLE_COLUMNS, VEHICLE_FROM
@@ -75,7 +75,7 @@ class GarageAdd(BaseModel):
 
     vehicle_id: int = Field(ge=1, le=2_147_483_647)
     nickname: str | None = Field(default=None, min_length=1, max_length=40, pattern=r"^[^\x00]*$")
-    make_current: bool = False
+    make_current: StrictBool = False
 
 
 async def customer_for_user(conn: AsyncConnection[Any], user_id: int, email: str) -> int:

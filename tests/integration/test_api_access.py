@@ -45,7 +45,7 @@ PUBLIC_ROUTES = {
     "/api/parts/{part_id}",
     "/api/fit-check",
     "/api/auth/register",
-    "/api/orders/lookup",  # a guest's order by number and email
+    "/api/order-lookup",  # a guest's order by number and email
     "/api/returns",  # a guest's: the order number and email in the body decide
     "/api/feeds/products.jsonl",
     "/api/feeds/products.csv",

@@ -119,7 +119,7 @@ def test_checkout_places_one_paid_order_and_starts_fulfillment(
     }
     assert body["checkout_session"]["status"] == "completed"
     stored = api.post(
-        "/api/orders/lookup", json={"number": order["number"], "email": "pat@example.com"}
+        "/api/order-lookup", json={"number": order["number"], "email": "pat@example.com"}
     )
     assert stored.json() == order  # the answer is the order as stored
     assert body["checkout_session"]["order"]["number"] == order["number"]

@@ -21,7 +21,7 @@ from automechanica.commerce.orders import (
     order_for_guest,
 )
 
-router = APIRouter(prefix="/api/orders", tags=["orders"])
+router = APIRouter(prefix="/api", tags=["orders"])
 
 OrderNumber = Annotated[
     str, Path(min_length=3, max_length=20, pattern=r"^[A-Za-z0-9-]+$", description="AM-XXXXXXXX")
@@ -44,7 +44,7 @@ async def signed_in_shopper(conn: Conn, who: SignedIn) -> Shopper:
 Customer = Annotated[Shopper, Depends(signed_in_shopper)]
 
 
-@router.get("", response_model=list[OrderSummary])
+@router.get("/orders", response_model=list[OrderSummary])
 async def my_orders(
     conn: Conn,
     who: Customer,
@@ -57,7 +57,9 @@ async def my_orders(
 
 
 @router.get(
-    "/{number}", response_model=Order, responses={404: {"description": "no such order of yours"}}
+    "/orders/{number}",
+    response_model=Order,
+    responses={404: {"description": "no such order of yours"}},
 )
 async def my_order(conn: Conn, who: Customer, number: OrderNumber) -> Order:
     """One of the signed-in customer's orders, with its lines and status history."""
@@ -66,7 +68,7 @@ async def my_order(conn: Conn, who: Customer, number: OrderNumber) -> Order:
 
 
 @router.post(
-    "/lookup",
+    "/order-lookup",  # not under /orders/: GET /orders/{number} would answer there too
     response_model=Order,
     responses={404: {"description": "no order with this number and email"}},
 )

@@ -55,10 +55,23 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        min_length=1,
         max_length=255,
         description="a random string (e.g. a UUID): a retry with it never repeats the work",
     ),
 ]
+RequiredIdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="required: a random string (e.g. a UUID); the same key again returns the "
+        "same order, the key with another cart or body is a 409",
+    ),
+]
+#: Signing in is optional here: the schema says so ({} beside the bearer scheme).
+OPTIONAL_AUTH: dict[str, Any] = {"security": [{}]}
 
 
 @dataclass(frozen=True)
@@ -122,6 +135,7 @@ def _answer(result: Completion) -> JSONResponse:
 
 @router.post(
     "",
+    openapi_extra=OPTIONAL_AUTH,
     status_code=status.HTTP_201_CREATED,
     response_model=None,
     responses={
@@ -140,7 +154,10 @@ async def create(
 
 
 @router.get(
-    "/{cart_id}", response_model=CheckoutSession, responses={404: {"description": "no such cart"}}
+    "/{cart_id}",
+    openapi_extra=OPTIONAL_AUTH,
+    response_model=CheckoutSession,
+    responses={404: {"description": "no such cart"}},
 )
 async def read(conn: Conn, who: Who, config: Config, cart_id: CartId) -> CheckoutSession:
     """The whole cart: lines with fit and delivery estimates, options, totals, messages."""
@@ -149,6 +166,7 @@ async def read(conn: Conn, who: Who, config: Config, cart_id: CartId) -> Checkou
 
 @router.patch(
     "/{cart_id}",
+    openapi_extra=OPTIONAL_AUTH,
     response_model=CheckoutSession,
     responses={
         404: {"description": "no such cart, part or vehicle"},
@@ -165,6 +183,7 @@ async def update(
 
 @router.post(
     "/{cart_id}/lines",
+    openapi_extra=OPTIONAL_AUTH,
     response_model=CheckoutSession,
     responses={
         404: {"description": "no such cart or part"},
@@ -181,6 +200,7 @@ async def add(
 
 @router.delete(
     "/{cart_id}/lines/{part_id}",
+    openapi_extra=OPTIONAL_AUTH,
     response_model=CheckoutSession,
     responses={
         404: {"description": "no such cart, or the part is not in it"},
@@ -196,6 +216,7 @@ async def remove(
 
 @router.post(
     "/{cart_id}/cancel",
+    openapi_extra=OPTIONAL_AUTH,
     response_model=CheckoutSession,
     responses={
         404: {"description": "no such cart"},
@@ -209,6 +230,7 @@ async def cancel(conn: Conn, who: Who, config: Config, cart_id: CartId) -> Check
 
 @router.post(
     "/{cart_id}/complete",
+    openapi_extra=OPTIONAL_AUTH,
     status_code=status.HTTP_201_CREATED,
     response_model=None,
     responses={
@@ -229,7 +251,7 @@ async def complete(
     who: Who,
     config: Config,
     cart_id: CartId,
-    key: IdempotencyKey = None,
+    key: RequiredIdempotencyKey,
     body: CompleteRequest | None = None,
 ) -> JSONResponse:
     """Pay and place the order. The same Idempotency-Key again returns the same order
