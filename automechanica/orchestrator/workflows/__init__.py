@@ -14,6 +14,7 @@ from automechanica.orchestrator.workflows.onboarding import ONBOARDING, ONBOARDI
 from automechanica.orchestrator.workflows.pricing import PRICING_REFRESH, apply_reviewed_price
 from automechanica.orchestrator.workflows.product_pages import apply_reviewed_page
 from automechanica.orchestrator.workflows.returns import WRONG_FIT_RETURN, apply_reviewed_correction
+from automechanica.orchestrator.workflows.seo_pages import SEO_BUILD
 from automechanica.orchestrator.workflows.support import SUPPORT_CONVERSATION
 
 WORKFLOWS: list[Workflow] = [
@@ -24,6 +25,7 @@ WORKFLOWS: list[Workflow] = [
     WRONG_FIT_RETURN,
     SUPPORT_CONVERSATION,
     NIGHTLY_ANALYTICS,
+    SEO_BUILD,
 ]
 REVIEW_ACTIONS: dict[str, Apply] = {
     "product.attributes": apply_reviewed_page,
