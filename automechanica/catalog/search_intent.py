@@ -323,6 +323,8 @@ def understand(query: str, words: ShopperWords, vocabulary: VehicleVocabulary) -
     for i, t in enumerate(toks):
         if i in typed or t.stem in POSITION_WORDS:
             masked[t.start : t.end] = " " * (t.end - t.start)
+    for i in reversed(_short_years(toks, text, vocabulary)):  # right to left: spans hold
+        masked[toks[i].start : toks[i].end] = "'" + toks[i].stem
     vehicle, unresolved = _vehicle("".join(masked), vocabulary)
     vehicle_words = _vehicle_tokens(toks, vehicle, vocabulary) if vehicle else set()
     rest = [
@@ -340,6 +342,31 @@ def _spelled(token: _Token, words: ShopperWords, vocabulary: VehicleVocabulary) 
         return token
     fixed = words.spelled(token.stem)
     return token if fixed == token.stem else _Token(fixed, token.start, token.end)
+
+
+def _short_years(toks: Sequence[_Token], text: str, vocabulary: VehicleVocabulary) -> list[int]:
+    """Bare two-digit numbers right beside a make or model ('civic 14'): shoppers'
+    years, written the way the parser reads them ("'14")."""
+    out = []
+    for i, t in enumerate(toks):
+        if len(t.stem) != 2 or not t.stem.isdigit() or text[t.start - 1 : t.start] == "'":
+            continue
+        stems = [tok.stem for tok in toks]
+        beside = [
+            "".join(stems[a:b])
+            for a, b in ((i - 1, i), (i - 2, i), (i + 1, i + 2), (i + 1, i + 3))
+            if a >= 0 and b <= len(stems)
+        ]  # 'civic 14', 'f 150 15', 'mazda 3 15', '14 civic'
+
+        if any(_is_vehicle_word(w, vocabulary) for w in beside):
+            out.append(i)
+    return out
+
+
+def _is_vehicle_word(word: str, vocabulary: VehicleVocabulary) -> bool:
+    key = alias_key(word)
+    known = key in vocabulary.makes or key in vocabulary.models or key in vocabulary.fused
+    return known and not key.isdigit()
 
 
 def _names_model(

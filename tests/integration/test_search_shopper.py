@@ -239,6 +239,9 @@ VOCABULARY = VehicleVocabulary.from_pairs(
         ("f150 2018 5.0 oil filter", "oil-filter", ("Ford", "F-150", 2018), "oil filter"),
         ("thermostst for civic 2014", "thermostat", ("Honda", "Civic", 2014), "thermostst"),
         ("catalitic convrter", "catalytic-converter", None, "catalitic convrter"),
+        ("civic 14 pads", "brake-pads", ("Honda", "Civic", 2014), "pads"),
+        ("f 150 15 struts", "strut-assembly", ("Ford", "F-150", 2015), "struts"),
+        ("wiper blades 22 inch", "wiper-blade", None, "wiper blades 22 inch"),
         ("bosch", None, None, "bosch"),
     ],
 )
