@@ -7,7 +7,9 @@ uvicorn process on loopback (the search rate limit too high to trigger) and send
 GET /api/parts?q=... open loop at --rate requests/s: queries that name a part type
 and a vehicle ("2014 honda civic brake pads", "f-150 2015 coil pack"), as the labeled
 set's vehicle rows write them. Each request's latency is measured from its scheduled
-start (p50/p99).
+start (p50/p99). Alternating with it (so drift cancels), the baseline request: the
+same part type and vehicle given as parameters (?part_type=T&vehicle_id=V, the
+storefront's browse: no words read, no vehicle looked up).
 
 Beside it, in the same run: the bare search statement — the one SQL statement the
 endpoint's first search sends for each of those queries (the part types meant, the
@@ -114,6 +116,24 @@ async def load(url: str, work: Path, vectors: bool) -> None:
             print(f"part vectors built in {time.perf_counter() - started:.0f} s")
 
 
+async def browse_targets(url: str, queries: list[str]) -> list[str]:
+    """The same part type and vehicle without words: /api/parts?part_type=T&vehicle_id=V,
+    the storefront's browse (no reading, no vehicle look-up): the baseline request."""
+    targets = []
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        words = await load_search_words(conn)
+        for q in queries:
+            intent = understand(q, words.words, words.vocabulary)
+            assert intent.vehicle is not None and intent.slugs, q
+            resolved = await resolve_vehicle(conn, intent.vehicle, intent.slugs)
+            assert resolved is not None, q
+            vehicle = resolved.vehicle_ids[0]
+            targets.append(
+                f"/api/parts?part_type={intent.slugs[0]}&vehicle_id={vehicle}&per_page=24"
+            )
+    return targets
+
+
 async def bare(url: str, queries: list[str], rounds: int) -> dict[str, list[float]]:
     """ms per call in-process: the first search statement, the vehicle look-up, and
     `understand` (reading the words)."""
@@ -166,17 +186,23 @@ def main() -> None:
         started = time.perf_counter()
         asyncio.run(load(url, work, args.vectors))
         print(f"demo store loaded in {time.perf_counter() - started:.0f} s")
+        browse = [get(t) for t in asyncio.run(browse_targets(url, queries))]
         proc, base = serve(url, args.vectors)
         try:
-            asyncio.run(_warm(base, requests))
+            asyncio.run(_warm(base, requests + browse))
             print(
                 f"{len(queries)} shopper queries naming a vehicle, {args.rate:.0f} req/s open loop"
             )
             for r in range(args.rounds):
-                timed, statuses = asyncio.run(open_loop(base, requests, args.rate, args.seconds))
-                latencies = [ms for _, ms in timed]
-                print(_line(f"API GET /api/parts?q=… (round {r + 1})", latencies))
-                print(f"    statuses: {dict(Counter(statuses))}")
+                runs = [
+                    ("q=… (words read)", requests),
+                    ("part_type=&vehicle_id= (baseline)", browse),
+                ]
+                for name, sent in runs if r % 2 == 0 else runs[::-1]:
+                    timed, statuses = asyncio.run(open_loop(base, sent, args.rate, args.seconds))
+                    latencies = [ms for _, ms in timed]
+                    print(_line(f"API {name} round {r + 1}", latencies))
+                    print(f"    statuses: {dict(Counter(statuses))}")
         finally:
             proc.terminate()
             proc.wait(timeout=30)
