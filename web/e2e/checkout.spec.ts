@@ -1,28 +1,11 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { base } from "./helpers";
+import { expect, test, type Page } from "@playwright/test";
+import { base, fittingPart } from "./helpers";
 
 async function expectAccessible(page: Page, where: string) {
   const results = await new AxeBuilder({ page }).analyze();
   const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   expect(serious.map((v) => `${where}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
-}
-
-/** A priced part in stock that fits a known vehicle configuration (by the API's own fit check). */
-async function fittingPart(request: APIRequestContext): Promise<{ partId: number; title: string; vehicleId: number }> {
-  const page = await (await request.get(`${base()}/api/parts`, { params: { per_page: 100, part_type: "oil-filter" } })).json();
-  for (const item of page.items) {
-    if (item.price === null || item.stock < 1) continue;
-    const detail = await (await request.get(`${base()}/api/parts/${item.id}`)).json();
-    for (const fit of detail.fitment.slice(0, 2)) {
-      const configs = await (await request.get(`${base()}/api/vehicles/configurations`, { params: { year: fit.year_start, make: fit.make, model: fit.model } })).json();
-      for (const config of configs.slice(0, 4)) {
-        const check = await (await request.post(`${base()}/api/fit-check`, { data: { part_id: item.id, vehicle_id: config.id } })).json();
-        if (check.verdict === "fits") return { partId: item.id, title: item.title, vehicleId: config.id };
-      }
-    }
-  }
-  throw new Error("the demo store has no priced oil filter in stock that fits a configuration");
 }
 
 test("add a part to the cart, check out with the test provider, see the order with its fit", async ({ page, request }) => {

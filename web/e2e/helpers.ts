@@ -48,3 +48,20 @@ export async function findQuestion(request: APIRequestContext): Promise<Question
   }
   throw new Error("the demo store has no part that needs more information");
 }
+
+/** A priced part in stock that fits a known vehicle configuration (by the API's own fit check). */
+export async function fittingPart(request: APIRequestContext): Promise<{ partId: number; title: string; vehicleId: number }> {
+  const page = await (await request.get(`${base()}/api/parts`, { params: { per_page: 100, part_type: "oil-filter" } })).json();
+  for (const item of page.items) {
+    if (item.price === null || item.stock < 1) continue;
+    const detail = await (await request.get(`${base()}/api/parts/${item.id}`)).json();
+    for (const fit of detail.fitment.slice(0, 2)) {
+      const configs = await (await request.get(`${base()}/api/vehicles/configurations`, { params: { year: fit.year_start, make: fit.make, model: fit.model } })).json();
+      for (const config of configs.slice(0, 4)) {
+        const check = await (await request.post(`${base()}/api/fit-check`, { data: { part_id: item.id, vehicle_id: config.id } })).json();
+        if (check.verdict === "fits") return { partId: item.id, title: item.title, vehicleId: config.id };
+      }
+    }
+  }
+  throw new Error("the demo store has no priced oil filter in stock that fits a configuration");
+}

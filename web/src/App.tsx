@@ -5,6 +5,7 @@ import { CartPage } from "./features/cart/CartPage";
 import { CheckoutPage } from "./features/cart/CheckoutPage";
 import { OrderLookup, OrderPage } from "./features/cart/OrderPage";
 import { GaragePage } from "./features/garage/GaragePage";
+import { SupportPage } from "./features/support/SupportPage";
 import { GarageProvider, useVehiclePath } from "./features/garage/GarageProvider";
 import { VehicleBar } from "./features/garage/VehicleBar";
 import { ProductPage } from "./features/product/ProductPage";
@@ -75,6 +76,7 @@ function Layout() {
           <Route path="/checkout" element={<CheckoutPage />} />
           <Route path="/orders" element={<OrderLookup />} />
           <Route path="/orders/:number" element={<OrderPage />} />
+          <Route path="/support" element={<SupportPage />} />
           <Route
             path="*"
             element={
@@ -91,6 +93,10 @@ function Layout() {
         </Routes>
       </main>
       <footer className="mx-auto max-w-6xl px-4 py-6 text-sm text-slate-700">
+        <Link to={withVehicle("/support")} className="underline">
+          Ask us
+        </Link>{" "}
+        ·{" "}
         <Link to="/orders" className="underline">
           Find your order
         </Link>{" "}

@@ -582,7 +582,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/orders/lookup": {
+    "/api/order-lookup": {
         parameters: {
             query?: never;
             header?: never;
@@ -595,7 +595,7 @@ export interface paths {
          * Guest Lookup
          * @description A guest's order, by its number and the email used at checkout.
          */
-        post: operations["guest_lookup_api_orders_lookup_post"];
+        post: operations["guest_lookup_api_order_lookup_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6536,9 +6536,9 @@ export interface operations {
     complete_api_carts__cart_id__complete_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description a random string (e.g. a UUID): a retry with it never repeats the work */
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description required: a random string (e.g. a UUID); the same key again returns the same order, the key with another cart or body is a 409 */
+                "Idempotency-Key": string;
             };
             path: {
                 /** @description the cart's id (a guest's handle to it) */
@@ -6885,7 +6885,7 @@ export interface operations {
             };
         };
     };
-    guest_lookup_api_orders_lookup_post: {
+    guest_lookup_api_order_lookup_post: {
         parameters: {
             query?: never;
             header?: never;

@@ -155,7 +155,7 @@ export function OrderPage() {
     queryKey: ["order", number, email],
     enabled: Boolean(email),
     initialData: given.order?.number === number ? given.order : undefined,
-    queryFn: async () => unwrap(await api.POST("/api/orders/lookup", { body: { number, email: email ?? "" } })),
+    queryFn: async () => unwrap(await api.POST("/api/order-lookup", { body: { number, email: email ?? "" } })),
   });
   if (!email)
     return (
@@ -166,7 +166,7 @@ export function OrderPage() {
       </div>
     );
   if (lookup.isPending) return <p role="status">Loading order {number}…</p>;
-  if (lookup.error)
+  if (lookup.error && !lookup.data)
     return (
       <div className="flex flex-col gap-3">
         <h1 className="text-2xl font-bold">Order {number}</h1>

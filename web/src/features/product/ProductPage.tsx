@@ -78,6 +78,12 @@ function Product({ part }: { part: PartDetail }) {
           )}
           {offer?.hazmat && <p className="text-sm text-amber-900">Hazardous material: ground shipping only.</p>}
           <AddToCart partId={part.id} available={Boolean(offer?.available && price)} />
+          <Link
+            to={withVehicle(`/support?ask=${encodeURIComponent(`Does ${part.brand} ${part.part_number} fit my car?`)}`)}
+            className="mt-1 text-sm text-blue-800 underline"
+          >
+            Not sure it fits? Ask us
+          </Link>
         </section>
       </div>
       {current && check.data && <WhyThisFits check={check.data} vehicle={current} />}
