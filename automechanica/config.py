@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         default=True,
         description="`up` loads every vPIC vehicle on first start (in the background)",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="the store's public address for canonical links and the sitemap, "
+        "e.g. https://shop.example.com; unset: the address a request came to",
+    )
     pool_min_size: int = 2
     pool_max_size: int = 10
 

@@ -34,12 +34,14 @@ from automechanica.api.routes import (
     orders,
     parts,
     returns,
+    seo,
     shop,
     support,
     vehicles,
     well_known,
 )
 from automechanica.api.routes.shop import CheckoutConfig
+from automechanica.api.seo_head import SeoConfig
 from automechanica.api.web import WEB_DIST, mount_web
 from automechanica.config import Settings
 from automechanica.db.connection import open_pool
@@ -63,6 +65,7 @@ def create_app(
     policy: ApiPolicy | None = None,
     tax_rate: Decimal = Decimal("0.0825"),
     llm: Callable[[AsyncConnectionPool[Any]], Router] | None = None,
+    seo_config: SeoConfig | None = None,
 ) -> FastAPI:
     """The API for the database at `database_url` (already migrated). With `embedder`,
     part search is hybrid (text + vectors of that model); without, text only. Access
@@ -101,6 +104,7 @@ def create_app(
     )
     app.state.sessions = Sessions(signer, PasswordHasher(), policy=session_policy)
     app.state.checkout = CheckoutConfig.default(tax_rate)
+    app.state.seo = seo_config or SeoConfig()  # canonical links' base, sitemap page size
 
     for module in (health, vehicles, parts, auth, feeds, well_known):
         app.include_router(module.router)
@@ -117,6 +121,7 @@ def create_app(
     app.include_router(admin_pricing.router, dependencies=[Depends(require_operator)])
     app.include_router(support.router)  # a session's owner, checked per session
     app.include_router(support.admin, dependencies=[Depends(require_operator)])
+    app.include_router(seo.router)  # landing content, robots.txt, sitemap (before the shop)
     mount_mcp(app, app.state.policy)  # /mcp for outside AI agents, a shopper's rights
     mount_web(app, WEB_DIST)  # the web shop at every GET path the API does not own; last
     return app
@@ -141,6 +146,7 @@ def create_app_from_settings() -> FastAPI:
         policy=ApiPolicy.from_settings(settings),
         tax_rate=settings.tax_rate,
         llm=lambda pool: build_router(settings, pool=pool),
+        seo_config=SeoConfig(public_url=settings.public_url),
     )
 
 

@@ -19,6 +19,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
+from automechanica.api.seo_head import IndexPage, crawlable_page
+
 #: Where `make web` (and `make up`) builds the app: web/dist in the source tree.
 WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
 #: The app's own scripts, styles, images and API calls, from this server only.
@@ -48,6 +50,7 @@ def mount_web(app: FastAPI, static_dir: Path = WEB_DIST) -> None:
     """Serve the app built in `static_dir` at every GET path the API does not own.
     Call it after every API route is included: it is the last route."""
     root = static_dir.resolve()
+    index_page = IndexPage(root / "index.html")  # product and landing pages' heads (seo_head)
 
     @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     async def web_app(path: str, request: Request) -> Response:
@@ -69,4 +72,7 @@ def mount_web(app: FastAPI, static_dir: Path = WEB_DIST) -> None:
                 return FileResponse(wanted, headers=headers | {"Cache-Control": cache})
             if Path(path).suffix and not path.endswith(".html"):
                 raise HTTPException(404, "Not Found")  # a missing file, not a page
+        page = await crawlable_page(request, index_page, headers | {"Cache-Control": "no-cache"})
+        if page is not None:
+            return page
         return FileResponse(index, headers=headers | {"Cache-Control": "no-cache"})

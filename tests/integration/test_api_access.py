@@ -50,6 +50,7 @@ PUBLIC_ROUTES = {
     "/api/feeds/products.jsonl",
     "/api/feeds/products.csv",
     "/.well-known/ucp",
+    "/api/landing/{year}/{make}/{model}",  # a vehicle's landing page (docs/seo.md)
 }
 # Exchanges of credentials: the body decides (401 for wrong ones), never the caller's token.
 CREDENTIALS = {"/api/auth/login", "/api/auth/refresh"}

@@ -4,7 +4,6 @@ confident fitment, and a model's wording kept only when the content policy passe
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -20,13 +19,11 @@ from automechanica.agents.seo import SeoAgent
 from automechanica.catalog.seo_facts import SeoFacts, landing_facts, seo_facts
 from automechanica.catalog.structured_data import VEHICLE_CAP, valid_gtin
 from automechanica.catalog.vehicle_config import VehicleConfig
-from automechanica.orchestrator import Engine, WorkflowRegistry, start_workflow
 from automechanica.orchestrator.services import Services
-from automechanica.orchestrator.workflows.seo_pages import SEO_BUILD
-from automechanica.queue import Worker, WorkerOptions
 from tests.integration.llm_servers import FakeServer, Flavor, fake_servers, fakes, openai_ok
 from tests.integration.llm_setup import llm_pool, make_router
 from tests.integration.priced_store import load_priced_store
+from tests.integration.seo_fixtures import run_seo_build
 
 __all__ = ["fake_servers", "fakes", "llm_pool"]
 Conn = psycopg.AsyncConnection[Any]
@@ -49,26 +46,7 @@ async def store(aconn: Conn, tmp_path: Path, test_vehicles: list[VehicleConfig])
 
 
 async def build(db_url: str, conn: Conn, services: Services, given: dict[str, Any]) -> Any:
-    """Run seo_build to its end with a worker in this process; its output."""
-    engine = Engine(WorkflowRegistry([SEO_BUILD]), services)
-    workflow_id = await start_workflow(conn, SEO_BUILD, given)
-    worker = Worker(db_url, engine.task_registry(), WorkerOptions(poll_seconds=0.05))
-    running = asyncio.create_task(worker.run())
-    try:
-        async with asyncio.timeout(120):
-            while True:
-                cur = await conn.execute(
-                    "SELECT status, output, error FROM workflows WHERE id = %s", (workflow_id,)
-                )
-                row = await cur.fetchone()
-                assert row is not None
-                if row["status"] in ("completed", "failed"):
-                    assert row["status"] == "completed", row["error"]
-                    return row["output"]
-                await asyncio.sleep(0.05)
-    finally:
-        worker.stop()
-        await running
+    return await run_seo_build(db_url, conn, services, given)
 
 
 async def one(conn: Conn, sql: str, *params: Any) -> dict[str, Any]:

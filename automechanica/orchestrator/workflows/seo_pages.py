@@ -18,6 +18,7 @@ time, escaped).
 from __future__ import annotations
 
 from collections import Counter
+from functools import cache
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -52,6 +53,7 @@ ORDER BY id
 """
 
 
+@cache
 def fallback_threshold() -> float:
     """The seed file's publish threshold, for a store whose policy table lacks it."""
     return seed_file()[PUBLISH].threshold
