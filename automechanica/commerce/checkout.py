@@ -64,6 +64,13 @@ class CompleteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     acknowledge_fit_warnings: StrictBool = False
+    expected_total: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**53 - 1,
+        description="the total (minor units) the shopper agreed to; when prices changed "
+        "since, the order is refused instead of charging another amount",
+    )
     payment: PaymentInput = Field(default_factory=PaymentInput)
 
 
@@ -215,6 +222,16 @@ async def complete_checkout(
 
 
 def _refuse_unless_ready(priced: PricedCart, request: CompleteRequest) -> None:
+    total = priced.session.totals.total
+    if request.expected_total is not None and request.expected_total != total:
+        changed = Message(
+            type="error",
+            code="invalid",
+            param="$.totals.total",
+            content=f"The total is now {total / 100:.2f}, not {request.expected_total / 100:.2f}"
+            " as expected (prices or stock changed); review the cart and complete again.",
+        )
+        raise CheckoutRefusedError(changed.content, priced.session, [changed], "not_ready")
     if priced.errors:
         raise CheckoutRefusedError(
             "The cart is not ready for payment: " + " ".join(m.content for m in priced.errors),

@@ -381,3 +381,21 @@ def test_a_described_vehicle_gets_the_question_that_settles_the_fit(
         json={"vehicle": {"year": 1990, "make": "Nosuch", "model": "Car"}},
     )
     assert unknown.status_code == 404
+
+
+def test_a_changed_total_is_refused_when_the_shopper_named_the_total(
+    api: TestClient, store: Store, db_url: str
+) -> None:
+    cart = _ready_cart(api, store)
+    agreed = cart["totals"]["total"]
+    with psycopg.connect(db_url) as conn:  # the price moves after the shopper looked
+        conn.execute("UPDATE parts SET price = 13.00 WHERE id = %s", (store.oil_filter,))
+    refused = _complete(api, cart["id"], body={"expected_total": agreed})
+    assert refused.status_code == 422
+    (message,) = refused.json()["messages"]
+    assert message["param"] == "$.totals.total"
+    assert f"{agreed / 100:.2f}" in message["content"]
+    now = refused.json()["checkout_session"]["totals"]["total"]
+    assert now == agreed + 2 * 50 + 9  # two filters 50 cents dearer; tax 16.995 -> 17.00
+    assert rows(db_url, "SELECT count(*) FROM orders") == [(0,)]
+    assert _complete(api, cart["id"], body={"expected_total": now}).status_code == 201
