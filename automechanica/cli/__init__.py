@@ -14,6 +14,7 @@ from automechanica.cli.memory import docs_app, memory_app
 from automechanica.cli.pricing import prices_app
 from automechanica.cli.queue import queue_app
 from automechanica.cli.schedules import schedules_app
+from automechanica.cli.seo import seo_app
 from automechanica.cli.up import up
 from automechanica.cli.users import users_app
 from automechanica.cli.vehicles import vehicles_app
@@ -43,5 +44,6 @@ app.command("eval")(eval_command)
 app.add_typer(vehicles_app, name="vehicles")
 app.add_typer(prices_app, name="prices")
 app.add_typer(schedules_app, name="schedules")
+app.add_typer(seo_app, name="seo")
 
 __all__ = ["app"]

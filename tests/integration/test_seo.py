@@ -14,15 +14,17 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
+from typer.testing import CliRunner
 
 from automechanica.agents.seo import SeoAgent
 from automechanica.catalog.seo_facts import SeoFacts, landing_facts, seo_facts
 from automechanica.catalog.structured_data import VEHICLE_CAP, valid_gtin
 from automechanica.catalog.vehicle_config import VehicleConfig
+from automechanica.cli import app
 from automechanica.orchestrator.services import Services
 from tests.integration.llm_servers import FakeServer, Flavor, fake_servers, fakes, openai_ok
 from tests.integration.llm_setup import llm_pool, make_router
-from tests.integration.priced_store import load_priced_store
+from tests.integration.priced_store import load_priced_store, load_priced_store_sync
 from tests.integration.seo_fixtures import run_seo_build
 
 __all__ = ["fake_servers", "fakes", "llm_pool"]
@@ -292,3 +294,40 @@ async def test_landing_facts_count_only_confident_fitting_parts(store: Conn) -> 
     }
     assert all(0 < len(t.top) <= 3 for t in facts.part_types)
     assert await landing_facts(store, 1931, make, model, fallback_threshold=THRESHOLD) is None
+
+
+@pytest.fixture
+def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "AUTOMECHANICA_OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AUTOMECHANICA_DATABASE_URL", db_url)
+    monkeypatch.setenv("AUTOMECHANICA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "200")
+    return db_url
+
+
+def test_the_cli_builds_one_part_or_all_and_names_a_missing_one(
+    cli_env: str, tmp_path: Path, test_vehicles: list[VehicleConfig]
+) -> None:
+    load_priced_store_sync(cli_env, tmp_path / "feeds", test_vehicles)
+    with psycopg.connect(cli_env, autocommit=True) as conn:
+        first, active = conn.execute(
+            "SELECT min(id), count(*) FROM parts WHERE status = 'active'"
+        ).fetchone() or (0, 0)
+        runner = CliRunner()
+        one_part = runner.invoke(app, ["seo", "build", "--part", str(first)])
+        assert one_part.exit_code == 0, one_part.output
+        assert "SEO built: accepted 1." in one_part.output
+        stored = conn.execute("SELECT part_id, seo_title FROM product_content").fetchall()
+        assert [r[0] for r in stored] == [first] and stored[0][1]
+
+        missing = runner.invoke(app, ["seo", "build", "--part", "999999999"])
+        assert missing.exit_code != 0 and "999999999" in missing.output
+
+        every = runner.invoke(app, ["seo", "build", "--json"])
+        assert every.exit_code == 0, every.output
+        assert json.loads(every.output) == {"accepted": active}
+        (count,) = conn.execute(
+            "SELECT count(*) FROM product_content WHERE seo_title IS NOT NULL"
+        ).fetchone() or (0,)
+        assert count == active
