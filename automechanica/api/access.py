@@ -24,6 +24,15 @@ bearer = HTTPBearer(
     bearerFormat="JWT",
     description="An access token from POST /api/auth/login or /api/auth/refresh.",
 )
+#: The same token on routes guests may call too (a cart, a support chat); the OpenAPI
+#: document lists these as "bearer or nothing" (api/openapi.py).
+OPTIONAL_SCHEME = "OptionalBearer"
+optional_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name=OPTIONAL_SCHEME,
+    bearerFormat="JWT",
+    description="Optional: an access token makes the call the signed-in customer's.",
+)
 
 
 def sessions(request: Request) -> Sessions:
@@ -34,7 +43,7 @@ def sessions(request: Request) -> Sessions:
 async def caller(
     request: Request,
     conn: Conn,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(optional_bearer)],
 ) -> Principal | None:
     """The signed-in caller, None when no token came; 401 when a token came and is bad."""
     if credentials is None:
@@ -42,11 +51,23 @@ async def caller(
     return await sessions(request).authenticate(conn, credentials.credentials)
 
 
+async def _token_holder(
+    request: Request,
+    conn: Conn,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal | None:
+    """As `caller`, for routes that require a role (their token is not optional)."""
+    if credentials is None:
+        return None
+    return await sessions(request).authenticate(conn, credentials.credentials)
+
+
 Caller = Annotated[Principal | None, Depends(caller)]
+_TokenHolder = Annotated[Principal | None, Depends(_token_holder)]
 
 
 def _require(role: Role) -> Callable[[Principal | None], Awaitable[Principal]]:
-    async def require(who: Caller) -> Principal:
+    async def require(who: _TokenHolder) -> Principal:
         if who is None:
             raise AuthenticationError("Sign in first: send `Authorization: Bearer <access token>`.")
         if not who.role.includes(role):

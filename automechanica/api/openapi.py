@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from automechanica.api.access import OPTIONAL_SCHEME, bearer
 from automechanica.api.problems import MEDIA_TYPE, Problem
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -78,9 +79,23 @@ def complete(schema: dict[str, Any]) -> None:
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
             _complete_operation(path, operation)
+            _optional_sign_in(operation)
+    schemes = schema["components"].get("securitySchemes", {})
+    optional = schemes.pop(OPTIONAL_SCHEME, None)
+    if optional is not None:
+        schemes.setdefault("HTTPBearer", {**optional, "description": bearer.model.description})
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused in components and unused not in str(schema.get("paths")):
             del components[unused]
+
+
+def _optional_sign_in(operation: dict[str, Any]) -> None:
+    """A route guests may call: 'a bearer token, or none' (an empty requirement)."""
+    security = operation.get("security", [])
+    if not any(OPTIONAL_SCHEME in requirement for requirement in security):
+        return
+    required = [r for r in security if OPTIONAL_SCHEME not in r]
+    operation["security"] = required or [{}, {"HTTPBearer": []}]
 
 
 def _complete_operation(path: str, operation: dict[str, Any]) -> None:
