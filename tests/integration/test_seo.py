@@ -16,7 +16,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from typer.testing import CliRunner
 
-from automechanica.agents.seo import SeoAgent
+from automechanica.agents.seo import SeoAgent, landing_text
 from automechanica.catalog.seo_facts import SeoFacts, landing_facts, seo_facts
 from automechanica.catalog.structured_data import VEHICLE_CAP, valid_gtin
 from automechanica.catalog.vehicle_config import VehicleConfig
@@ -293,6 +293,14 @@ async def test_landing_facts_count_only_confident_fitting_parts(store: Conn) -> 
         r["name"]: r["n"] for r in await expected.fetchall()
     }
     assert all(0 < len(t.top) <= 3 for t in facts.part_types)
+    text = landing_text(facts)
+    allowed = numbers(f"{vehicle['year']} {vehicle['make']} {vehicle['model']}")
+    allowed |= {str(t.count) for t in facts.part_types}
+    allowed |= {str(facts.part_count), str(len(facts.part_types))}
+    for words in (text.title, text.meta_description, text.intro):
+        assert numbers(words) <= allowed, words
+        assert "<" not in words and "http" not in words
+    assert len(text.title) <= 65 and len(text.meta_description) <= 160
     assert await landing_facts(store, 1931, make, model, fallback_threshold=THRESHOLD) is None
 
 
