@@ -2,7 +2,7 @@
 canonical product pages.
 
     map_layout -> normalize -> import -> product_data (fan-out) -> fitment_review (fan-out)
-    -> fitment -> interchange
+    -> fitment -> seo (fan-out) -> interchange
 
 `map_layout` asks SupplierNormalization's layout inference (or the supplier's
 profile) how to read the file; unsure → the workflow waits for a person, with the
@@ -12,7 +12,8 @@ with that layout (idempotent: a retried import stores nothing twice). Product pa
 are built per part in batches; the Fitment agent weighs every part's fitment rows
 (fitment_review.py); fitment rows under the publish threshold are held; parts
 that look like another supplier's under another number wait as interchange candidates.
-Search and SEO steps join when their agents land (issue 12).
+The SEO agent then writes each part's search title, meta description and JSON-LD
+from the reviewed data (seo_pages.py).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from automechanica.orchestrator.workflows.fitment_review import fitment_batch
 from automechanica.orchestrator.workflows.intake import approved_type_hints, normalize
 from automechanica.orchestrator.workflows.interchange import flag_interchange
 from automechanica.orchestrator.workflows.product_pages import product_data_batch
+from automechanica.orchestrator.workflows.seo_pages import seo_batch
 
 NAME = "supplier_feed_onboarding"
 AGENT = "SupplierNormalization"
@@ -284,6 +286,7 @@ async def interchange_candidates(ctx: StepContext) -> dict[str, Any]:
         "import": ctx.results["import"],
         "product_pages": ctx.results["product_data"],
         "fitment_review": ctx.results.get("fitment_review", {}),
+        "seo": ctx.results.get("seo", {}),
         "fitment_held": ctx.results["fitment"]["fitment_held"],
     } | flagged
 
@@ -314,6 +317,7 @@ ONBOARDING = Workflow(
         FanOut("product_data", supplier_parts, product_data_batch, batch_size=200, combine=_tally),
         FanOut("fitment_review", supplier_parts, fitment_batch, batch_size=500, combine=_tally),
         Step("fitment", hold_unsure_fitment),
+        FanOut("seo", supplier_parts, seo_batch, batch_size=500, combine=_tally),
         Step("interchange", interchange_candidates),
     ),
 )
