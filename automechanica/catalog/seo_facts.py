@@ -41,7 +41,7 @@ SELECT_SEO_FACTS = f"""
 WITH {PUBLISH},
 x AS (
     SELECT p.id, p.part_number, p.title, p.description, p.upc, p.fit_class, p.status,
-           p.price, p.attributes, b.name AS brand, t.name AS part_type, t.category
+           p.price, b.name AS brand, t.name AS part_type, t.category
     FROM parts p
     JOIN brands b ON b.id = p.brand_id
     JOIN part_types t ON t.id = p.part_type_id
@@ -244,7 +244,9 @@ class SeoFacts:
 
 
 def _facts(row: dict[str, Any]) -> SeoFacts:
-    specs = row["specs"] if row["specs"] else dict(row["attributes"] or {})
+    # Specs only from ProductData's page, where the suppliers agree: a part whose page is
+    # held has attributes in dispute, and its snippet says none of them.
+    specs = dict(row["specs"] or {})
     return SeoFacts(
         part_id=row["id"],
         brand=row["brand"],

@@ -139,6 +139,20 @@ async def test_a_rebuild_keeps_the_product_data_page_and_only_updates_seo(
     assert count["n"] == 1, "only the part asked for"
 
 
+async def test_specs_come_only_from_a_page_the_suppliers_agree_on(db_url: str, store: Conn) -> None:
+    # No page (as when ProductData holds it: suppliers disagree): the catalog's own
+    # attributes are in dispute and stay out of the snippet.
+    part = await one(store, "SELECT id FROM parts ORDER BY id LIMIT 1")
+    await store.execute(
+        'UPDATE parts SET attributes = \'{"Pad Material": "Ceramic"}\' WHERE id = %s',
+        (part["id"],),
+    )
+    await build(db_url, store, Services(db_url), {"part_ids": [part["id"]]})
+    row = await one(store, "SELECT * FROM product_content WHERE part_id = %s", part["id"])
+    assert "Ceramic" not in row["meta_description"] and "Pad Material" not in row["seo_title"]
+    assert row["specs"] == {}  # the SEO row holds no specs of its own
+
+
 async def test_jsonld_offers_only_with_a_price_and_vehicles_only_when_confident(
     store: Conn,
 ) -> None:
