@@ -263,6 +263,9 @@ class Evidence(BaseModel):
     constraints: dict[str, Any]
     qualifiers: list[str]
     notes: list[str]
+    explanation: str | None = Field(
+        default=None, description="the Fitment agent's why, written from the evidence"
+    )
 
 
 class FitCheck(BaseModel):

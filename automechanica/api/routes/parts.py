@@ -134,6 +134,7 @@ async def fit_check(conn: Conn, request: FitRequest) -> FitCheck:
                 constraints=e.constraints,
                 qualifiers=e.qualifiers,
                 notes=e.notes,
+                explanation=e.explanation,
             )
             for e in result.evidence
         ],
