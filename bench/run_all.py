@@ -20,6 +20,11 @@ BENCHMARKS = (
     "memory",
     "api_security",
     "onboarding",
+    "vehicles",
+    "search",
+    "commerce",
+    "mcp",
+    "seo",
 )
 
 
