@@ -70,8 +70,6 @@ RequiredIdempotencyKey = Annotated[
         "same order, the key with another cart or body is a 409",
     ),
 ]
-#: Signing in is optional here: the schema says so ({} beside the bearer scheme).
-OPTIONAL_AUTH: dict[str, Any] = {"security": [{}]}
 
 
 @dataclass(frozen=True)
@@ -137,7 +135,6 @@ def _answer(result: Completion) -> JSONResponse:
 
 @router.post(
     "",
-    openapi_extra=OPTIONAL_AUTH,
     status_code=status.HTTP_201_CREATED,
     response_model=None,
     responses={
@@ -157,7 +154,6 @@ async def create(
 
 @router.get(
     "/{cart_id}",
-    openapi_extra=OPTIONAL_AUTH,
     response_model=CheckoutSession,
     responses={404: {"description": "no such cart"}},
 )
@@ -168,7 +164,6 @@ async def read(conn: Conn, who: Who, config: Config, cart_id: CartId) -> Checkou
 
 @router.patch(
     "/{cart_id}",
-    openapi_extra=OPTIONAL_AUTH,
     response_model=CheckoutSession,
     responses={
         404: {"description": "no such cart, part or vehicle"},
@@ -185,7 +180,6 @@ async def update(
 
 @router.post(
     "/{cart_id}/lines",
-    openapi_extra=OPTIONAL_AUTH,
     response_model=CheckoutSession,
     responses={
         404: {"description": "no such cart or part"},
@@ -202,7 +196,6 @@ async def add(
 
 @router.delete(
     "/{cart_id}/lines/{part_id}",
-    openapi_extra=OPTIONAL_AUTH,
     response_model=CheckoutSession,
     responses={
         404: {"description": "no such cart, or the part is not in it"},
@@ -218,7 +211,6 @@ async def remove(
 
 @router.post(
     "/{cart_id}/cancel",
-    openapi_extra=OPTIONAL_AUTH,
     response_model=CheckoutSession,
     responses={
         404: {"description": "no such cart"},
@@ -232,7 +224,6 @@ async def cancel(conn: Conn, who: Who, config: Config, cart_id: CartId) -> Check
 
 @router.post(
     "/{cart_id}/complete",
-    openapi_extra=OPTIONAL_AUTH,
     status_code=status.HTTP_201_CREATED,
     response_model=None,
     responses={
