@@ -1508,6 +1508,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/landing/{year}/{make}/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Landing
+         * @description A year/make/model landing page (make and model by slug, e.g. 2014/honda/civic):
+         *     title, meta description and intro written from the data, and the confidently
+         *     fitting parts counted by part type with the first three of each.
+         */
+        get: operations["landing_api_landing__year___make___model__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1791,6 +1813,11 @@ export interface components {
              * @default false
              */
             acknowledge_fit_warnings: boolean;
+            /**
+             * Expected Total
+             * @description the total (minor units) the shopper agreed to; when prices changed since, the order is refused instead of charging another amount
+             */
+            expected_total?: number | null;
             payment?: components["schemas"]["PaymentInput"];
         };
         /** CoreReturn */
@@ -2257,6 +2284,72 @@ export interface components {
             cost_usd: number;
             /** Unpriced Calls */
             unpriced_calls: number;
+        };
+        /**
+         * LandingPage
+         * @description A base vehicle's landing page: its words and the parts that fit it, by type.
+         */
+        LandingPage: {
+            /** Year */
+            year: number;
+            /** Make */
+            make: string;
+            /** Model */
+            model: string;
+            /** Make Slug */
+            make_slug: string;
+            /** Model Slug */
+            model_slug: string;
+            /** Base Vehicle Id */
+            base_vehicle_id: number;
+            /** Path */
+            path: string;
+            /** Title */
+            title: string;
+            /** Meta Description */
+            meta_description: string;
+            /** Intro */
+            intro: string;
+            /** Part Count */
+            part_count: number;
+            /** Part Types */
+            part_types: components["schemas"]["LandingPartType"][];
+        };
+        /** LandingPart */
+        LandingPart: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Brand */
+            brand: string;
+            /** Part Number */
+            part_number: string;
+            /** Price */
+            price: string | null;
+            /**
+             * Fits Every Configuration
+             * @description false: it fits some trims or engines only; the shopper checks fit
+             */
+            fits_every_configuration: boolean;
+            /** Path */
+            path: string;
+        };
+        /** LandingPartType */
+        LandingPartType: {
+            /** Part Type */
+            part_type: string;
+            /** Slug */
+            slug: string;
+            /** Category */
+            category: string;
+            /**
+             * Count
+             * @description confidently fitting active parts of this type
+             */
+            count: number;
+            /** Top */
+            top: components["schemas"]["LandingPart"][];
         };
         /**
          * LineInput
@@ -12778,6 +12871,89 @@ export interface operations {
             };
             /** @description The request body is larger than the limit (1 MiB) */
             413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    landing_api_landing__year___make___model__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+                make: string;
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LandingPage"];
+                };
+            };
+            /** @description the store has no such vehicle */
+            404: {
                 headers: {
                     /** @description this request's id; quoted in error bodies and in the server's log */
                     "X-Request-ID": string;

@@ -10,7 +10,7 @@ const usd = (n: number) => `$${n.toFixed(2)}`;
 
 function Table({ label, head, rows }: { label: string; head: string[]; rows: (string | number)[][] }) {
   return (
-    <div className="overflow-x-auto">
+    <div className="overflow-x-auto" tabIndex={0} role="region" aria-label={`${label} (scrolls sideways)`}>
       <table className="mt-2 w-full text-sm" aria-label={label}>
         <thead>
           <tr className="text-left">

@@ -65,7 +65,7 @@ export default function QueueHealth({ stats }: { stats: QueueStats }) {
                 </BarChart>
               </ResponsiveContainer>
             </figure>
-            <div className="overflow-x-auto">
+            <div className="overflow-x-auto" tabIndex={0} role="region" aria-label="Tasks by kind (scrolls sideways)">
               <table className="mt-2 w-full text-sm" aria-label="Tasks by kind">
                 <thead>
                   <tr className="text-left">

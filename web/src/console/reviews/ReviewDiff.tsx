@@ -16,7 +16,7 @@ export function ReviewDiff({ current, proposed }: { current: unknown; proposed: 
       <p className="mb-2 text-sm text-slate-700">
         {isNew ? "Nothing is stored yet: every value is new." : `${changes.length - same} value(s) differ from what is stored; ${same} unchanged.`}
       </p>
-      <div className="overflow-x-auto">
+      <div className="overflow-x-auto" tabIndex={0} role="region" aria-label="Current versus proposed (scrolls sideways)">
         <table className="w-full border-collapse text-sm" aria-label="Current versus proposed">
           <thead>
             <tr className="text-left">
