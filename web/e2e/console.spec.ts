@@ -114,6 +114,10 @@ test("catalog and policies pages open for an operator, accessible", async ({ pag
   await nav.getByRole("link", { name: "Catalog" }).click();
   await expect(page.getByText(/\d+ part\(s\)/)).toBeVisible();
   await expectAccessible(page, "catalog");
+  await page.getByRole("link", { name: /^Pricing of / }).first().click();
+  await expect(page.getByRole("heading", { level: 2, name: "What the rule says now" })).toBeVisible();
+  await expect(page.getByRole("list", { name: "Price and bounds" })).toContainText("Floor");
+  await expectAccessible(page, "part pricing");
   await nav.getByRole("link", { name: "Policies" }).click();
   await expect(page.getByRole("heading", { level: 2, name: "feed.layout_mapping" })).toBeVisible();
   await expect(page.getByRole("button", { name: /^Edit / })).toHaveCount(0); // admins only
@@ -121,6 +125,12 @@ test("catalog and policies pages open for an operator, accessible", async ({ pag
   await nav.getByRole("link", { name: "Workflows" }).click();
   await expect(page.getByRole("link", { name: /supplier_feed_onboarding/ }).first()).toBeVisible();
   await expectAccessible(page, "workflows");
+  // Long work is started here and watched on its timeline.
+  await page.getByRole("button", { name: "Start a workflow…" }).click();
+  await page.getByLabel("Workflow name").fill("pricing_refresh");
+  await page.getByRole("button", { name: "Start", exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("pricing_refresh v1");
+  await expect(page.getByText(/started .* by ops@e2e\.example\.com/)).toBeVisible();
 });
 
 test("an operator sees the order a guest placed, with its lines and history", async ({ page }) => {

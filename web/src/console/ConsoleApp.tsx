@@ -8,6 +8,7 @@ import type { Me } from "./auth/session";
 import { useSession } from "./auth/useSession";
 import { Shell } from "./Shell";
 import { CatalogPage } from "./pages/CatalogPage";
+import { PartPricingPage } from "./pages/PartPricing";
 import { DashboardPage } from "./pages/DashboardPage";
 import { DeadLetterPage, DeadLettersPage } from "./pages/DeadLetters";
 import { OrderPage, OrdersPage } from "./pages/Orders";
@@ -54,6 +55,7 @@ function Pages({ user }: { user: Me }) {
       <Route path="dead-letters" element={<DeadLettersPage />} />
       <Route path="dead-letters/:taskId" element={<DeadLetterPage />} />
       <Route path="catalog" element={<CatalogPage />} />
+      <Route path="catalog/parts/:partId/pricing" element={<PartPricingPage />} />
       <Route path="policies" element={<PoliciesPage user={user} />} />
       <Route
         path="users"

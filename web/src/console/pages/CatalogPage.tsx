@@ -7,7 +7,7 @@ import { useSearchParams } from "react-router";
 import { unwrap } from "../../api/client";
 import { money } from "../../lib/format";
 import { adminApi } from "../auth/session";
-import { Card, Empty, ErrorNote, inputClass, Loading, PageTitle, secondary } from "../ui/ui";
+import { Card, Empty, ErrorNote, inputClass, Loading, PageTitle, secondary, TextLink } from "../ui/ui";
 
 const TABS = [
   { id: "parts", label: "Parts" },
@@ -61,6 +61,9 @@ function Parts() {
                 </p>
                 <p className="text-sm text-slate-700">
                   {p.brand} {p.part_number} · {p.part_type} · {p.fit_class} · {money(p.price) ?? "no price"} · {p.stock} in stock
+                </p>
+                <p className="text-sm">
+                  <TextLink to={`/console/catalog/parts/${p.id}/pricing`}>Pricing of {p.part_number}</TextLink>
                 </p>
               </li>
             ))}

@@ -1,11 +1,12 @@
 // Workflows: the runs, newest first; one run's timeline of steps with the decisions
 // its agents made (confidence, model, cost) and the tasks that are stuck.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useParams, useSearchParams } from "react-router";
+import { useState } from "react";
+import { useNavigate, useParams, useSearchParams } from "react-router";
 import { unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { adminApi } from "../auth/session";
-import { Card, duration, Empty, ErrorNote, inputClass, Json, Loading, PageTitle, percent, secondary, Status, TextLink, when } from "../ui/ui";
+import { Card, duration, Empty, ErrorNote, inputClass, Json, Loading, PageTitle, percent, primary, secondary, Status, TextLink, when } from "../ui/ui";
 
 type Timeline = components["schemas"]["Timeline"];
 type EventEntry = components["schemas"]["EventEntry"];
@@ -13,6 +14,67 @@ const STATES = ["running", "waiting", "completed", "failed", "cancelled"] as con
 type State = (typeof STATES)[number];
 
 const seconds = (from: string, to: string | null) => (to ? (new Date(to).getTime() - new Date(from).getTime()) / 1000 : null);
+
+/** Start a workflow by name (e.g. pricing_refresh); its timeline shows the progress. */
+function StartWorkflow() {
+  const navigate = useNavigate();
+  const queries = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState("");
+  const [input, setInput] = useState("{}");
+  const [problem, setProblem] = useState<string | null>(null);
+  const start = useMutation({
+    mutationFn: async (body: { name: string; input: Record<string, unknown> }) => unwrap(await adminApi.POST("/api/admin/workflows", { body })),
+    onSuccess: (started) => {
+      void queries.invalidateQueries({ queryKey: ["console", "workflows"] });
+      navigate(`/console/workflows/${started.id}`);
+    },
+  });
+  if (!open)
+    return (
+      <button type="button" className={`${secondary} mb-4`} onClick={() => setOpen(true)}>
+        Start a workflow…
+      </button>
+    );
+  return (
+    <Card className="mb-4">
+      <form
+        className="flex flex-col gap-3"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setProblem(null);
+          if (!/^[a-z][a-z0-9_.]*$/.test(name.trim())) return setProblem("A workflow's name is lower case, e.g. pricing_refresh.");
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(input);
+          } catch (exc) {
+            return setProblem(`The input is not valid JSON: ${(exc as Error).message}.`);
+          }
+          if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return setProblem("The input is a JSON object, e.g. {}.");
+          start.mutate({ name: name.trim(), input: parsed as Record<string, unknown> });
+        }}
+      >
+        <label className="flex flex-col gap-1">
+          <span className="font-medium">Workflow name</span>
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="pricing_refresh" maxLength={100} className={inputClass} />
+        </label>
+        <label className="flex flex-col gap-1">
+          <span className="font-medium">Input (JSON)</span>
+          <textarea value={input} onChange={(e) => setInput(e.target.value)} rows={3} spellCheck={false} className={`${inputClass} py-2 font-mono text-sm`} />
+        </label>
+        {(problem ?? start.error) && <ErrorNote error={problem ?? start.error} />}
+        <div className="flex gap-2">
+          <button type="submit" className={primary} disabled={start.isPending}>
+            Start
+          </button>
+          <button type="button" className={secondary} onClick={() => setOpen(false)}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Card>
+  );
+}
 
 export function WorkflowsPage() {
   const [params, setParams] = useSearchParams();
@@ -28,6 +90,7 @@ export function WorkflowsPage() {
   return (
     <>
       <PageTitle>Workflows</PageTitle>
+      <StartWorkflow />
       <form
         className="mb-4 flex flex-wrap items-end gap-2"
         onSubmit={(e) => {
