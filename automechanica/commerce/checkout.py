@@ -196,8 +196,9 @@ async def complete_checkout(
                 ],
                 "payment_declined",
             ) from exc
-        await record_payment(conn, order_id, result)
-        await set_status(conn, cart_id, "completed")
+        async with conn.pipeline():  # both writes in one round trip
+            await record_payment(conn, order_id, result)
+            await set_status(conn, cart_id, "completed")
         if on_placed is not None:
             await on_placed(conn, order_id)
         payment = payment_view(result.provider, result.status, result.amount, result.currency)

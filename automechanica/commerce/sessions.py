@@ -238,13 +238,16 @@ async def price_cart(
 ) -> PricedCart:
     """The session view of `cart` (a row from carts.load_cart) at today's prices."""
     today = today or datetime.now(UTC).date()
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(SELECT_LINES, (cart["id"],))
-        rows = await cur.fetchall()
-        vehicle_row = None
+    lines_cur = conn.cursor(row_factory=dict_row)
+    vehicle_cur = conn.cursor(row_factory=dict_row)
+    async with conn.pipeline():  # both queries in one round trip
+        await lines_cur.execute(SELECT_LINES, (cart["id"],))
         if cart["vehicle_id"] is not None:
-            await cur.execute(SELECT_VEHICLE, (cart["vehicle_id"],))
-            vehicle_row = await cur.fetchone()
+            await vehicle_cur.execute(SELECT_VEHICLE, (cart["vehicle_id"],))
+    rows = await lines_cur.fetchall()
+    vehicle_row = await vehicle_cur.fetchone() if cart["vehicle_id"] is not None else None
+    await lines_cur.close()
+    await vehicle_cur.close()
     vehicle, query = _vehicle(vehicle_row, cart["vehicle_query"])
     address = Address.model_validate(cart["shipping_address"]) if cart["shipping_address"] else None
     state = address.state if address else None
