@@ -9,6 +9,11 @@ import asyncio
 import json
 import math
 import re
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,11 +23,12 @@ from typing import Any
 
 import psycopg
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from psycopg.rows import dict_row
 
 from automechanica.api.app import create_app
-from automechanica.api.seo_head import SeoConfig
+from automechanica.api.seo_head import NOINDEX, SeoConfig
 from automechanica.api.web import mount_web
 from automechanica.catalog.seo_facts import vehicle_slug
 from automechanica.catalog.vehicle_config import VehicleConfig
@@ -315,3 +321,44 @@ def test_robots_and_a_paged_sitemap_whose_urls_resolve(shop: TestClient, db_url:
     past = len(part_files) + 1
     assert shop.get(f"/sitemaps/parts-{past}.xml").status_code == 404
     assert shop.get("/sitemaps/orders-1.xml").status_code == 404
+
+
+def test_a_real_server_answers_a_plain_http_client(
+    db_url: str, tmp_path: Path, test_vehicles: list[VehicleConfig]
+) -> None:
+    """Over a socket, with the standard library's client: what any crawler gets."""
+    load_priced_store_sync(db_url, tmp_path / "feeds", test_vehicles)
+    (part,) = sql(db_url, "SELECT id FROM parts WHERE price IS NOT NULL ORDER BY id LIMIT 1")
+    (tmp_path / "index.html").write_text(INDEX)
+    app = create_app(db_url, pool_min_size=1, pool_max_size=2)
+    app.router.routes.pop()
+    mount_web(app, tmp_path)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+            time.sleep(0.01)
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/parts/{part['id']}", timeout=10) as answer:
+            assert answer.status == 200
+            page = answer.read().decode()
+        head = read_head(page)
+        assert head.canonical == [f"{base}/parts/{part['id']}"]
+        assert head.titles and head.meta["description"]
+        assert json.loads(head.jsonld[0])["offers"]["priceCurrency"] == "USD"
+        try:
+            urllib.request.urlopen(f"{base}/parts/999999999", timeout=10)
+            raise AssertionError("an unknown part answered 200")
+        except urllib.error.HTTPError as missing:
+            assert missing.code == 404
+            assert NOINDEX in missing.read().decode()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()
