@@ -50,6 +50,7 @@ test("the console asks for a sign-in, refuses a wrong password, and keeps the se
 test("an operator sees the dashboard: what needs a person and the queue's health", async ({ page }) => {
   await signIn(page);
   await expect(page.getByRole("heading", { level: 1, name: "Dashboard" })).toBeVisible();
+  await expect(page.getByText(/^Report for .*(anomal|no anomaly)|^No analytics report yet/)).toBeVisible();
   const reviews = page.getByRole("link", { name: /Reviews waiting/ });
   await expect(reviews).not.toContainText("…");
   expect(Number((await reviews.textContent())?.replace(/\D/g, ""))).toBeGreaterThanOrEqual(1);

@@ -33,6 +33,40 @@ function Figure({ label, value, to, tone = "" }: { label: string; value: string;
   );
 }
 
+/** The nightly report's anomalies (arithmetic: more than 3σ from the week before) and summary. */
+function LatestReport() {
+  const report = useQuery({
+    queryKey: ["console", "analytics", "latest"],
+    queryFn: async () => {
+      const { data, response } = await adminApi.GET("/api/admin/analytics/reports/latest");
+      if (response.status === 404) return null; // no report yet
+      return unwrap({ data, response });
+    },
+  });
+  if (report.isPending) return <Loading what="the latest report" />;
+  if (report.error) return <ErrorNote error={report.error} />;
+  const r = report.data;
+  if (!r) return <p className="text-slate-700">No analytics report yet: the nightly schedule writes the first one.</p>;
+  return (
+    <div className="rounded-lg border border-slate-300 bg-white p-4">
+      <h3 className="font-semibold">
+        Report for {new Date(r.period_start).toLocaleDateString()}
+        {r.anomalies.length > 0 ? `: ${r.anomalies.length} anomal${r.anomalies.length === 1 ? "y" : "ies"}` : ": no anomaly"}
+      </h3>
+      {r.anomalies.length > 0 && (
+        <ul className="mt-2 flex flex-col gap-1" aria-label="Anomalies">
+          {r.anomalies.map((a, i) => (
+            <li key={i} className="rounded-md bg-amber-50 p-2 text-amber-950">
+              {typeof a.note === "string" ? a.note : typeof a.metric === "string" ? a.metric : JSON.stringify(a)}
+            </li>
+          ))}
+        </ul>
+      )}
+      <p className="mt-2 whitespace-pre-wrap text-sm text-slate-800">{r.summary}</p>
+    </div>
+  );
+}
+
 export function DashboardPage() {
   const reviews = useOpenReviews();
   const stats = useQuery({
@@ -71,6 +105,9 @@ export function DashboardPage() {
           <Figure label="Dead letters" value={stats.data ? String(dead) : "…"} to="/console/dead-letters" tone={dead ? "text-red-800" : ""} />
           <Figure label="Failed workflows" value={failed.data ? count(failed.data.length) : "…"} to="/console/workflows?status=failed" />
         </ul>
+        <div className="mt-3">
+          <LatestReport />
+        </div>
       </section>
       <section aria-labelledby="queue-title" className="mb-6">
         <h2 id="queue-title" className="mb-2 text-lg font-semibold">
