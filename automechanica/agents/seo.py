@@ -82,8 +82,9 @@ def year_span(years: list[int]) -> str | None:
 
 
 def model_phrase(m: ModelYears) -> str:
+    """'2012-2015 Honda Civic'; scattered years say so rather than claim every year."""
     span = year_span(m.years)
-    return f"{span} {m.make} {m.model}" if span else f"{m.make} {m.model}"
+    return f"{span} {m.make} {m.model}" if span else f"{m.make} {m.model} (select years)"
 
 
 def safe_specs(specs: dict[str, Any]) -> list[tuple[str, str]]:

@@ -54,6 +54,8 @@ def test_year_spans_claim_only_the_years_fitted() -> None:
     assert year_span([2012]) == "2012"
     assert year_span([2012, 2014]) == "2012, 2014"
     assert year_span([2010, 2012, 2014, 2016]) is None
+    scattered = facts(models=[ModelYears("Honda", "Civic", [2010, 2012, 2014, 2016])])
+    assert "Fits the Honda Civic (select years)." in template_meta(scattered)
 
 
 def test_gtins_need_a_right_check_digit() -> None:
