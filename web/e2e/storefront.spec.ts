@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { base, findQuestion, partTypeName } from "./helpers";
+import { base, findQuestion, fittingPart, partTypeName } from "./helpers";
 
 async function pickByYearMakeModel(page: Page, year: number, make: string, model: string) {
   await page.goto(`${base()}/`);
@@ -104,4 +104,24 @@ test("search results, facets and an unknown page stay usable and accessible", as
   await expectAccessible(page);
   await page.goto(`${base()}/no/such/page`);
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+});
+
+test("a year/make/model landing page lists what fits and leads into the store for that vehicle", async ({ page, request }) => {
+  const { vehicleId } = await fittingPart(request);
+  const v = await (await request.get(`${base()}/api/vehicles/${vehicleId}`)).json();
+  const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  const path = `/vehicles/${v.year}/${slug(v.make)}/${slug(v.model)}`;
+  const landing = await request.get(`${base()}/api${path.replace("/vehicles", "/landing")}`);
+  expect(landing.status()).toBe(200);
+  const data = await landing.json();
+  await page.goto(`${base()}${path}`);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(data.title);
+  await expect(page.locator("link[rel='canonical']")).toHaveCount(1); // the server's head is kept
+  await expectAccessible(page);
+  await page.getByRole("button", { name: `Shop for my ${v.year} ${v.make} ${v.model}` }).click();
+  await expect(page.getByTestId("current-vehicle")).toHaveText(new RegExp(`^${v.year} ${v.make} ${v.model}`));
+  const type = data.part_types[0];
+  await page.getByRole("link", { name: `${type.part_type} (${type.count})` }).click();
+  await expect(page.getByRole("heading", { level: 1, name: type.part_type })).toBeVisible();
+  await expect(page).toHaveURL(/vehicle=/);
 });

@@ -5,6 +5,7 @@ import { CartPage } from "./features/cart/CartPage";
 import { CheckoutPage } from "./features/cart/CheckoutPage";
 import { OrderLookup, OrderPage } from "./features/cart/OrderPage";
 import { GaragePage } from "./features/garage/GaragePage";
+import { VehicleLanding } from "./features/landing/VehicleLanding";
 import { SupportPage } from "./features/support/SupportPage";
 import { GarageProvider, useVehiclePath } from "./features/garage/GarageProvider";
 import { VehicleBar } from "./features/garage/VehicleBar";
@@ -77,6 +78,7 @@ function Layout() {
           <Route path="/orders" element={<OrderLookup />} />
           <Route path="/orders/:number" element={<OrderPage />} />
           <Route path="/support" element={<SupportPage />} />
+          <Route path="/vehicles/:year/:make/:model" element={<VehicleLanding />} />
           <Route
             path="*"
             element={

@@ -2021,6 +2021,11 @@ export interface components {
             qualifiers: string[];
             /** Notes */
             notes: string[];
+            /**
+             * Explanation
+             * @description the Fitment agent's why, written from the evidence
+             */
+            explanation?: string | null;
         };
         /** FacetValue */
         FacetValue: {
