@@ -177,7 +177,7 @@ async def complete_checkout(
         priced = await price_cart(conn, cart, tax_rate)
         _refuse_unless_ready(priced, request)
         customer_id = cart["customer_id"] or shopper.customer_id
-        order_id, number, placed_at = await insert_order(conn, priced, cart, customer_id)
+        order_id, number, placed_at, line_ids = await insert_order(conn, priced, cart, customer_id)
         try:
             result = await provider.charge(
                 number, priced.total, cart["currency"], request.payment.token
@@ -203,7 +203,7 @@ async def complete_checkout(
             await on_placed(conn, order_id)
         payment = payment_view(result.provider, result.status, result.amount, result.currency)
         order = placed_order(
-            priced, number, placed_at, payment, cart["email"], cart["shipping_address"]
+            priced, number, placed_at, line_ids, payment, cart["email"], cart["shipping_address"]
         )
         session = priced.session.model_copy(
             update={"status": "completed", "order": OrderRef(number=number, status=order.status)}

@@ -45,11 +45,12 @@ WITH o AS (
     SELECT o.id, l.* FROM o, unnest(%(parts)s::bigint[], %(quantities)s::int[],
         %(prices)s::numeric[], %(costs)s::numeric[], %(cores)s::numeric[], %(days)s::int[],
         %(fits)s::text[], %(notes)s::text[]) AS l
+    RETURNING id
 ), history AS (
     INSERT INTO order_status_history (order_id, status, note, actor)
     SELECT o.id, 'placed', %(note)s, 'customer' FROM o
 )
-SELECT id, created_at FROM o
+SELECT id, created_at, (SELECT array_agg(id ORDER BY id) FROM lines) AS line_ids FROM o
 """
 INSERT_HISTORY = """
 INSERT INTO order_status_history (order_id, status, note, actor) VALUES (%s, %s, %s, %s)
@@ -70,7 +71,7 @@ FROM orders o WHERE o.customer_id = %(customer)s
 ORDER BY o.created_at DESC, o.id DESC LIMIT %(limit)s OFFSET %(offset)s
 """
 ORDER_LINES = """
-SELECT l.part_id, l.quantity, l.unit_price, l.core_charge, l.ship_days, l.fit_status,
+SELECT l.id, l.part_id, l.quantity, l.unit_price, l.core_charge, l.ship_days, l.fit_status,
        l.fit_note, l.status, p.title, p.part_number, b.name AS brand
 FROM order_lines l JOIN parts p ON p.id = l.part_id JOIN brands b ON b.id = p.brand_id
 WHERE l.order_id = %(id)s ORDER BY l.id
@@ -91,6 +92,7 @@ WHERE v.id = %(id)s
 
 
 class OrderLine(BaseModel):
+    id: int = Field(description="the line, as a return request names it")
     part_id: int
     title: str
     brand: str
@@ -163,9 +165,9 @@ def new_number() -> str:
 
 async def insert_order(
     conn: AsyncConnection[Any], priced: PricedCart, cart: dict[str, Any], customer_id: int | None
-) -> tuple[int, str, datetime]:
+) -> tuple[int, str, datetime, list[int]]:
     """The order, its lines and its 'placed' history row, in the caller's transaction.
-    Returns (order id, number, placed at)."""
+    Returns (order id, number, placed at, the lines' ids in the cart's order)."""
     lines = priced.lines
     params = {
         "cart": cart["id"],
@@ -195,7 +197,7 @@ async def insert_order(
             await cur.execute(INSERT_ORDER, params | {"number": number, "note": PLACED_NOTE})
             row = await cur.fetchone()
             if row is not None:
-                return int(row["id"]), number, row["created_at"]
+                return int(row["id"]), number, row["created_at"], list(row["line_ids"])
     raise ConflictError("Could not draw a free order number three times; try again.")
 
 
@@ -203,6 +205,7 @@ def placed_order(
     priced: PricedCart,
     number: str,
     placed_at: datetime,
+    line_ids: list[int],
     payment: PaymentView,
     email: str | None,
     address: dict[str, Any] | None,
@@ -223,6 +226,7 @@ def placed_order(
         currency=priced.session.currency,
         lines=[
             OrderLine(
+                id=line_id,
                 part_id=line.part_id,
                 title=items[line.part_id].title,
                 brand=items[line.part_id].brand,
@@ -235,7 +239,7 @@ def placed_order(
                 fit_status=line.fit_status,
                 fit_note=line.fit_note,
             )
-            for line in priced.lines
+            for line_id, line in zip(line_ids, priced.lines, strict=True)
         ],
         totals=OrderTotals(
             subtotal=totals.subtotal,
@@ -354,6 +358,7 @@ async def _order(conn: AsyncConnection[Any], row: dict[str, Any]) -> Order:
         currency=row["currency"],
         lines=[
             OrderLine(
+                id=line["id"],
                 part_id=line["part_id"],
                 title=line["title"],
                 brand=line["brand"],
