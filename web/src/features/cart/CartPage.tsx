@@ -1,11 +1,45 @@
 import { useEffect } from "react";
 import { Link } from "react-router";
+import { useAnswer } from "../fitment/useFit";
 import { useGarage, useVehiclePath } from "../garage/GarageProvider";
 import { vehicleLabel } from "../garage/vehicle";
-import { cartVehicle, cents, useCart, useCartActions, type CheckoutSession } from "./cart";
+import { cartVehicle, cents, useCart, useCartActions, type CheckoutSession, type LineItem } from "./cart";
 import { LineFit } from "./LineFit";
 import { Messages } from "./Messages";
 import { Totals } from "./Totals";
+
+const ASKABLE: Record<string, string> = { submodel: "trim", engine_liters: "engine", drive: "drive" };
+
+/** "Check fit": the one question that decides it, answered here; the answer narrows the
+ * current vehicle (as on the product page) and the cart is checked again for it. */
+function FitQuestion({ line }: { line: LineItem }) {
+  const { current } = useGarage();
+  const answer = useAnswer();
+  const { update } = useCartActions();
+  const fit = line.fit;
+  const options = fit?.ask_options ?? [];
+  if (!current || !fit || fit.status !== "need_more_information" || !fit.ask_next || !ASKABLE[fit.ask_next] || options.length === 0) return null;
+  const busy = answer.isPending || update.isPending;
+  return (
+    <div role="group" aria-label={`Which ${ASKABLE[fit.ask_next]} is your ${current.make} ${current.model}?`} className="mt-1 flex flex-wrap items-center gap-2 text-sm">
+      <span>Which {ASKABLE[fit.ask_next]}?</span>
+      {options.map((option) => (
+        <button
+          key={option}
+          type="button"
+          disabled={busy}
+          className="min-h-11 rounded-md border border-amber-600 bg-white px-3"
+          onClick={async () => {
+            const { after } = await answer.mutateAsync({ attribute: fit.ask_next ?? "", value: option });
+            update.mutate(cartVehicle(after));
+          }}
+        >
+          {fit.ask_next === "engine_liters" ? `${option}L` : option}
+        </button>
+      ))}
+    </div>
+  );
+}
 
 function Lines({ session }: { session: CheckoutSession }) {
   const { setQuantity, remove, update } = useCartActions();
@@ -24,6 +58,7 @@ function Lines({ session }: { session: CheckoutSession }) {
               {l.brand} · <span className="font-mono">{l.part_number}</span> · {cents(l.unit_price)} each
             </p>
             <LineFit status={l.fit?.status} note={l.fit?.note} />
+            <FitQuestion line={l} />
             <p className="text-sm">
               {l.in_stock ? "In stock" : "Out of stock"}
               {l.estimated_delivery && ` · arrives by ${new Date(l.estimated_delivery + "T12:00:00").toLocaleDateString()}`}
