@@ -115,7 +115,9 @@ def test_an_unsure_layout_waits_in_review_and_approving_it_finishes_the_import(
         "normalize",
         "import",
         "product_data",
+        "fitment_review",
         "fitment",
+        "seo",
         "interchange",
     ]
     decided = [e for e in shown["events"] if e["agent"] == "person:ops@example.com"]
