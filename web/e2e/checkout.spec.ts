@@ -44,9 +44,20 @@ test("add a part to the cart, check out with the test provider, see the order wi
   await expectAccessible(page, "order");
   const number = (await page.getByRole("heading", { level: 1 }).textContent())!.replace("Order ", "");
 
-  // The cart is spent; the order opens again by number and email after a reload.
-  await page.reload();
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Order ${number}`);
+  // The order opens again by number and email after a reload; once routed to a supplier
+  // it can be returned: a wrong fit is requested and goes to a person.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Order ${number}`);
+    await expect(page.getByTestId("order-status")).toHaveText("routed", { timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
+  await page.getByText("Return a part").click();
+  await expect(page.getByLabel("Why")).toHaveValue("wrong_fit");
+  await page.getByLabel("Details (optional)").fill("e2e: the filter thread is smaller than the engine's");
+  await expectAccessible(page, "return request");
+  await page.getByRole("button", { name: "Request the return" }).click();
+  await expect(page.getByRole("status").filter({ hasText: /Return \d+ is requested: .* a person decides/ })).toBeVisible();
+  // The cart was spent by the order.
   await page.goto(`${base()}/cart`);
   await expect(page.getByText("Your cart is empty.")).toBeVisible();
 });

@@ -3888,6 +3888,11 @@ export interface components {
         };
         /** OrderLine */
         automechanica__commerce__orders__OrderLine: {
+            /**
+             * Id
+             * @description the line, as a return request names it
+             */
+            id: number;
             /** Part Id */
             part_id: number;
             /** Title */

@@ -17,15 +17,9 @@ const REASONS: [Reason, string][] = [
   ["other", "Another reason"],
 ];
 
-/** The order line's id, when the API names it (the order view must carry it). */
-function lineId(line: Order["lines"][number]): number | null {
-  const id = (line as { id?: unknown }).id;
-  return typeof id === "number" ? id : null;
-}
-
 export function ReturnForm({ order, email }: { order: Order; email: string }) {
   const id = useId();
-  const lines = order.lines.map((l) => ({ line: l, id: lineId(l) })).filter((x): x is { line: Order["lines"][number]; id: number } => x.id !== null);
+  const lines = order.lines.map((l) => ({ line: l, id: l.id }));
   const [line, setLine] = useState<number | null>(lines[0]?.id ?? null);
   const [reason, setReason] = useState<Reason>("wrong_fit");
   const [note, setNote] = useState("");
@@ -37,8 +31,6 @@ export function ReturnForm({ order, email }: { order: Order; email: string }) {
         }),
       ),
   });
-  if (lines.length === 0)
-    return <p className="text-slate-700">Returns for this order cannot be requested on this page yet. Our support chat can help.</p>;
   if (send.data)
     return (
       <p role="status" className="rounded-md bg-green-50 p-3 text-green-900">
