@@ -84,6 +84,12 @@ EMAIL_OPERATIONS = {
 }
 
 
+def _requires_sign_in(case: Any) -> bool:
+    """The operation needs a bearer token (no empty requirement beside it)."""
+    security = case.operation.definition.raw.get("security") or []
+    return bool(security) and {} not in security
+
+
 @schema.parametrize()
 @settings(
     max_examples=25,
@@ -105,8 +111,9 @@ def test_every_operation_holds_its_contract(
         # The email pattern is Python's (accounts.users.EMAIL); the generator reads `\s`
         # as JSON Schema's, and a few control characters differ between the two.
         excluded.append(positive_data_acceptance)
-    if case.path.startswith("/api/admin/"):
+    if case.path.startswith("/api/admin/") or _requires_sign_in(case):
         # Every call carries the admin's token, so a negative case made by dropping the
-        # Authorization header is sent with it anyway (auth has its own tests).
+        # Authorization header is sent with it anyway (auth has its own tests:
+        # test_api_access.py walks every route with every kind of caller).
         excluded.append(negative_data_rejection)
     case.call_and_validate(headers=admin_headers, excluded_checks=excluded)
