@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -66,6 +67,7 @@ def create_app(
     tax_rate: Decimal = Decimal("0.0825"),
     llm: Callable[[AsyncConnectionPool[Any]], Router] | None = None,
     seo_config: SeoConfig | None = None,
+    upload_dir: Path | None = None,
 ) -> FastAPI:
     """The API for the database at `database_url` (already migrated). With `embedder`,
     part search is hybrid (text + vectors of that model); without, text only. Access
@@ -105,6 +107,8 @@ def create_app(
     app.state.sessions = Sessions(signer, PasswordHasher(), policy=session_policy)
     app.state.checkout = CheckoutConfig.default(tax_rate)
     app.state.seo = seo_config or SeoConfig()  # canonical links' base, sitemap page size
+    # The only folder a workflow started over the API may read files from (feeds).
+    app.state.upload_dir = upload_dir or Settings().data_dir / "uploads"
 
     for module in (health, vehicles, parts, auth, feeds, well_known):
         app.include_router(module.router)
@@ -147,6 +151,7 @@ def create_app_from_settings() -> FastAPI:
         tax_rate=settings.tax_rate,
         llm=lambda pool: build_router(settings, pool=pool),
         seo_config=SeoConfig(public_url=settings.public_url),
+        upload_dir=settings.data_dir / "uploads",
     )
 
 

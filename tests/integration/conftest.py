@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -45,9 +46,15 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> Account
 
 
 @pytest.fixture
-def api(db_url: str) -> Iterator[TestClient]:
-    """The API on a fresh database, tokens signed with SECRET."""
-    app = create_app(db_url, pool_min_size=1, pool_max_size=4, secret_key=SECRET)
+def api(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    """The API on a fresh database, tokens signed with SECRET, uploads in tmp_path."""
+    app = create_app(
+        db_url,
+        pool_min_size=1,
+        pool_max_size=4,
+        secret_key=SECRET,
+        upload_dir=tmp_path / "uploads",
+    )
     with TestClient(app) as client:
         yield client
 

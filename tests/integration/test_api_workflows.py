@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import psycopg
+import pytest
 from fastapi.testclient import TestClient
 
 from automechanica.accounts import Role
@@ -87,9 +88,12 @@ def test_an_operator_starts_follows_and_cancels_a_workflow(
     api: TestClient, accounts: dict[Role, Account]
 ) -> None:
     ops = accounts[Role.operator].headers
+    uploads = api.app.state.upload_dir  # type: ignore[attr-defined]
+    uploads.mkdir(parents=True)
+    (uploads / "feed.csv").write_text("sku,brand,mpn\n", encoding="utf-8")
     body = {
         "name": "supplier_feed_onboarding",
-        "input": {"path": "/nowhere.csv", "supplier": "x"},
+        "input": {"path": "feed.csv", "supplier": "x"},
         "idempotency_key": "once",
     }
     started = api.post("/api/admin/workflows", headers=ops, json=body)
@@ -107,3 +111,18 @@ def test_an_operator_starts_follows_and_cancels_a_workflow(
 
 def ops_email(accounts: dict[Role, Account]) -> str:
     return accounts[Role.operator].email
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../secret_key", "missing.csv"])
+def test_a_workflow_started_over_the_api_reads_only_uploaded_files(
+    api: TestClient, accounts: dict[Role, Account], path: str
+) -> None:
+    """An operator cannot make the server import its own files (its signing key, its
+    database) into a report anyone with the console can read."""
+    api.app.state.upload_dir.mkdir(parents=True)  # type: ignore[attr-defined]
+    body = {"name": "supplier_feed_onboarding", "input": {"path": path, "supplier": "x"}}
+    refused = api.post("/api/admin/workflows", headers=accounts[Role.operator].headers, json=body)
+    assert refused.status_code == 422, refused.text
+    assert "reads only files in the uploads folder" in refused.json()["detail"]
+    listed = api.get("/api/admin/workflows", headers=accounts[Role.operator].headers).json()
+    assert listed == []

@@ -4,7 +4,7 @@
 // API), a review (a feed whose layout the agent is unsure of) and a dead letter.
 // E2E_BASE_URL set by the caller skips all this and uses that server instead.
 import { spawn, execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -58,9 +58,10 @@ async function prepareConsole(base: string, data: string, env: Record<string, st
   await call(base, "POST", "/api/admin/users", admin, { ...OPERATOR, role: "operator", name: "E2E operator" });
   // A price list with unnamed price columns: the onboarding agent is unsure of its layout
   // and the workflow waits for a person (nothing is stored meanwhile).
-  const feed = join(data, "prices.csv");
-  copyFileSync(join(root, "evals/layouts/unlabelled_prices.csv"), feed);
-  await call(base, "POST", "/api/admin/workflows", admin, { name: "supplier_feed_onboarding", input: { path: feed, supplier: "Prices Inc" } });
+  // Over the API a workflow reads files only from the uploads folder of the data dir.
+  mkdirSync(join(data, "uploads"), { recursive: true });
+  copyFileSync(join(root, "evals/layouts/unlabelled_prices.csv"), join(data, "uploads", "prices.csv"));
+  await call(base, "POST", "/api/admin/workflows", admin, { name: "supplier_feed_onboarding", input: { path: "prices.csv", supplier: "Prices Inc" } });
   await until("a review of the unsure feed layout", async () => {
     const open = await call(base, "GET", "/api/admin/reviews?kind=feed.layout_mapping", admin);
     return open.length > 0 ? open : undefined;

@@ -7,14 +7,16 @@ signed-in caller, never a name sent in the body.
 
 from __future__ import annotations
 
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from automechanica.api.access import AdminAccess, OperatorAccess
 from automechanica.api.deps import Conn
+from automechanica.errors import InvalidInputError
 from automechanica.orchestrator import (
     Policy,
     PolicyChange,
@@ -101,14 +103,31 @@ async def workflows(
     return await list_workflows(conn, kind=kind, status=state, limit=limit)
 
 
+def uploaded_file(given: Any, upload_dir: FilePath) -> FilePath:
+    """A file an operator names over the API, allowed only inside the uploads folder: the
+    API must not read the server's other files (its signing key, its database) into an
+    import report."""
+    folder = upload_dir.resolve()
+    path = (folder / str(given)).resolve()
+    if not path.is_relative_to(folder) or not path.is_file():
+        raise InvalidInputError(
+            f"input.path {given!r}: a workflow started over the API reads only files in "
+            f"the uploads folder ({folder}); copy the file there, or run `automechanica "
+            "feeds import FILE` on the server"
+        )
+    return path
+
+
 @router.post(
     "/workflows",
     response_model=Started,
     status_code=status.HTTP_201_CREATED,
     responses={404: {"description": "no workflow of that name"}},
 )
-async def start(conn: Conn, who: OperatorAccess, body: StartWorkflow) -> Started:
+async def start(request: Request, conn: Conn, who: OperatorAccess, body: StartWorkflow) -> Started:
     workflow = workflow_registry().latest(body.name)
+    if "path" in body.input:  # a feed file: only from the uploads folder
+        body.input["path"] = str(uploaded_file(body.input["path"], request.app.state.upload_dir))
     workflow_id = await start_workflow(
         conn, workflow, body.input, idempotency_key=body.idempotency_key, started_by=who.email
     )
