@@ -55,6 +55,7 @@ from automechanica.orchestrator.workflows.intake import approved_type_hints, nor
 from automechanica.orchestrator.workflows.interchange import flag_interchange
 from automechanica.orchestrator.workflows.product_pages import product_data_batch
 from automechanica.orchestrator.workflows.seo_pages import seo_batch
+from automechanica.orchestrator.workflows.steps import sum_counts
 
 NAME = "supplier_feed_onboarding"
 AGENT = "SupplierNormalization"
@@ -242,14 +243,6 @@ async def supplier_parts(ctx: StepContext) -> list[int]:
         return [r["part_id"] for r in await cur.fetchall()]
 
 
-def _tally(results: list[Any]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for batch in results:
-        for key, n in batch.items():
-            total[key] = total.get(key, 0) + n
-    return total
-
-
 async def hold_unsure_fitment(ctx: StepContext) -> dict[str, Any]:
     """The publish rule: a fitment below the policy threshold is never shown to shoppers."""
     policy = await get_policy(ctx.conn, "fitment.publish")
@@ -299,7 +292,9 @@ ONBOARDING_V1 = Workflow(
         Step("map_layout", map_layout),
         Step("normalize", normalize_names),
         Step("import", import_file),
-        FanOut("product_data", supplier_parts, product_data_batch, batch_size=200, combine=_tally),
+        FanOut(
+            "product_data", supplier_parts, product_data_batch, batch_size=200, combine=sum_counts
+        ),
         Step("fitment", hold_unsure_fitment),
         Step("interchange", interchange_candidates),
     ),
@@ -314,10 +309,12 @@ ONBOARDING = Workflow(
         Step("map_layout", map_layout),
         Step("normalize", normalize_names),
         Step("import", import_file),
-        FanOut("product_data", supplier_parts, product_data_batch, batch_size=200, combine=_tally),
-        FanOut("fitment_review", supplier_parts, fitment_batch, batch_size=500, combine=_tally),
+        FanOut(
+            "product_data", supplier_parts, product_data_batch, batch_size=200, combine=sum_counts
+        ),
+        FanOut("fitment_review", supplier_parts, fitment_batch, batch_size=500, combine=sum_counts),
         Step("fitment", hold_unsure_fitment),
-        FanOut("seo", supplier_parts, seo_batch, batch_size=500, combine=_tally),
+        FanOut("seo", supplier_parts, seo_batch, batch_size=500, combine=sum_counts),
         Step("interchange", interchange_candidates),
     ),
 )

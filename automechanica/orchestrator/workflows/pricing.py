@@ -24,7 +24,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from automechanica.agents.pricing import AGENT, DECISION, PricingAgent, confidence_of
 from automechanica.commerce.pricing import (
@@ -42,7 +42,6 @@ from automechanica.errors import InvalidInputError
 from automechanica.orchestrator.decisions import record_refusals
 from automechanica.orchestrator.definitions import (
     FanOut,
-    Finish,
     ReviewRequest,
     Step,
     StepContext,
@@ -51,6 +50,7 @@ from automechanica.orchestrator.definitions import (
 from automechanica.orchestrator.events import AgentEvent, record_event
 from automechanica.orchestrator.policies import Policy, get_policy, judge, price_problems
 from automechanica.orchestrator.reviews import Review, open_review
+from automechanica.orchestrator.workflows.steps import input_check, sum_counts
 
 NAME = "pricing_refresh"
 BATCH_SIZE = 2000
@@ -75,19 +75,9 @@ class RefreshInput(BaseModel):
     ask_model: bool = Field(default=False, description="let a model propose prices too")
 
 
-async def check_input(ctx: StepContext) -> dict[str, Any] | Finish:
-    """A bad input ends the run at once with a reason, rather than retrying a batch."""
-    try:
-        given = RefreshInput.model_validate(ctx.input)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "input"
-        return Finish(
-            "failed",
-            reason=f"pricing_refresh input {where}: {first['msg']}; expected "
-            '{"part_ids": [1, 2], "ask_model": false} (both optional)',
-        )
-    return given.model_dump()
+check_input = input_check(
+    "pricing_refresh", RefreshInput, '{"part_ids": [1, 2], "ask_model": false} (both optional)'
+)
 
 
 async def parts_to_price(ctx: StepContext) -> list[int]:
@@ -95,13 +85,6 @@ async def parts_to_price(ctx: StepContext) -> list[int]:
     async with ctx.conn.cursor(row_factory=tuple_row) as cur:
         await cur.execute(SELECT_PARTS, {"ids": given.part_ids})
         return [int(r[0]) for r in await cur.fetchall()]
-
-
-def sum_counts(results: list[Any]) -> dict[str, int]:
-    total: Counter[str] = Counter()
-    for r in results:
-        total.update(r or {})
-    return dict(sorted(total.items()))
 
 
 def pricing_rules(policy: Policy) -> PricingRules:

@@ -23,7 +23,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from automechanica.agents.seo import (
     AGENT,
@@ -37,9 +37,10 @@ from automechanica.agents.seo import (
 from automechanica.catalog.seo_facts import SeoFacts, seo_facts, store_seo
 from automechanica.catalog.structured_data import VEHICLE_CAP
 from automechanica.orchestrator.decisions import settle_decision
-from automechanica.orchestrator.definitions import FanOut, Finish, Step, StepContext, Workflow
+from automechanica.orchestrator.definitions import FanOut, Step, StepContext, Workflow
 from automechanica.orchestrator.events import AgentEvent, record_event
 from automechanica.orchestrator.policies import Policy, get_policy, seed_file, text_problems
+from automechanica.orchestrator.workflows.steps import input_check, sum_counts
 
 NAME = "seo_build"
 BATCH_SIZE = 500
@@ -158,18 +159,7 @@ class BuildInput(BaseModel):
     part_ids: list[int] | None = Field(default=None, description="only these parts")
 
 
-async def check_input(ctx: StepContext) -> dict[str, Any] | Finish:
-    try:
-        given = BuildInput.model_validate(ctx.input)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "input"
-        return Finish(
-            "failed",
-            reason=f"seo_build input {where}: {first['msg']}; expected "
-            '{"part_ids": [1, 2]} (optional: every active part)',
-        )
-    return given.model_dump()
+check_input = input_check(NAME, BuildInput, '{"part_ids": [1, 2]} (optional: every active part)')
 
 
 async def parts_for_seo(ctx: StepContext) -> list[int]:
@@ -177,13 +167,6 @@ async def parts_for_seo(ctx: StepContext) -> list[int]:
     async with ctx.conn.cursor(row_factory=tuple_row) as cur:
         await cur.execute(SELECT_PARTS, {"ids": given.part_ids})
         return [int(r[0]) for r in await cur.fetchall()]
-
-
-def sum_counts(results: list[Any]) -> dict[str, int]:
-    total: Counter[str] = Counter()
-    for r in results:
-        total.update(r or {})
-    return dict(sorted(total.items()))
 
 
 SEO_BUILD = Workflow(
