@@ -23,6 +23,8 @@ from automechanica.api.policy import ApiPolicy
 from automechanica.api.routes import (
     admin_analytics,
     admin_catalog,
+    admin_feeds,
+    admin_llm,
     admin_orders,
     admin_pricing,
     admin_queue,
@@ -119,6 +121,8 @@ def create_app(
     app.include_router(admin_users.router, dependencies=[Depends(require_admin)])
     app.include_router(admin_workflows.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_catalog.router, dependencies=[Depends(require_operator)])
+    app.include_router(admin_feeds.router, dependencies=[Depends(require_operator)])
+    app.include_router(admin_llm.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_analytics.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_orders.router, dependencies=[Depends(require_operator)])
     app.include_router(returns.router)  # a customer's own lines; a guest's by number + email

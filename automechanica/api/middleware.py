@@ -85,7 +85,7 @@ class RequestEdge:
         self, scope: Scope, receive: Receive, send: Send, started: Callable[[], bool]
     ) -> None:
         """The app, with the body counted; an exception before the response is a problem."""
-        limit = self.policy.max_body_bytes
+        limit = self.policy.body_limit(scope["path"])
         received = 0
 
         async def counted() -> Message:
@@ -127,12 +127,10 @@ class RequestEdge:
             names = [k for k, v in parse_qsl(query.decode("latin-1")) if "\x00" in k + v]
             return _nul(rid, path, ["query", names[0] if names else "?"])
         length = _content_length(scope)
-        if length is not None and length > self.policy.max_body_bytes:
+        limit = self.policy.body_limit(path)
+        if length is not None and length > limit:
             return problems.problem(
-                rid,
-                413,
-                f"The request body is larger than {self.policy.max_body_bytes} bytes.",
-                path=path,
+                rid, 413, f"The request body is larger than {limit} bytes.", path=path
             )
         return None
 

@@ -21,6 +21,9 @@ class ApiPolicy:
 
     #: Request bodies larger than this are refused with 413 before they are read whole.
     max_body_bytes: int = 1024 * 1024
+    #: Except a supplier's feed file uploaded to these paths (streamed to disk).
+    max_upload_bytes: int = 200 * 1024 * 1024
+    upload_paths: tuple[str, ...] = ("/api/admin/feeds/upload",)
     #: The raw query string; longer is 414.
     max_query_bytes: int = 4096
     #: Part searches with words (`q`) per client IP, as a token bucket.
@@ -34,6 +37,10 @@ class ApiPolicy:
     db_timeout_seconds: float = 5.0
     #: Retry-After sent with 503 while the database is unavailable.
     retry_after_seconds: int = 5
+
+    def body_limit(self, path: str) -> int:
+        """The largest body a request to `path` may send."""
+        return self.max_upload_bytes if path in self.upload_paths else self.max_body_bytes
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiPolicy:
