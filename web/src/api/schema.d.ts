@@ -1144,6 +1144,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/feeds/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload
+         * @description Store the file and start its onboarding; the answer names the workflow to follow.
+         */
+        post: operations["upload_api_admin_feeds_upload_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/llm/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Models
+         * @description Every model the router may choose, with its price and its last hour of calls.
+         */
+        get: operations["models_api_admin_llm_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/llm/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage
+         * @description Calls, tokens and cost by model and by agent since `hours` ago.
+         */
+        get: operations["usage_api_admin_llm_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/analytics/reports": {
         parameters: {
             query?: never;
@@ -1710,6 +1770,30 @@ export interface components {
             shipping_address?: components["schemas"]["Address"] | null;
             /** Fulfillment Option */
             fulfillment_option?: ("standard" | "expedited") | null;
+        };
+        /** CatalogModel */
+        CatalogModel: {
+            /** Name */
+            name: string;
+            /** Provider */
+            provider: string;
+            /** Tier */
+            tier: string;
+            /**
+             * Context Window
+             * @description tokens; None for the offline model
+             */
+            context_window: number | null;
+            /** Capabilities */
+            capabilities: string[];
+            /** @description USD per 1M tokens; None: unknown, never 0 */
+            price: components["schemas"]["ModelPrice"] | null;
+            /**
+             * Ready
+             * @description its provider is configured (a key or a base URL)
+             */
+            ready: boolean;
+            last_hour: components["schemas"]["LastHour"] | null;
         };
         /**
          * CheckoutCompleted
@@ -2356,6 +2440,15 @@ export interface components {
             /** Top */
             top: components["schemas"]["LandingPart"][];
         };
+        /** LastHour */
+        LastHour: {
+            /** Calls */
+            calls: number;
+            /** Errors */
+            errors: number;
+            /** Last Error */
+            last_error: string | null;
+        };
         /**
          * LineInput
          * @description A part and how many (1-99).
@@ -2432,6 +2525,20 @@ export interface components {
             /** Email */
             email: string;
             role: components["schemas"]["Role"];
+        };
+        /** ModelPrice */
+        ModelPrice: {
+            /** Input Per Million */
+            input_per_million: string;
+            /** Output Per Million */
+            output_per_million: string;
+            /** Cached Per Million */
+            cached_per_million: string | null;
+            /**
+             * As Of
+             * Format: date
+             */
+            as_of: string;
         };
         /** NewAlias */
         NewAlias: {
@@ -3656,6 +3763,57 @@ export interface components {
              * @default []
              */
             ask_options: string[];
+        };
+        /** Uploaded */
+        Uploaded: {
+            /**
+             * Workflow Id
+             * Format: uuid
+             */
+            workflow_id: string;
+            /** File */
+            file: string;
+            /** Bytes */
+            bytes: number;
+            /** Supplier */
+            supplier: string;
+        };
+        /** Usage */
+        Usage: {
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /** By Model */
+            by_model: components["schemas"]["UsageLine"][];
+            /** By Agent */
+            by_agent: components["schemas"]["UsageLine"][];
+            /**
+             * Total Cost Usd
+             * @description known spend; unpriced calls not counted
+             */
+            total_cost_usd: string;
+        };
+        /**
+         * UsageLine
+         * @description One model's or one agent's calls since a time.
+         */
+        UsageLine: {
+            /** Key */
+            key: string;
+            /** Calls */
+            calls: number;
+            /** Errors */
+            errors: number;
+            /** Tokens In */
+            tokens_in: number;
+            /** Tokens Out */
+            tokens_out: number;
+            /** Cost Usd */
+            cost_usd: string;
+            /** Unpriced */
+            unpriced: number;
         };
         /** User */
         User: {
@@ -10842,6 +11000,308 @@ export interface operations {
             };
             /** @description The request body is larger than the limit (1 MiB) */
             413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload_api_admin_feeds_upload_post: {
+        parameters: {
+            query: {
+                supplier: string;
+                filename: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Uploaded"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    models_api_admin_llm_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogModel"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or the body is not valid */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    usage_api_admin_llm_usage_get: {
+        parameters: {
+            query?: {
+                /** @description how far back */
+                hours?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
                 headers: {
                     /** @description this request's id; quoted in error bodies and in the server's log */
                     "X-Request-ID": string;
