@@ -36,11 +36,10 @@ class Uploaded(BaseModel):
 
 
 def _file_name(given: str) -> str:
-    """The uploaded file's name as stored: its last path part, plain characters only,
-    prefixed so two uploads of 'prices.csv' never overwrite each other."""
-    base = SAFE_NAME.sub("_", Path(given).name).strip("._")[:100]
-    if not base:
-        raise InvalidInputError("filename: give the file's name, e.g. prices.csv")
+    """The uploaded file's name as stored: its last path part, plain characters only
+    (the file's format is read from its content), prefixed so two uploads of
+    'prices.csv' never overwrite each other."""
+    base = SAFE_NAME.sub("_", Path(given).name).strip("._")[:100] or "upload"
     return f"{secrets.token_hex(4)}-{base}"
 
 
@@ -51,7 +50,7 @@ def _file_name(given: str) -> str:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+            "content": {"application/octet-stream": {"schema": {"type": "string", "minLength": 1}}},
         }
     },
 )
