@@ -11,6 +11,8 @@ import { CatalogPage } from "./pages/CatalogPage";
 import { PartPricingPage } from "./pages/PartPricing";
 import { DashboardPage } from "./pages/DashboardPage";
 import { DeadLetterPage, DeadLettersPage } from "./pages/DeadLetters";
+import { FeedRunPage, FeedsPage } from "./pages/FeedsPage";
+import { LlmPage } from "./pages/LlmPage";
 import { OrderPage, OrdersPage } from "./pages/Orders";
 import { PoliciesPage } from "./pages/PoliciesPage";
 import { ReviewsPage } from "./pages/ReviewsPage";
@@ -54,6 +56,9 @@ function Pages({ user }: { user: Me }) {
       <Route path="workflows/:workflowId" element={<WorkflowPage />} />
       <Route path="dead-letters" element={<DeadLettersPage />} />
       <Route path="dead-letters/:taskId" element={<DeadLetterPage />} />
+      <Route path="feeds" element={<FeedsPage />} />
+      <Route path="feeds/:workflowId" element={<FeedRunPage />} />
+      <Route path="llm" element={<LlmPage />} />
       <Route path="catalog" element={<CatalogPage />} />
       <Route path="catalog/parts/:partId/pricing" element={<PartPricingPage />} />
       <Route path="policies" element={<PoliciesPage user={user} />} />

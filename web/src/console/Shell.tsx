@@ -18,6 +18,8 @@ const NAV: Item[] = [
   { to: "/console/workflows", label: "Workflows" },
   { to: "/console/dead-letters", label: "Dead letters" },
   { to: "/console/catalog", label: "Catalog" },
+  { to: "/console/feeds", label: "Feeds" },
+  { to: "/console/llm", label: "LLM" },
   { to: "/console/policies", label: "Policies" },
   { to: "/console/users", label: "Users", admin: true },
 ];

@@ -8,6 +8,7 @@ import { vi } from "vitest";
 export interface Call {
   method: string;
   path: string;
+  query: URLSearchParams;
   headers: Headers;
   body: unknown;
 }
@@ -22,7 +23,8 @@ export function stubFetch(handler: (call: Call) => Answer | undefined) {
     vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
       const request = input instanceof Request ? input : new Request(String(input), init);
       const text = await request.text();
-      const call = { method: request.method, path: new URL(request.url).pathname, headers: request.headers, body: text ? JSON.parse(text) : undefined };
+      const url = new URL(request.url);
+      const call = { method: request.method, path: url.pathname, query: url.searchParams, headers: request.headers, body: text ? JSON.parse(text) : undefined };
       calls.push(call);
       const answer = handler(call) ?? { status: 404, body: { detail: `no stub for ${call.method} ${call.path}` } };
       const status = answer.status ?? 200;

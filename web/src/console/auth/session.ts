@@ -113,6 +113,10 @@ export async function logout(): Promise<void> {
   set({ status: "signed-out" });
 }
 
+/** The access token, for the one call openapi-fetch cannot make: a feed upload with
+ * progress events (XMLHttpRequest). Null when signed out. */
+export const accessToken = (): string | null => token;
+
 function send(request: Request): Promise<Response> {
   if (token) request.headers.set("Authorization", `Bearer ${token}`);
   return globalThis.fetch(request);
