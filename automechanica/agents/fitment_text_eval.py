@@ -87,7 +87,8 @@ def judge(case: dict[str, Any], parsed: ParsedFitment) -> tuple[bool, list[str]]
             found = [a for a in parsed.applications if (a.make, a.model) == (v["make"], v["model"])]
             right = right and any(a.submodels == v["submodels"] for a in found)
     named = {_key(v["make"], v["model"]) for v in case["vehicles"] + case["proposals"]}
-    said = {_key(r[0], r[1]): f"{r[0]} {r[1]}" for r in [*got, *proposed]}
+    pairs = [(r[0], r[1]) for r in got] + [(p[0], p[1]) for p in proposed]
+    said = {_key(make, model): f"{make} {model}" for make, model in pairs}
     return right, sorted(name for key, name in said.items() if key not in named)
 
 

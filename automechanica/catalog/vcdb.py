@@ -85,6 +85,7 @@ def fuel_of(vcdb_name: str) -> str | None:
     """Our fuel for a VCdb FuelType name, as configurations store it."""
     return next((v for k, v in _FUELS.items() if vcdb_name.upper().startswith(k)), None)
 
+
 SELECT_MAKES = "SELECT a.alias, m.name FROM make_aliases a JOIN makes m ON m.id = a.make_id"
 SELECT_MODELS = "SELECT ma.name, mo.name FROM models mo JOIN makes ma ON ma.id = mo.make_id"
 CREATE_MAP_STAGING = """
