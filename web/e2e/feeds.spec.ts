@@ -58,6 +58,21 @@ test("an operator uploads a supplier's feed and sees the finished import report"
   await expect(page.getByRole("link", { name: /^Import started/ }).first()).toBeVisible();
 });
 
+test("a feed whose layout the agent is unsure of waits for a person, linked to its review", async ({ page }) => {
+  test.setTimeout(120_000);
+  await signIn(page, "/console/feeds");
+  await page.getByLabel("Supplier").fill(`E2E Unlabelled Prices ${Date.now()}`);
+  await page.getByLabel("Feed file").setInputFiles(resolve(import.meta.dirname, "..", "..", "evals", "layouts", "unlabelled_prices.csv"));
+  await page.getByRole("button", { name: "Upload and import" }).click();
+  await expect(page.getByTestId("feed-run-status")).toContainText("Waiting for a person to confirm the file's layout.", { timeout: 90_000 });
+  await expect(page.getByRole("heading", { level: 2, name: "Layout the agent proposes" })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Layout mapping" }).getByRole("row", { name: /^cost / })).toBeVisible();
+  await expect(page.getByRole("list", { name: "Import figures" })).toHaveCount(0); // nothing stored meanwhile
+  await expectAccessible(page, "feed import waiting");
+  await page.getByRole("link", { name: /^Open review \d+$/ }).click();
+  await expect(page.getByRole("article").getByRole("heading", { level: 2 })).toContainText("feed.layout_mapping");
+});
+
 test("an operator sees the model catalog and usage on the LLM page", async ({ page }) => {
   await signIn(page, "/console/llm");
   await expect(page.getByRole("heading", { level: 1, name: "Language models" })).toBeVisible();
