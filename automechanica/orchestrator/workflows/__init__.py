@@ -9,6 +9,7 @@ from automechanica.orchestrator.reviews import Apply
 from automechanica.orchestrator.workflows import intake
 from automechanica.orchestrator.workflows.analytics import NIGHTLY_ANALYTICS
 from automechanica.orchestrator.workflows.fulfillment import ORDER_FULFILLMENT
+from automechanica.orchestrator.workflows.housekeeping import STORE_HOUSEKEEPING
 from automechanica.orchestrator.workflows.interchange import DECISION_TYPE, apply_interchange
 from automechanica.orchestrator.workflows.onboarding import ONBOARDING, ONBOARDING_V1
 from automechanica.orchestrator.workflows.pricing import PRICING_REFRESH, apply_reviewed_price
@@ -25,6 +26,7 @@ WORKFLOWS: list[Workflow] = [
     WRONG_FIT_RETURN,
     SUPPORT_CONVERSATION,
     NIGHTLY_ANALYTICS,
+    STORE_HOUSEKEEPING,
     SEO_BUILD,
 ]
 REVIEW_ACTIONS: dict[str, Apply] = {
