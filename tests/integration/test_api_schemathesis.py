@@ -81,6 +81,8 @@ EMAIL_OPERATIONS = {
     ("POST", "/api/auth/login"),
     ("POST", "/api/auth/register"),
     ("POST", "/api/admin/users"),
+    ("POST", "/api/order-lookup"),
+    ("POST", "/api/returns"),
 }
 
 

@@ -51,12 +51,15 @@ router = APIRouter(prefix="/api/carts", tags=["checkout"])
 
 CartId = Annotated[UUID, Path(description="the cart's id (a guest's handle to it)")]
 PartId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+#: Printable ASCII, no space at either end (the server accepts any printable text).
+KEY_PATTERN = r"^[!-~]([ -~]{0,253}[!-~])?$"
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
         min_length=1,
         max_length=255,
+        pattern=KEY_PATTERN,
         description="a random string (e.g. a UUID): a retry with it never repeats the work",
     ),
 ]
@@ -66,6 +69,7 @@ RequiredIdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=255,
+        pattern=KEY_PATTERN,
         description="required: a random string (e.g. a UUID); the same key again returns the "
         "same order, the key with another cart or body is a 409",
     ),
