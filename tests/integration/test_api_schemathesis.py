@@ -82,6 +82,8 @@ EMAIL_OPERATIONS = {
     ("POST", "/api/auth/register"),
     ("POST", "/api/admin/users"),
     ("POST", "/api/order-lookup"),
+    ("POST", "/api/carts"),
+    ("PATCH", "/api/carts/{cart_id}"),
     ("POST", "/api/returns"),
 }
 
