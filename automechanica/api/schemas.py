@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from automechanica.api.policy import INT32_MAX, INT64_MAX
+from automechanica.fields import Id32, Id64, Liters, Year
 
 #: An amount of money, serialized as a decimal string.
 Money = Annotated[Decimal, Field(description='decimal string, e.g. "12.34"')]
@@ -242,13 +242,13 @@ class FitRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    part_id: int = Field(ge=1, le=INT64_MAX)
-    vehicle_id: int | None = Field(default=None, ge=1, le=INT32_MAX)
-    year: int | None = Field(default=None, ge=1886, le=2100)
+    part_id: Id64
+    vehicle_id: Id32 | None = None
+    year: Year | None = None
     make: Name | None = None
     model: Name | None = None
     submodel: Name | None = None
-    engine_liters: float | None = Field(default=None, gt=0, le=30, allow_inf_nan=False)
+    engine_liters: Liters | None = None
     drive: Code | None = None
 
 

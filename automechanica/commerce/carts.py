@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from automechanica.accounts.users import EMAIL
 from automechanica.errors import ConflictError, InvalidInputError, NotFoundError
+from automechanica.fields import Id32, Id64, Liters, NotBool, Year
 
 MAX_LINES = 50
 _NO_NUL = r"^[^\x00]*$"
@@ -40,8 +41,8 @@ class LineInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    part_id: int = Field(ge=1, le=2**53 - 1)  # exact in JSON (a double)
-    quantity: int = Field(default=1, ge=1, le=99)
+    part_id: Id64
+    quantity: Annotated[int, Field(ge=1, le=99), NotBool] = 1
 
 
 class Address(BaseModel):
@@ -69,11 +70,11 @@ class VehicleDescription(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    year: int = Field(ge=1886, le=2100)
+    year: Year
     make: Name
     model: Name
     submodel: Name | None = None
-    engine_liters: float | None = Field(default=None, gt=0, le=30, allow_inf_nan=False)
+    engine_liters: Liters | None = None
     drive: str | None = Field(default=None, min_length=1, max_length=16, pattern=_NO_NUL)
 
     def known(self) -> dict[str, Any]:
@@ -86,7 +87,7 @@ class CartCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    vehicle_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    vehicle_id: Id32 | None = None
     vehicle: VehicleDescription | None = Field(
         default=None, description="instead of vehicle_id, when the configuration is not known"
     )
@@ -103,7 +104,7 @@ class CartUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    vehicle_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    vehicle_id: Id32 | None = None
     vehicle: VehicleDescription | None = None
     lines: list[LineInput] | None = Field(default=None, max_length=MAX_LINES)
     email: Email | None = None

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from automechanica.catalog.fitment import vehicle_name
 from automechanica.catalog.vehicles import VEHICLE_COLUMNS, VEHICLE_FROM
 from automechanica.errors import ConflictError, NotFoundError
+from automechanica.fields import Id32
 
 CUSTOMER_BY_USER = "SELECT id FROM customers WHERE user_id = %s"
 INSERT_CUSTOMER = """
@@ -73,7 +74,7 @@ class GarageAdd(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    vehicle_id: int = Field(ge=1, le=2_147_483_647)
+    vehicle_id: Id32
     nickname: str | None = Field(default=None, min_length=1, max_length=40, pattern=r"^[^\x00]*$")
     make_current: StrictBool = False
 

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
@@ -21,6 +21,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
 from automechanica.errors import NotFoundError
+from automechanica.fields import NotBool
 from automechanica.orchestrator.errors import PolicyError
 
 SELECT_POLICIES = """
@@ -114,9 +115,9 @@ async def get_policy(conn: AsyncConnection[Any], decision_type: str) -> Policy:
 
 
 class PolicyChange(BaseModel):
-    threshold: float | None = Field(default=None, ge=0, le=1)
+    threshold: Annotated[float, Field(ge=0, le=1), NotBool] | None = None
     limits: dict[str, Any] | None = None
-    max_attempts: int | None = Field(default=None, ge=1, le=20)
+    max_attempts: Annotated[int, Field(ge=1, le=20), NotBool] | None = None
 
 
 async def set_policy(

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+
+from automechanica.fields import Id64
 
 Status = Literal["pending", "leased", "running", "completed", "failed", "dead"]
 STATUSES: tuple[Status, ...] = ("pending", "leased", "running", "completed", "failed", "dead")
@@ -68,12 +70,6 @@ class DeadLetter(BaseModel):
     finished_at: datetime | None
 
 
-def _not_bool(value: object) -> object:
-    if isinstance(value, bool):
-        raise ValueError("a task id is an integer, not a boolean")
-    return value
-
-
 NO_NUL = r"^[^\x00]*$"
 
 
@@ -82,11 +78,7 @@ class DeadLetterFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    #: Not a boolean: `true` is not task 1. Bounded: tasks.id is a bigint, and larger JSON
-    #: integers lose precision.
-    ids: list[Annotated[int, Field(ge=1, le=2**53 - 1), BeforeValidator(_not_bool)]] | None = Field(
-        default=None, description="only these task ids"
-    )
+    ids: list[Id64] | None = Field(default=None, description="only these task ids")
     #: PostgreSQL text cannot hold NUL: the schema says so, and such a filter is a 422.
     kind: Annotated[str, Field(max_length=200, pattern=NO_NUL)] | None = None
     error_contains: Annotated[str, Field(max_length=500, pattern=NO_NUL)] | None = Field(

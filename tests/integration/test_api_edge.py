@@ -140,6 +140,31 @@ def test_fit_check_body_refuses_fields_it_does_not_own(client: TestClient) -> No
     assert _problem(response, 422)["errors"][0]["type"] == "extra_forbidden"
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/support/sessions", {"vehicle_id": True}, "vehicle_id"),
+        ("/api/fit-check", {"part_id": True, "vehicle_id": 3239}, "part_id"),
+        ("/api/fit-check", {"part_id": 1, "vehicle_id": False}, "vehicle_id"),
+        ("/api/carts", {"lines": [{"part_id": 1, "quantity": True}]}, "quantity"),
+        ("/api/returns", {"line_id": True, "reason": "other"}, "line_id"),
+    ],
+)
+def test_true_or_false_is_not_a_number(
+    client: TestClient, path: str, body: dict[str, Any], field: str
+) -> None:
+    """`{"vehicle_id": true}` once opened a chat about vehicle 1."""
+    errors = _problem(client.post(path, json=body), 422)["errors"]
+    assert errors[0]["loc"][-1] == field
+    assert "not true or false" in errors[0]["msg"]
+
+
+def test_a_whole_float_is_still_an_integer(client: TestClient) -> None:
+    """JSON Schema counts 3239.0 as an integer, so the API does too."""
+    response = client.post("/api/support/sessions", json={"vehicle_id": 3239.0})
+    assert response.status_code in (201, 404), response.text[:300]
+
+
 def test_large_bodies_are_413_before_being_read(client: TestClient) -> None:
     big = b'{"part_id": 1, "make": "' + b"x" * (20 * 1024 * 1024) + b'"}'
     response = client.post(

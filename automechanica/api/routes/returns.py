@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from automechanica.api.access import SignedIn
 from automechanica.api.deps import Conn
+from automechanica.fields import Id32, Id64
 from automechanica.orchestrator.workflows.returns import open_return
 
 router = APIRouter(tags=["returns"])
@@ -32,10 +33,10 @@ RESPONSES: dict[int | str, dict[str, str]] = {
 class ReturnRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    line_id: int = Field(gt=0, description="the order line to send back")
+    line_id: Id64 = Field(description="the order line to send back")
     reason: Literal["wrong_fit", "defective", "not_needed", "damaged", "other"]
-    vehicle_id: int | None = Field(
-        default=None, gt=0, description="the car it did not fit (default: the order's vehicle)"
+    vehicle_id: Id32 | None = Field(
+        default=None, description="the car it did not fit (default: the order's vehicle)"
     )
     note: str | None = Field(default=None, max_length=2000)
 

@@ -35,10 +35,10 @@ from automechanica.agents.support import DECISION, Done, SupportAgent
 from automechanica.agents.support_tools import Shopper, policy_search, support_toolbox
 from automechanica.api.access import Caller, OperatorAccess
 from automechanica.api.deps import Conn
-from automechanica.api.policy import INT32_MAX
 from automechanica.commerce import support_sessions as store
 from automechanica.commerce.garage import customer_for_user
 from automechanica.errors import AutoMechanicaError, ConflictError, NotFoundError
+from automechanica.fields import Id32
 from automechanica.memory import Memory, PgVectorStore
 from automechanica.orchestrator import start_workflow
 from automechanica.orchestrator.events import AgentEvent, record_event
@@ -60,7 +60,7 @@ WAITING_TEXT = "A person from our team has this conversation and will reply here
 
 class NewSession(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    vehicle_id: Annotated[int | None, Field(ge=1, le=INT32_MAX)] = Field(
+    vehicle_id: Id32 | None = Field(
         default=None, description="the shopper's current vehicle: fit questions are about it"
     )
 
