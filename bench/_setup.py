@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import psycopg
 
 from automechanica.catalog.reference import store_reference_data
@@ -52,6 +57,59 @@ def prepare_catalog(url: str, *, vins_per_type: int = 300) -> list[VehicleConfig
 
     asyncio.run(load())
     return configs
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (at the moment of asking)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_api(
+    command: Sequence[str],
+    url: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    wait_seconds: float = 60,
+    quiet: bool = False,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `command --port N` (a benchmark's `--serve` child, or `automechanica up`)
+    against the database `url` and wait until its /api/health answers; (process, base URL).
+
+    The API runs in its own process so the load generator never shares its event loop."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [*command, "--port", str(port)],
+        cwd=ROOT,
+        env=os.environ | {"AUTOMECHANICA_DATABASE_URL": url} | dict(env or {}),
+        stdout=subprocess.DEVNULL if quiet else None,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit(f"the API server ({' '.join(command)}) did not start")
+
+
+def serve_bench_module(
+    module: str,
+    url: str,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    wait_seconds: float = 60,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`python -m <module> --serve <args> --port N`: a benchmark serving its own app."""
+    command = [sys.executable, "-m", module, "--serve", *args]
+    return serve_api(command, url, env=env, wait_seconds=wait_seconds)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

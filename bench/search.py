@@ -31,16 +31,13 @@ import argparse
 import asyncio
 import csv
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import psycopg
 
 from automechanica.api.app import create_app
@@ -52,7 +49,7 @@ from automechanica.catalog.search_vehicle import resolve_vehicle
 from automechanica.catalog.search_words import load_search_words
 from automechanica.catalog.shopper_search import plan
 from automechanica.db import migrate
-from bench._setup import bench_database, percentile
+from bench._setup import bench_database, percentile, serve_bench_module
 from bench.api_security import _Client, closed_loop, get, open_loop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,24 +79,7 @@ def _serve(port: int, vectors: bool) -> None:
 
 
 def serve(url: str, vectors: bool) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-m", "bench.search", "--serve", "--port", str(port)]
-    proc = subprocess.Popen(
-        [*command, *(["--vectors"] if vectors else [])],
-        cwd=str(ROOT),
-        env=os.environ | {"AUTOMECHANICA_DATABASE_URL": url},
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("the server did not start")
+    return serve_bench_module("bench.search", url, *(["--vectors"] if vectors else []))
 
 
 async def load(url: str, work: Path, vectors: bool) -> None:

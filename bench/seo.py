@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +31,7 @@ import psycopg
 from automechanica.catalog.seo_facts import vehicle_slug
 from automechanica.cli.seo import run_build
 from automechanica.config import Settings
-from bench._setup import bench_database, percentile
+from bench._setup import bench_database, percentile, serve_bench_module
 from bench.mcp import load_store
 
 INDEX = """<!doctype html>
@@ -74,24 +72,7 @@ def _serve(port: int, dist: str) -> None:
 
 
 def serve(url: str, dist: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    root = str(Path(__file__).resolve().parents[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.seo", "--serve", "--port", str(port), "--dist", str(dist)],
-        cwd=root,
-        env=os.environ | {"AUTOMECHANICA_DATABASE_URL": url},
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("the server did not start")
+    return serve_bench_module("bench.seo", url, "--dist", str(dist))
 
 
 def compare(base: str, paths: dict[str, str], calls: int, rounds: int) -> None:
