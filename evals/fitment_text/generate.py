@@ -18,34 +18,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from automechanica.catalog.vocabulary import DEMO_MAKES
+
 HERE = Path(__file__).parent
 CLASSICS = HERE.parents[1] / "automechanica" / "catalog" / "data" / "classic_models.csv"
+#: The demo store's makes but Tesla (no listings written the classic way), plus makes
+#: listings often name that the demo store does not sell.
 MAKES = [
-    "Toyota",
-    "Honda",
-    "Ford",
-    "Chevrolet",
-    "GMC",
-    "Ram",
-    "Jeep",
-    "Dodge",
-    "Nissan",
-    "Subaru",
-    "Hyundai",
-    "Kia",
-    "Volkswagen",
-    "Mazda",
-    "BMW",
-    "Mercedes-Benz",
-    "Audi",
-    "Lexus",
-    "Acura",
-    "Buick",
-    "Cadillac",
-    "Chrysler",
-    "Infiniti",
-    "Lincoln",
-    "Volvo",
+    *(make for make in DEMO_MAKES if make != "Tesla"),
+    *("Acura", "Buick", "Cadillac", "Chrysler", "Infiniti", "Lincoln", "Volvo"),
 ]
 PARTS = (
     "Front Brake Pads",
