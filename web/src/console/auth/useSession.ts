@@ -1,11 +1,7 @@
-import { useEffect, useSyncExternalStore } from "react";
-import { refresh, snapshot, subscribe, type SessionState } from "./session";
+import { useSessionState, type SessionState } from "../../lib/auth";
+import { consoleSession } from "./session";
 
 /** The session, restored once from the refresh cookie when the console opens. */
 export function useSession(): SessionState {
-  const state = useSyncExternalStore(subscribe, snapshot, snapshot);
-  useEffect(() => {
-    if (snapshot().status === "checking") void refresh();
-  }, []);
-  return state;
+  return useSessionState(consoleSession);
 }
