@@ -23,6 +23,7 @@ from automechanica.api.policy import ApiPolicy
 from automechanica.api.routes import (
     admin_analytics,
     admin_catalog,
+    admin_events,
     admin_feeds,
     admin_llm,
     admin_orders,
@@ -124,6 +125,7 @@ def create_app(
     app.include_router(admin_feeds.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_llm.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_analytics.router, dependencies=[Depends(require_operator)])
+    app.include_router(admin_events.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_orders.router, dependencies=[Depends(require_operator)])
     app.include_router(returns.router)  # a customer's own lines; a guest's by number + email
     app.include_router(admin_pricing.router, dependencies=[Depends(require_operator)])

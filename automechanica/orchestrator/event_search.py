@@ -1,0 +1,256 @@
+"""Finding past decisions: agent events by meaning (vector memory) or newest first.
+
+The console asks "when did an agent hold a price like this before?". A query is
+answered from the vectors the embedding worker wrote for events (memory's store,
+the same model as memory), filtered on the payload memory keeps for events (agent,
+decision type, outcome); without a query, the newest events come first, paged by
+id (a keyset, never an offset). Either way the answer counts the matching events
+whose embedding is still waiting, because an event not yet embedded cannot be
+found by meaning and a short list must not look complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+import numpy as np
+import numpy.typing as npt
+from psycopg import AsyncConnection, sql
+from psycopg.rows import dict_row
+from pydantic import BaseModel
+
+from automechanica.errors import NotFoundError
+from automechanica.memory import VectorStore
+
+#: Characters of a rationale shown in a list; the whole text is in the event.
+SUMMARY_CHARS = 280
+#: With `since`, the vector search looks at this many nearest events (payload filters
+#: applied) and keeps those recent enough: the store filters on equality only.
+SINCE_CANDIDATES = 1000
+
+LIST_COLUMNS = """
+SELECT e.id, e.agent, e.decision_type, e.outcome, e.confidence,
+       left(e.rationale, %(summary)s + 1) AS rationale, e.cost_usd, e.workflow_id,
+       e.created_at,
+       EXISTS (SELECT 1 FROM event_embeddings v
+               WHERE v.event_id = e.id AND v.model = %(model)s) AS searchable
+FROM agent_events e
+"""
+# Newest first: the primary key read backwards from the cursor (agent_events_pkey).
+NEWEST = LIST_COLUMNS + "WHERE {conditions} ORDER BY e.id DESC LIMIT %(limit)s"
+# The rows of the vector hits (primary key lookups), recent enough when `since` is set.
+BY_IDS = LIST_COLUMNS + "WHERE e.id = ANY(%(ids)s) AND {conditions}"
+# Events whose embedding job has not finished, among those the filters keep: jobs by
+# embedding_jobs_kind_status (a backlog is small), events by their primary key.
+BACKLOG = """
+SELECT count(DISTINCT e.id) FILTER (WHERE j.status <> 'dead') AS waiting,
+       count(DISTINCT e.id) FILTER (WHERE j.status = 'dead') AS dead
+FROM embedding_jobs j JOIN agent_events e ON e.id = j.ref_id::bigint
+WHERE j.kind = 'event' AND j.status IN ('pending', 'leased', 'failed', 'dead')
+  AND {conditions}
+"""
+ONE = """
+SELECT e.id, e.workflow_id, e.task_id, e.step_key, e.agent, e.decision_type, e.subject_kind,
+       e.subject_id, e.input, e.output, e.confidence, e.rationale, e.evidence, e.outcome,
+       e.model_used, e.tokens_in, e.tokens_out, e.cost_usd, e.latency_ms, e.created_at,
+       EXISTS (SELECT 1 FROM event_embeddings v
+               WHERE v.event_id = e.id AND v.model = %(model)s) AS searchable,
+       (SELECT j.status FROM embedding_jobs j WHERE j.kind = 'event'
+        AND j.ref_id = e.id::text ORDER BY j.id DESC LIMIT 1) AS job_status
+FROM agent_events e WHERE e.id = %(id)s
+"""
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """What the operator narrowed the events to; None means any."""
+
+    agent: str | None = None
+    decision_type: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+
+    def payload(self) -> dict[str, str]:
+        """The filters memory's store can apply (equality on an event's payload)."""
+        fields = {"agent": self.agent, "decision_type": self.decision_type, "outcome": self.outcome}
+        return {k: v for k, v in fields.items() if v is not None}
+
+    def conditions(self) -> tuple[sql.Composable, dict[str, Any]]:
+        """The same filters as SQL on `agent_events e`, with their parameters."""
+        parts: list[sql.Composable] = [sql.SQL("TRUE")]
+        params: dict[str, Any] = {}
+        for name, value in self.payload().items():
+            parts.append(sql.SQL("e.{} = {}").format(sql.Identifier(name), sql.Placeholder(name)))
+            params[name] = value
+        if self.since is not None:
+            parts.append(sql.SQL("e.created_at >= %(since)s"))
+            params["since"] = self.since
+        return sql.SQL(" AND ").join(parts), params
+
+
+class EventHit(BaseModel):
+    """One event in a list: enough to recognise it and open it."""
+
+    id: int
+    agent: str
+    decision_type: str
+    outcome: str
+    confidence: float | None
+    rationale: str | None  # the first SUMMARY_CHARS characters, "…" when cut
+    cost_usd: Decimal | None
+    workflow_id: UUID | None
+    created_at: datetime
+    similarity: float | None  # cosine similarity to the query; None when listing newest
+    searchable: bool  # has a vector of the search model (can be found by meaning)
+
+
+class EmbeddingBacklog(BaseModel):
+    """Events the filters keep that search by meaning cannot find yet."""
+
+    waiting: int  # an embedding job pending, leased or retrying
+    dead: int  # the job gave up (`automechanica memory replay --kind event`)
+
+
+class EventPage(BaseModel):
+    mode: Literal["similar", "newest"]
+    model: str | None  # the embedding model the query and the vectors share
+    hits: list[EventHit]
+    next_before: int | None  # newest: pass as `before` for the next page
+    backlog: EmbeddingBacklog
+    notes: list[str]
+
+
+class EventDetail(BaseModel):
+    """The whole event, as recorded."""
+
+    id: int
+    workflow_id: UUID | None
+    task_id: int | None
+    step_key: str | None
+    agent: str
+    decision_type: str
+    subject_kind: str | None
+    subject_id: str | None
+    input: Any
+    output: Any
+    confidence: float | None
+    rationale: str | None
+    evidence: Any
+    outcome: str
+    model_used: str | None
+    tokens_in: int | None
+    tokens_out: int | None
+    cost_usd: Decimal | None
+    latency_ms: float | None
+    created_at: datetime
+    embedding: Literal["embedded", "waiting", "dead", "none"]
+
+
+def summary(text: str | None) -> str | None:
+    if text is None or len(text) <= SUMMARY_CHARS:
+        return text
+    cut = text[:SUMMARY_CHARS]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > SUMMARY_CHARS // 2 else cut).rstrip() + "…"
+
+
+def _hit(row: dict[str, Any], similarity: float | None) -> EventHit:
+    return EventHit(**(row | {"rationale": summary(row["rationale"])}), similarity=similarity)
+
+
+async def _rows(
+    conn: AsyncConnection[Any], template: str, filters: EventFilters, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    conditions, more = filters.conditions()
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(sql.SQL(template).format(conditions=conditions), params | more)
+        return await cur.fetchall()
+
+
+async def embedding_backlog(conn: AsyncConnection[Any], filters: EventFilters) -> EmbeddingBacklog:
+    rows = await _rows(conn, BACKLOG, filters, {})
+    return EmbeddingBacklog(waiting=rows[0]["waiting"], dead=rows[0]["dead"])
+
+
+async def newest_events(
+    conn: AsyncConnection[Any],
+    filters: EventFilters,
+    *,
+    model: str | None,
+    before: int | None = None,
+    limit: int = 25,
+) -> EventPage:
+    """The newest events the filters keep, older than event `before` when given."""
+    conditions, params = filters.conditions()
+    if before is not None:
+        conditions = sql.SQL("{} AND e.id < %(before)s").format(conditions)
+        params["before"] = before
+    params |= {"summary": SUMMARY_CHARS, "model": model or "", "limit": limit + 1}
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(sql.SQL(NEWEST).format(conditions=conditions), params)
+        rows = await cur.fetchall()
+    more = len(rows) > limit
+    hits = [_hit(r, None) for r in rows[:limit]]
+    return EventPage(
+        mode="newest",
+        model=model,
+        hits=hits,
+        next_before=hits[-1].id if more else None,
+        backlog=await embedding_backlog(conn, filters),
+        notes=[],
+    )
+
+
+async def similar_events(
+    conn: AsyncConnection[Any],
+    store: VectorStore,
+    model: str,
+    vector: npt.NDArray[np.float32],
+    filters: EventFilters,
+    *,
+    limit: int = 25,
+) -> EventPage:
+    """The events closest in meaning to the query's `vector`, best first, with the score."""
+    wanted = limit if filters.since is None else max(limit, SINCE_CANDIDATES)
+    found = await store.search("event", model, vector, k=wanted, filters=filters.payload())
+    score = {h.ref: h.score for h in found}
+    params = {"ids": list(score), "summary": SUMMARY_CHARS, "model": model}
+    rows = await _rows(conn, BY_IDS, filters, params) if score else []
+    hits = sorted(
+        (_hit(r, score[r["id"]]) for r in rows), key=lambda h: (-(h.similarity or 0), h.id)
+    )
+    notes = []
+    if filters.since is not None and len(found) == wanted and len(hits) < limit:
+        notes.append(
+            f"Only the {wanted} events closest to the query were checked against `since`; "
+            "narrow by agent, decision type or outcome to reach further."
+        )
+    return EventPage(
+        mode="similar",
+        model=model,
+        hits=hits[:limit],
+        next_before=None,
+        backlog=await embedding_backlog(conn, filters),
+        notes=notes,
+    )
+
+
+async def get_event(conn: AsyncConnection[Any], event_id: int, *, model: str | None) -> EventDetail:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(ONE, {"id": event_id, "model": model or ""})
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFoundError("agent event", event_id)
+    searchable, job = row.pop("searchable"), row.pop("job_status")
+    state: Literal["embedded", "waiting", "dead", "none"] = "none"
+    if searchable:
+        state = "embedded"
+    elif job in ("pending", "leased", "failed"):
+        state = "waiting"
+    elif job == "dead":
+        state = "dead"
+    return EventDetail(**row, embedding=state)
