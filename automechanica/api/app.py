@@ -25,6 +25,7 @@ from automechanica.api.routes import (
     admin_catalog,
     admin_events,
     admin_feeds,
+    admin_fitment,
     admin_llm,
     admin_orders,
     admin_pricing,
@@ -122,6 +123,7 @@ def create_app(
     app.include_router(admin_users.router, dependencies=[Depends(require_admin)])
     app.include_router(admin_workflows.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_catalog.router, dependencies=[Depends(require_operator)])
+    app.include_router(admin_fitment.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_feeds.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_llm.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_analytics.router, dependencies=[Depends(require_operator)])

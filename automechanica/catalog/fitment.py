@@ -252,7 +252,11 @@ def source_kind(source: str) -> str:
     return SOURCE_KINDS.get(kind, kind.replace("_", " "))
 
 
-SOURCE_KINDS = {"feed": "supplier feed", "inference": "inferred from related fitments"}
+SOURCE_KINDS = {
+    "feed": "supplier feed",
+    "inference": "inferred from related fitments",
+    "person": "checked by store staff",  # 'person:<email>': never name who
+}
 
 
 def _json(value: Any) -> Any:

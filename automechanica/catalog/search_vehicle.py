@@ -200,6 +200,10 @@ class VehicleCache:
             OrderedDict()
         )
 
+    def clear(self) -> None:
+        """Forget every resolved vehicle: a person changed fitment just now."""
+        self._entries.clear()
+
     async def resolve(
         self, conn: AsyncConnection[Any], mention: VehicleMention, part_types: Sequence[str] = ()
     ) -> ResolvedVehicle | None:
