@@ -29,6 +29,7 @@ from automechanica.api.routes import (
     admin_llm,
     admin_orders,
     admin_pricing,
+    admin_suppliers,
     admin_queue,
     admin_users,
     admin_workflows,
@@ -125,6 +126,7 @@ def create_app(
     app.include_router(admin_catalog.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_fitment.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_feeds.router, dependencies=[Depends(require_operator)])
+    app.include_router(admin_suppliers.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_llm.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_analytics.router, dependencies=[Depends(require_operator)])
     app.include_router(admin_events.router, dependencies=[Depends(require_operator)])
