@@ -1,5 +1,9 @@
 import { lazy, Suspense, useId, useState } from "react";
 import { Link, Route, Routes, useNavigate, useSearchParams } from "react-router";
+import { AccountLink } from "./features/account/AccountLink";
+import { AccountPage } from "./features/account/AccountPage";
+import { GarageSync } from "./features/account/GarageSync";
+import { SignInPage } from "./features/account/SignInPage";
 import { CartLink } from "./features/cart/CartLink";
 import { CartPage } from "./features/cart/CartPage";
 import { CheckoutPage } from "./features/cart/CheckoutPage";
@@ -63,6 +67,7 @@ function Layout() {
             AutoMechanica
           </Link>
           <SearchBox />
+          <AccountLink />
           <CartLink />
         </div>
       </header>
@@ -78,6 +83,8 @@ function Layout() {
           <Route path="/orders" element={<OrderLookup />} />
           <Route path="/orders/:number" element={<OrderPage />} />
           <Route path="/support" element={<SupportPage />} />
+          <Route path="/account" element={<AccountPage />} />
+          <Route path="/account/sign-in" element={<SignInPage />} />
           <Route path="/vehicles/:year/:make/:model" element={<VehicleLanding />} />
           <Route
             path="*"
@@ -129,6 +136,7 @@ export function App() {
         path="*"
         element={
           <GarageProvider>
+            <GarageSync />
             <Layout />
           </GarageProvider>
         }

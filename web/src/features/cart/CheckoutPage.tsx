@@ -4,8 +4,8 @@
 // a double click or a retry after a lost answer places the order once.
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { Link, useNavigate } from "react-router";
-import { api } from "../../api/client";
 import type { components } from "../../api/schema";
+import { shopApi, useSignedInEmail } from "../account/session";
 import { useVehiclePath } from "../garage/GarageProvider";
 import { CartVehicle } from "./CartPage";
 import { cents, setCartId, useCart, useCartActions, type CheckoutSession } from "./cart";
@@ -34,7 +34,8 @@ function CheckoutForm({ session }: { session: CheckoutSession }) {
   const id = useId();
   const navigate = useNavigate();
   const { update, keep } = useCartActions();
-  const [email, setEmail] = useState(session.email ?? "");
+  const accountEmail = useSignedInEmail();
+  const [email, setEmail] = useState(session.email ?? accountEmail ?? "");
   const [address, setAddress] = useState<Address>(session.shipping_address ?? { name: "", line1: "", city: "", state: "", postal_code: "", country: "US" });
   const [speed, setSpeed] = useState(session.fulfillment_option || "standard");
   const [acknowledged, setAcknowledged] = useState(false);
@@ -44,6 +45,10 @@ function CheckoutForm({ session }: { session: CheckoutSession }) {
   const key = useRef(crypto.randomUUID());
   const set = (field: keyof Address) => (e: { target: { value: string } }) => setAddress({ ...address, [field]: e.target.value });
   const warn = needsAcknowledging(session.line_items);
+  // Signed in (or the session restored after the form opened): the account's email.
+  useEffect(() => {
+    if (accountEmail) setEmail((typed) => typed || accountEmail);
+  }, [accountEmail]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -57,7 +62,8 @@ function CheckoutForm({ session }: { session: CheckoutSession }) {
         setProblem({ detail: "Please fix the details below.", messages: saved.messages });
         return;
       }
-      const { data, error, response } = await api.POST("/api/carts/{cart_id}/complete", {
+      // Through shopApi: signed in, the order is the account's (listed under My orders).
+      const { data, error, response } = await shopApi.POST("/api/carts/{cart_id}/complete", {
         params: { path: { cart_id: session.id }, header: { "Idempotency-Key": key.current } },
         body: { acknowledge_fit_warnings: acknowledged, payment: { provider: "test", ...(decline ? { token: "test_decline" } : {}) } },
       });
@@ -87,6 +93,16 @@ function CheckoutForm({ session }: { session: CheckoutSession }) {
           <Field label="Email (for your order confirmation)" id={`${id}-email`}>
             <input id={`${id}-email`} type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} required className={input} />
           </Field>
+          {accountEmail ? (
+            <p className="text-sm text-slate-700">Signed in as {accountEmail}: this order will be listed under My orders in your account.</p>
+          ) : (
+            <p className="text-sm text-slate-700">
+              <Link to="/account/sign-in?next=%2Fcheckout" className="text-blue-800 underline">
+                Sign in
+              </Link>{" "}
+              to keep this order in your account, or check out as a guest.
+            </p>
+          )}
         </fieldset>
         <fieldset className="flex flex-col gap-3 rounded-md border border-slate-300 bg-white p-4">
           <legend className="px-1 font-semibold">Shipping address (US)</legend>

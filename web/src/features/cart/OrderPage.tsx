@@ -6,6 +6,7 @@ import { useEffect, useId, useState } from "react";
 import { useLocation, useNavigate, useParams } from "react-router";
 import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
+import { shopApi, useShopSession } from "../account/session";
 import { cents } from "./cart";
 import { LineFit } from "./LineFit";
 import { rememberedEmail, rememberOrder } from "./orders";
@@ -147,17 +148,26 @@ export function OrderPage() {
   const { number = "" } = useParams();
   const location = useLocation();
   const given = (location.state ?? {}) as { order?: Order; payment?: PaymentNotice };
-  const email = rememberedEmail(number);
+  const remembered = rememberedEmail(number);
+  const session = useShopSession();
+  const signedIn = session.status === "signed-in";
   useEffect(() => {
     document.title = `Order ${number}: AutoMechanica`;
   }, [number]);
+  // A guest's order by number + the email kept from checkout; a signed-in customer's own
+  // order by number alone (GET /api/orders/{number}).
   const lookup = useQuery({
-    queryKey: ["order", number, email],
-    enabled: Boolean(email),
+    queryKey: ["order", number, remembered ?? (signedIn ? "account" : null)],
+    enabled: Boolean(remembered) || signedIn,
     initialData: given.order?.number === number ? given.order : undefined,
-    queryFn: async () => unwrap(await api.POST("/api/order-lookup", { body: { number, email: email ?? "" } })),
+    queryFn: async () =>
+      remembered
+        ? unwrap(await api.POST("/api/order-lookup", { body: { number, email: remembered } }))
+        : unwrap(await shopApi.GET("/api/orders/{number}", { params: { path: { number } } })),
   });
-  if (!email)
+  const email = remembered ?? lookup.data?.email ?? null;
+  if (!remembered && session.status === "checking") return <p role="status">Loading order {number}…</p>;
+  if (!remembered && !signedIn)
     return (
       <div className="flex flex-col gap-3">
         <h1 className="text-2xl font-bold">Order {number}</h1>
@@ -171,10 +181,10 @@ export function OrderPage() {
       <div className="flex flex-col gap-3">
         <h1 className="text-2xl font-bold">Order {number}</h1>
         <p role="alert" className="rounded-md bg-red-50 p-3 text-red-900">
-          No order {number} with that email. Check both and try again.
+          {remembered ? `No order ${number} with that email. Check both and try again.` : `Order ${number} is not one of your account's orders. If you checked out as a guest, enter the email you used.`}
         </p>
         <OrderLookup number={number} heading={false} />
       </div>
     );
-  return <OrderView order={lookup.data} payment={given.payment} email={email} />;
+  return <OrderView order={lookup.data} payment={given.payment} email={email ?? ""} />;
 }

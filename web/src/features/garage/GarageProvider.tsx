@@ -41,6 +41,9 @@ export interface Garage {
   /** Stores the vehicle and makes it current (in the URL). */
   save: (vehicle: GarageVehicle, replaces?: string) => void;
   remove: (key: string) => void;
+  /** Puts `vehicles` in place of the whole garage, `current` the current one (the
+   * account's garage replacing the browser's after sign-in; empty after sign-out). */
+  replace: (vehicles: GarageVehicle[], current: string | null) => void;
 }
 
 const GarageContext = createContext<Garage | null>(null);
@@ -96,6 +99,22 @@ export function GarageProvider({ children }: { children: ReactNode }) {
     [select, urlKey],
   );
 
+  const replace = useCallback(
+    (vehicles: GarageVehicle[], current: string | null) => {
+      setStored({ vehicles, last: current });
+      setParams(
+        (p) => {
+          const next = new URLSearchParams(p);
+          if (current) next.set("vehicle", current);
+          else next.delete("vehicle");
+          return next;
+        },
+        { replace: true },
+      );
+    },
+    [setParams],
+  );
+
   // Opening the store with no vehicle in the URL brings back the one used last (once:
   // later, no vehicle in the URL means the shopper chose none).
   const restored = useRef(false);
@@ -144,8 +163,9 @@ export function GarageProvider({ children }: { children: ReactNode }) {
       store,
       save,
       remove,
+      replace,
     }),
-    [stored.vehicles, current, urlKey, saved, lookup.isPending, lookupId, select, store, save, remove],
+    [stored.vehicles, current, urlKey, saved, lookup.isPending, lookupId, select, store, save, remove, replace],
   );
   return <GarageContext.Provider value={value}>{children}</GarageContext.Provider>;
 }
