@@ -1,0 +1,198 @@
+"""The onboarding's `fitment_text` step: fitment text the parser could not read, read by
+the LLM router and checked by rules (`agents.fitment_text_llm`), then stored or held.
+
+The import reports each fragment the parser could not name as a warning
+("fitment text not understood: 14-16 Toyta Corola: no make or model"), with the
+row it came from. Here each distinct fragment (up to MAX_FRAGMENTS a run) is read
+once; the parts of its rows are found by their offers' raw fields. A reading at or
+above the `fitment.publish` threshold is stored as fitment rows (source
+`text_reading:<supplier>`); anything less — and every fragment no model could
+read — is an item review `fitment.text_reading` with the fragment, the reading
+and its evidence: approving (or editing) it stores the rows, rejecting stores
+nothing. The rest of the run goes on meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from pydantic import ValidationError
+
+from automechanica.agents.base import Decision
+from automechanica.agents.fitment_text_llm import (
+    AGENT,
+    DECISION_TYPE,
+    FitmentReading,
+    FitmentTextReader,
+)
+from automechanica.catalog.fitment_vocabulary import load_vocabulary
+from automechanica.errors import InvalidInputError
+from automechanica.orchestrator.decisions import settle_decision
+from automechanica.orchestrator.definitions import StepContext
+from automechanica.orchestrator.policies import get_policy
+from automechanica.orchestrator.reviews import Review
+
+PREFIX = "fitment text not understood: "
+#: Fragments read per run (each may be a model call); the rest are counted, not read.
+MAX_FRAGMENTS = 25
+#: Rows of one fragment whose parts are looked up (one statement each).
+MAX_ROWS = 200
+#: What a reading a person approved is worth (the reading's own is below the threshold).
+PERSON_APPROVED = 0.9
+
+SELECT_WARNINGS = """
+SELECT reason, raw FROM import_rejections
+WHERE report_id = %(report)s AND severity = 'warning'
+  AND reason LIKE 'fitment text not understood: %%'
+ORDER BY id
+"""
+PARTS_OF_ROW = """
+SELECT DISTINCT o.part_id FROM supplier_parts o JOIN suppliers s ON s.id = o.supplier_id
+WHERE s.name = %(supplier)s AND o.raw @> %(raw)s
+"""
+INSERT_ROWS = """
+INSERT INTO fitments (part_id, part_type_id, base_vehicle_id, submodel, engine_liters, position,
+                      qualifiers, source, supplier_id, confidence, status, explanation)
+SELECT p.id, p.part_type_id, bv.id, %(submodel)s, %(liters)s, %(position)s, %(qualifiers)s,
+       %(source)s, s.id, %(confidence)s, 'published', %(explanation)s
+FROM parts p
+CROSS JOIN base_vehicles bv
+LEFT JOIN suppliers s ON s.name = %(supplier)s
+WHERE p.id = ANY(%(parts)s) AND p.part_type_id IS NOT NULL AND bv.id = ANY(%(bases)s)
+ON CONFLICT ON CONSTRAINT fitments_application DO NOTHING
+"""
+
+
+async def read_unresolved_fitment(ctx: StepContext) -> dict[str, Any]:
+    """Read this run's unresolved fragments; returns what was stored, held and left."""
+    imported = ctx.results.get("import") or {}
+    report_id = imported.get("report_id")
+    supplier = str(ctx.input["supplier"]).strip().lower()
+    counts = {"fragments": 0, "readings_stored": 0, "readings_held": 0, "fragments_unread": 0}
+    if report_id is None:
+        return counts
+    fragments = await unresolved_fragments(ctx.conn, int(report_id))
+    counts["fragments"] = len(fragments)
+    counts["fragments_unread"] = max(0, len(fragments) - MAX_FRAGMENTS)
+    if not fragments:
+        return counts
+    router = getattr(ctx.services, "router", None)
+    reader = FitmentTextReader(await load_vocabulary(ctx.conn), router)
+    policy = await get_policy(ctx.conn, "fitment.publish")
+    for fragment, raws in list(fragments.items())[:MAX_FRAGMENTS]:
+        parts = await parts_of_rows(ctx.conn, supplier, raws)
+        decision = await reader.read(ctx.conn, fragment)
+        output = decision.output.model_dump(mode="json") | {
+            "part_ids": parts,
+            "supplier": supplier,
+        }
+        settled = Decision[dict[str, Any]](
+            decision_type=DECISION_TYPE,
+            output=output,
+            confidence=decision.confidence if parts else 0.0,
+            rationale=decision.rationale
+            + ("" if parts else " No stored offer was found for its rows."),
+            evidence=decision.evidence,
+            model=decision.model,
+        )
+
+        async def store(
+            conn: AsyncConnection[Any], value: Any, sure: float = settled.confidence
+        ) -> None:
+            await store_reading(conn, value, confidence=sure, by="the Fitment agent")
+
+        outcome = await settle_decision(
+            ctx,
+            AGENT,
+            settled,
+            apply=store,
+            policy=policy,
+            subject=("supplier", supplier),
+            input_summary={"fragment": fragment, "rows": len(raws), "parts": parts[:20]},
+        )
+        counts["readings_stored" if outcome == "accepted" else "readings_held"] += 1
+    return counts
+
+
+async def unresolved_fragments(
+    conn: AsyncConnection[Any], report_id: int
+) -> dict[str, list[dict[str, str]]]:
+    """Each distinct fragment the import could not read, with the raw rows it came from."""
+    found: dict[str, list[dict[str, str]]] = defaultdict(list)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SELECT_WARNINGS, {"report": report_id})
+        for row in await cur.fetchall():
+            fragment = row["reason"].removeprefix(PREFIX).rpartition(": ")[0].strip()
+            if fragment and len(found[fragment]) < MAX_ROWS:
+                found[fragment].append(_raw_fields(row["raw"] or ""))
+    return dict(found)
+
+
+async def parts_of_rows(
+    conn: AsyncConnection[Any], supplier: str, raws: list[dict[str, str]]
+) -> list[int]:
+    """The canonical parts of the offers those rows stored (matched on their raw fields)."""
+    parts: set[int] = set()
+    async with conn.cursor(row_factory=dict_row) as cur:
+        for raw in raws:
+            if not raw:
+                continue
+            await cur.execute(PARTS_OF_ROW, {"supplier": supplier, "raw": Jsonb(raw)})
+            parts.update(int(r["part_id"]) for r in await cur.fetchall())
+    return sorted(parts)
+
+
+def _raw_fields(raw: str) -> dict[str, str]:
+    """The report's 'k=v | k=v' back to fields; the last one may be cut short (500 chars),
+    so it is left out of the match."""
+    pairs = [p.partition("=") for p in raw.split(" | ")]
+    fields = {k: v for k, sep, v in pairs if sep and k}
+    if len(raw) >= 500 and pairs:
+        fields.pop(pairs[-1][0], None)
+    return fields
+
+
+async def store_reading(
+    conn: AsyncConnection[Any], value: Any, *, confidence: float, by: str
+) -> int:
+    """Store a reading's vehicles as fitment rows of its parts; returns rows added."""
+    try:
+        reading = FitmentReading.model_validate(value)
+        parts = [int(p) for p in value.get("part_ids", [])]
+        supplier = str(value.get("supplier") or "")
+    except (ValidationError, AttributeError, TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"A fitment text reading needs its fragment, vehicles, part_ids and supplier: {exc}"
+        ) from None
+    added = 0
+    for vehicle in reading.vehicles:
+        explanation = (
+            f"Read from the supplier's text {reading.fragment!r} by the LLM router, checked "
+            f"against the vehicle base; stored by {by}."
+        )
+        cur = await conn.execute(
+            INSERT_ROWS,
+            {
+                "submodel": vehicle.submodel,
+                "liters": vehicle.engine_liters,
+                "position": vehicle.position,
+                "qualifiers": Jsonb([{"text": q, "verify": True} for q in vehicle.qualifiers]),
+                "source": f"text_reading:{supplier}",
+                "confidence": confidence,
+                "explanation": explanation,
+                "supplier": supplier,
+                "parts": parts,
+                "bases": vehicle.base_vehicle_ids,
+            },
+        )
+        added += max(cur.rowcount, 0)
+    return added
+
+
+async def apply_reviewed_reading(conn: AsyncConnection[Any], review: Review, value: Any) -> None:
+    """Review action for fitment.text_reading: a person approved (or edited) the reading."""
+    await store_reading(conn, value, confidence=PERSON_APPROVED, by=review.reviewer or "a person")

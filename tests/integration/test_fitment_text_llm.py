@@ -1,0 +1,245 @@
+"""Fitment text the parser could not read, read by the LLM router (a loopback server
+speaking OpenAI's wire format) and checked against the text and the real vehicle base:
+a right reading is stored once a person approves it, an invented or nonexistent vehicle
+is refused and reported, and with no model the fragment goes to a person as it is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from automechanica.catalog.feeds.importer import import_feed
+from automechanica.config import Settings
+from automechanica.llm import Router, build_router
+from automechanica.orchestrator.definitions import StepContext
+from automechanica.orchestrator.reviews import decide, list_reviews
+from automechanica.orchestrator.services import Services
+from automechanica.orchestrator.workflows import review_actions, workflow_registry
+from automechanica.orchestrator.workflows.fitment_text import read_unresolved_fitment
+from tests.integration.llm_servers import fake_servers, fakes, openai_ok
+from tests.integration.llm_setup import llm_pool, make_router, router_catalog
+
+__all__ = ["fake_servers", "fakes", "llm_pool"]
+
+Conn = psycopg.AsyncConnection[Any]
+Pool = AsyncConnectionPool[Any]
+SUPPLIER = "textco"
+
+
+async def _one(conn: Conn, query: str, params: tuple[Any, ...] = ()) -> dict[str, Any]:
+    row = await (await conn.execute(query, params)).fetchone()
+    assert row is not None
+    return dict(row)
+
+
+async def _model(conn: Conn, skip: str | None = None) -> dict[str, Any]:
+    """A real make and model of the base, over three years or more, with a long name."""
+    return await _one(
+        conn,
+        "SELECT ma.name AS make, mo.name AS model, min(bv.year) AS first, max(bv.year) AS last"
+        " FROM base_vehicles bv JOIN makes ma ON ma.id = bv.make_id"
+        " JOIN models mo ON mo.id = bv.model_id"
+        " WHERE mo.name ~ '^[A-Za-z]{6,}$' AND ma.name ~ '^[A-Za-z]{4,}$'"
+        " AND mo.name <> coalesce(%s, '')"
+        " GROUP BY ma.name, mo.name HAVING max(bv.year) - min(bv.year) >= 2"
+        " ORDER BY ma.name, mo.name LIMIT 1",
+        (skip,),
+    )
+
+
+async def _years(conn: Conn, car: dict[str, Any], first: int, last: int) -> list[int]:
+    cur = await conn.execute(
+        "SELECT bv.year FROM base_vehicles bv JOIN makes ma ON ma.id = bv.make_id"
+        " JOIN models mo ON mo.id = bv.model_id WHERE ma.name = %s AND mo.name = %s"
+        " AND bv.year BETWEEN %s AND %s ORDER BY bv.year",
+        (car["make"], car["model"], first, last),
+    )
+    return [r["year"] for r in await cur.fetchall()]
+
+
+def _misspelled(name: str) -> str:
+    """'Corolla' → 'Corola': one letter dropped, as people type."""
+    return name[:3] + name[4:]
+
+
+async def _import(conn: Conn, tmp_path: Path, fitment: str) -> int:
+    path = tmp_path / "textco.csv"
+    path.write_text(
+        "sku,brand,mpn,title,part_type,cost,fitment\n"
+        f"T-1,Bosch,BP100,Brake pads,Brake Pads,20.00,{fitment}\n",
+        encoding="utf-8",
+    )
+    summary = await import_feed(conn, path, supplier=SUPPLIER)
+    assert summary.offers == 1 and summary.fitments == 0
+    assert any("not understood" in w.reason for w in summary.warning_list)
+    return summary.report_id
+
+
+async def _step(conn: Conn, db_url: str, report_id: int, router: Router | None) -> dict[str, Any]:
+    workflow = await _one(
+        conn,
+        "INSERT INTO workflows (kind, version, input, current_step)"
+        " VALUES ('supplier_feed_onboarding', 3, '{}', 'fitment_text') RETURNING id",
+    )
+    task = await _one(
+        conn, "INSERT INTO tasks (kind, payload) VALUES ('workflow.step', '{}') RETURNING id"
+    )
+    ctx = StepContext(
+        conn=conn,
+        workflow_id=workflow["id"],
+        workflow="supplier_feed_onboarding",
+        version=3,
+        step_key="fitment_text",
+        input={"supplier": SUPPLIER, "path": "textco.csv"},
+        results={"import": {"report_id": report_id}},
+        services=Services(database_url=db_url, router=router),
+        task_id=task["id"],
+        attempt=1,
+    )
+    return await read_unresolved_fitment(ctx)
+
+
+def _reading(*vehicles: dict[str, Any], confidence: float = 0.95) -> Any:
+    body = {"vehicles": list(vehicles), "confidence": confidence, "reason": "read it"}
+    return openai_ok(json.dumps(body))
+
+
+def _router(fakes: Any, llm_pool: Pool) -> Router:
+    return make_router(
+        fakes, llm_pool, catalog=router_catalog(drop=("claude-haiku", "oa-big", "local"))
+    )
+
+
+async def _stored(conn: Conn) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT bv.year, ma.name AS make, mo.name AS model, f.source, f.status, f.confidence"
+        " FROM fitments f JOIN base_vehicles bv ON bv.id = f.base_vehicle_id"
+        " JOIN makes ma ON ma.id = bv.make_id JOIN models mo ON mo.id = bv.model_id"
+        " ORDER BY bv.year"
+    )
+    return [dict(r) for r in await cur.fetchall()]
+
+
+async def test_a_right_reading_is_stored_after_a_person_approves_it(
+    conn: Conn, db_url: str, tmp_path: Path, fakes: Any, llm_pool: Pool
+) -> None:
+    car = await _model(conn)
+    first, last = car["first"], car["first"] + 2
+    text = f"{first}-{last} {car['make']} {_misspelled(car['model'])}"
+    report = await _import(conn, tmp_path, text)
+    fakes["openai"].script(
+        _reading(
+            {"year_start": first, "year_end": last, "make": car["make"], "model": car["model"]}
+        )
+    )
+    async with _router(fakes, llm_pool) as router:
+        counts = await _step(conn, db_url, report, router)
+    assert counts == {
+        "fragments": 1,
+        "readings_stored": 0,
+        "readings_held": 1,
+        "fragments_unread": 0,
+    }
+    asked = fakes["openai"].seen[0].body
+    assert asked["response_format"]["type"] == "json_schema"
+    assert f"{car['make']}: {car['model']}" in asked["messages"][-1]["content"]
+    assert await _stored(conn) == []  # a close spelling is not certain: a person decides
+
+    (review,) = await list_reviews(conn, kind="fitment.text_reading")
+    assert review.proposed["fragment"] == text
+    (vehicle,) = review.proposed["vehicles"]
+    years = await _years(conn, car, first, last)
+    assert (vehicle["make"], vehicle["model"], vehicle["years"]) == (
+        car["make"],
+        car["model"],
+        years,
+    )
+    assert review.confidence is not None and review.confidence < 0.8
+    kinds = {e["kind"] for e in review.evidence}
+    assert {"text", "model", "reading"} <= kinds
+
+    await decide(
+        conn,
+        review.id,
+        "approve",
+        reviewer="ops@example.com",
+        workflows=workflow_registry(),
+        actions=review_actions(),
+    )
+    stored = await _stored(conn)
+    assert [(r["year"], r["make"], r["model"]) for r in stored] == [
+        (year, car["make"], car["model"]) for year in years
+    ]
+    assert {(r["source"], r["status"]) for r in stored} == {
+        (f"text_reading:{SUPPLIER}", "published")
+    }
+
+
+async def test_an_invented_make_and_model_are_refused_and_reported(
+    conn: Conn, db_url: str, tmp_path: Path, fakes: Any, llm_pool: Pool
+) -> None:
+    car = await _model(conn)
+    other = await _model(conn, skip=car["model"])
+    first = car["first"]
+    text = f"{first}-{first + 1} {car['make']} {_misspelled(car['model'])}"
+    report = await _import(conn, tmp_path, text)
+    fakes["openai"].script(  # a real vehicle of the base, but not one the text names
+        _reading(
+            {
+                "year_start": first,
+                "year_end": first + 1,
+                "make": other["make"],
+                "model": other["model"],
+            }
+        )
+    )
+    async with _router(fakes, llm_pool) as router:
+        await _step(conn, db_url, report, router)
+    assert await _stored(conn) == []
+    (review,) = await list_reviews(conn, kind="fitment.text_reading")
+    assert review.proposed["vehicles"] == []
+    (refused,) = review.proposed["refused"]
+    assert other["model"] in refused and "does not name" in refused
+    assert review.confidence == 0.0
+    assert any(e["kind"] == "refused" for e in review.evidence)
+
+
+async def test_a_vehicle_not_in_the_base_is_refused(
+    conn: Conn, db_url: str, tmp_path: Path, fakes: Any, llm_pool: Pool
+) -> None:
+    car = await _model(conn)
+    early = car["first"] - 6  # written in the text, but the base has no such year
+    text = f"{early}-{early + 1} {car['make']} {_misspelled(car['model'])}"
+    report = await _import(conn, tmp_path, text)
+    fakes["openai"].script(
+        _reading(
+            {"year_start": early, "year_end": early + 1, "make": car["make"], "model": car["model"]}
+        )
+    )
+    async with _router(fakes, llm_pool) as router:
+        await _step(conn, db_url, report, router)
+    assert await _stored(conn) == []
+    (review,) = await list_reviews(conn, kind="fitment.text_reading")
+    (refused,) = review.proposed["refused"]
+    assert "in the vehicle base" in refused and str(early) in refused
+
+
+async def test_offline_the_fragment_goes_to_a_person(
+    conn: Conn, db_url: str, tmp_path: Path
+) -> None:
+    car = await _model(conn)
+    text = f"{car['first']}-{car['last']} {car['make']} {_misspelled(car['model'])}"
+    report = await _import(conn, tmp_path, text)
+    router = build_router(Settings())  # no keys: only the offline provider
+    counts = await _step(conn, db_url, report, router)
+    assert counts["readings_held"] == 1 and counts["readings_stored"] == 0
+    assert await _stored(conn) == []
+    (review,) = await list_reviews(conn, kind="fitment.text_reading")
+    assert review.proposed["fragment"] == text and review.proposed["method"] == "none"
+    assert review.proposed["vehicles"] == [] and review.confidence == 0.0
+    part = await _one(conn, "SELECT part_id FROM supplier_parts WHERE supplier_sku = 'T-1'")
+    assert review.proposed["part_ids"] == [part["part_id"]]
