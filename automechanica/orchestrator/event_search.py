@@ -92,7 +92,7 @@ class EventFilters:
         return sql.SQL(" AND ").join(parts), params
 
 
-class EventHit(BaseModel):
+class AgentEventHit(BaseModel):
     """One event in a list: enough to recognise it and open it."""
 
     id: int
@@ -108,23 +108,23 @@ class EventHit(BaseModel):
     searchable: bool  # has a vector of the search model (can be found by meaning)
 
 
-class EmbeddingBacklog(BaseModel):
+class EventEmbeddingBacklog(BaseModel):
     """Events the filters keep that search by meaning cannot find yet."""
 
     waiting: int  # an embedding job pending, leased or retrying
     dead: int  # the job gave up (`automechanica memory replay --kind event`)
 
 
-class EventPage(BaseModel):
+class AgentEventPage(BaseModel):
     mode: Literal["similar", "newest"]
     model: str | None  # the embedding model the query and the vectors share
-    hits: list[EventHit]
+    hits: list[AgentEventHit]
     next_before: int | None  # newest: pass as `before` for the next page
-    backlog: EmbeddingBacklog
+    backlog: EventEmbeddingBacklog
     notes: list[str]
 
 
-class EventDetail(BaseModel):
+class AgentEventDetail(BaseModel):
     """The whole event, as recorded."""
 
     id: int
@@ -158,8 +158,8 @@ def summary(text: str | None) -> str | None:
     return (cut[:space] if space > SUMMARY_CHARS // 2 else cut).rstrip() + "…"
 
 
-def _hit(row: dict[str, Any], similarity: float | None) -> EventHit:
-    return EventHit(**(row | {"rationale": summary(row["rationale"])}), similarity=similarity)
+def _hit(row: dict[str, Any], similarity: float | None) -> AgentEventHit:
+    return AgentEventHit(**(row | {"rationale": summary(row["rationale"])}), similarity=similarity)
 
 
 async def _rows(
@@ -171,9 +171,11 @@ async def _rows(
         return await cur.fetchall()
 
 
-async def embedding_backlog(conn: AsyncConnection[Any], filters: EventFilters) -> EmbeddingBacklog:
+async def embedding_backlog(
+    conn: AsyncConnection[Any], filters: EventFilters
+) -> EventEmbeddingBacklog:
     rows = await _rows(conn, BACKLOG, filters, {})
-    return EmbeddingBacklog(waiting=rows[0]["waiting"], dead=rows[0]["dead"])
+    return EventEmbeddingBacklog(waiting=rows[0]["waiting"], dead=rows[0]["dead"])
 
 
 async def newest_events(
@@ -183,7 +185,7 @@ async def newest_events(
     model: str | None,
     before: int | None = None,
     limit: int = 25,
-) -> EventPage:
+) -> AgentEventPage:
     """The newest events the filters keep, older than event `before` when given."""
     conditions, params = filters.conditions()
     if before is not None:
@@ -195,7 +197,7 @@ async def newest_events(
         rows = await cur.fetchall()
     more = len(rows) > limit
     hits = [_hit(r, None) for r in rows[:limit]]
-    return EventPage(
+    return AgentEventPage(
         mode="newest",
         model=model,
         hits=hits,
@@ -213,7 +215,7 @@ async def similar_events(
     filters: EventFilters,
     *,
     limit: int = 25,
-) -> EventPage:
+) -> AgentEventPage:
     """The events closest in meaning to the query's `vector`, best first, with the score."""
     wanted = limit if filters.since is None else max(limit, SINCE_CANDIDATES)
     found = await store.search("event", model, vector, k=wanted, filters=filters.payload())
@@ -229,7 +231,7 @@ async def similar_events(
             f"Only the {wanted} events closest to the query were checked against `since`; "
             "narrow by agent, decision type or outcome to reach further."
         )
-    return EventPage(
+    return AgentEventPage(
         mode="similar",
         model=model,
         hits=hits[:limit],
@@ -239,7 +241,9 @@ async def similar_events(
     )
 
 
-async def get_event(conn: AsyncConnection[Any], event_id: int, *, model: str | None) -> EventDetail:
+async def get_event(
+    conn: AsyncConnection[Any], event_id: int, *, model: str | None
+) -> AgentEventDetail:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(ONE, {"id": event_id, "model": model or ""})
         row = await cur.fetchone()
@@ -253,4 +257,4 @@ async def get_event(conn: AsyncConnection[Any], event_id: int, *, model: str | N
         state = "waiting"
     elif job == "dead":
         state = "dead"
-    return EventDetail(**row, embedding=state)
+    return AgentEventDetail(**row, embedding=state)

@@ -16,9 +16,9 @@ from pydantic import AwareDatetime
 from automechanica.api.deps import Conn, Vectors
 from automechanica.memory import PgVectorStore, VectorStore
 from automechanica.orchestrator.event_search import (
-    EventDetail,
+    AgentEventDetail,
+    AgentEventPage,
     EventFilters,
-    EventPage,
     get_event,
     newest_events,
     similar_events,
@@ -41,7 +41,7 @@ def vector_store(request: Request) -> VectorStore:
 
 @router.get(
     "/events",
-    response_model=EventPage,
+    response_model=AgentEventPage,
     responses={503: {"description": "q was given and the API has no embedding model"}},
 )
 async def events(
@@ -62,7 +62,7 @@ async def events(
         int | None, Query(ge=1, le=2**53 - 1, description="newest: the page's `next_before`")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-) -> EventPage:
+) -> AgentEventPage:
     """Agent events by meaning (ranked by similarity, with the score) or newest first.
 
     `backlog` counts the matching events whose embedding has not finished: search by
@@ -89,11 +89,11 @@ async def events(
 
 @router.get(
     "/events/{event_id}",
-    response_model=EventDetail,
+    response_model=AgentEventDetail,
     responses={404: {"description": "no such event"}},
 )
 async def event(
     conn: Conn, vectors: Vectors, event_id: Annotated[int, Path(ge=1, le=2**53 - 1)]
-) -> EventDetail:
+) -> AgentEventDetail:
     """The whole event: input, output, evidence, rationale, cost, and its embedding state."""
     return await get_event(conn, event_id, model=vectors.model if vectors is not None else None)

@@ -7,8 +7,10 @@ import { LoginForm } from "./auth/LoginForm";
 import type { Me } from "./auth/session";
 import { useSession } from "./auth/useSession";
 import { Shell } from "./Shell";
+import { AgentEventPage, AgentEventsPage } from "./pages/AgentEvents";
 import { CatalogPage } from "./pages/CatalogPage";
 import { PartPricingPage } from "./pages/PartPricing";
+import { FitmentEditorPage } from "./pages/FitmentEditor";
 import { DashboardPage } from "./pages/DashboardPage";
 import { DeadLetterPage, DeadLettersPage } from "./pages/DeadLetters";
 import { FeedRunPage, FeedsPage } from "./pages/FeedsPage";
@@ -54,6 +56,8 @@ function Pages({ user }: { user: Me }) {
       <Route path="support/:sessionId" element={<SupportChatPage />} />
       <Route path="workflows" element={<WorkflowsPage />} />
       <Route path="workflows/:workflowId" element={<WorkflowPage />} />
+      <Route path="events" element={<AgentEventsPage />} />
+      <Route path="events/:eventId" element={<AgentEventPage />} />
       <Route path="dead-letters" element={<DeadLettersPage />} />
       <Route path="dead-letters/:taskId" element={<DeadLetterPage />} />
       <Route path="feeds" element={<FeedsPage />} />
@@ -61,6 +65,7 @@ function Pages({ user }: { user: Me }) {
       <Route path="llm" element={<LlmPage />} />
       <Route path="catalog" element={<CatalogPage />} />
       <Route path="catalog/parts/:partId/pricing" element={<PartPricingPage />} />
+      <Route path="catalog/parts/:partId/fitment" element={<FitmentEditorPage />} />
       <Route path="policies" element={<PoliciesPage user={user} />} />
       <Route
         path="users"

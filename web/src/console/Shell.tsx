@@ -16,6 +16,7 @@ const NAV: Item[] = [
   { to: "/console/orders", label: "Orders" },
   { to: "/console/support", label: "Support" },
   { to: "/console/workflows", label: "Workflows" },
+  { to: "/console/events", label: "Agent events" },
   { to: "/console/dead-letters", label: "Dead letters" },
   { to: "/console/catalog", label: "Catalog" },
   { to: "/console/feeds", label: "Feeds" },
