@@ -11,6 +11,7 @@ import { AgentEventPage, AgentEventsPage } from "./pages/AgentEvents";
 import { CatalogPage } from "./pages/CatalogPage";
 import { PartPricingPage } from "./pages/PartPricing";
 import { FitmentEditorPage } from "./pages/FitmentEditor";
+import { FitmentEditorPage } from "./pages/FitmentEditor";
 import { DashboardPage } from "./pages/DashboardPage";
 import { DeadLetterPage, DeadLettersPage } from "./pages/DeadLetters";
 import { FeedRunPage, FeedsPage } from "./pages/FeedsPage";
@@ -65,6 +66,7 @@ function Pages({ user }: { user: Me }) {
       <Route path="llm" element={<LlmPage />} />
       <Route path="catalog" element={<CatalogPage />} />
       <Route path="catalog/parts/:partId/pricing" element={<PartPricingPage />} />
+      <Route path="catalog/parts/:partId/fitment" element={<FitmentEditorPage />} />
       <Route path="catalog/parts/:partId/fitment" element={<FitmentEditorPage />} />
       <Route path="policies" element={<PoliciesPage user={user} />} />
       <Route

@@ -1,6 +1,7 @@
 // Catalog: parts (the store's search), brands with their spellings, part types with
-// their synonyms. Feed upload, supplier profiles and a fitment editor wait for their
-// endpoints (the CLI has `feeds import`, `feeds report`, `feeds profile`).
+// their synonyms; each part links to its pricing and its fitment editor. Feed upload and
+// supplier profiles wait for their endpoints (the CLI has `feeds import`, `feeds report`,
+// `feeds profile`).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useSearchParams } from "react-router";
@@ -64,6 +65,8 @@ function Parts() {
                 </p>
                 <p className="text-sm">
                   <TextLink to={`/console/catalog/parts/${p.id}/pricing`}>Pricing of {p.part_number}</TextLink>
+                  {" · "}
+                  <TextLink to={`/console/catalog/parts/${p.id}/fitment`}>Fitment of {p.part_number}</TextLink>
                 </p>
               </li>
             ))}
