@@ -30,6 +30,9 @@ Action = Literal["approve", "edit", "reject"]
 STATUS = {"approve": "approved", "edit": "edited", "reject": "rejected"}
 #: How an approved or edited item review is applied: (conn, review, final value).
 Apply = Callable[[AsyncConnection[Any], "Review", Any], Awaitable[None]]
+#: What follows any decision of an item review (approved, edited or rejected), in the
+#: decision's transaction, with the review as decided.
+FollowUp = Callable[[AsyncConnection[Any], "Review"], Awaitable[None]]
 
 INSERT_REVIEW = """
 INSERT INTO reviews (event_id, workflow_id, step_key, kind, reason, proposed, current, agent,
@@ -148,6 +151,7 @@ async def decide(
     reviewer: str,
     workflows: WorkflowRegistry,
     actions: Mapping[str, Apply] | None = None,
+    followups: Mapping[str, FollowUp] | None = None,
     value: Any = None,
     note: str | None = None,
 ) -> Review:
@@ -184,6 +188,9 @@ async def decide(
         await record_person_decision(conn, review, status, reviewer)
         if review.step_key and review.workflow_id:
             await _resume(conn, review, resolution, workflows)
+        followup = (followups or {}).get(review.kind)
+        if followup is not None:
+            await followup(conn, await get_review(conn, review_id))
     return await get_review(conn, review_id)
 
 

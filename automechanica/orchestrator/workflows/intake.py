@@ -4,15 +4,19 @@ part type, decided by the BrandAgent and the PartTypeAgent before the import.
 Runs as its own step so what it learns (brand spellings) is committed before the
 import reads the brand table. A confident brand match becomes a learned spelling; an
 unsure one, or a brand never seen, waits as an item review (approving teaches the
-spelling or adds the brand; the rows import on the supplier's next file). A confident
-part type becomes a hint the importer applies to that SKU; an unsure one waits as an
-item review, and an approved one is a hint for every later import of the supplier.
+spelling or adds the brand). A confident part type becomes a hint the importer applies
+to that SKU; an unsure one waits as an item review, and an approved one is a hint for
+every later import of the supplier. Rows that waited are rejected in the run's report;
+once its last item review is decided, the file is onboarded again (onboarding.py) and
+they come in — except those a person refused, which are not asked about again.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
@@ -40,6 +44,35 @@ SELECT subject_id, resolution->'value'->>'part_type' AS part_type FROM reviews
 WHERE kind = %(kind)s AND status IN ('approved', 'edited') AND subject_kind = 'supplier_sku'
   AND subject_id LIKE %(prefix)s
 """
+
+
+# What a person refused among the item reviews of one run.
+REFUSED_IN_RUN = """
+SELECT subject_kind, subject_id FROM reviews
+WHERE workflow_id = %(run)s AND step_key IS NULL AND status = 'rejected'
+  AND subject_kind IN ('brand', 'supplier_sku')
+"""
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Brand names and SKUs a person refused in an earlier run of the same file."""
+
+    brands: frozenset[str] = frozenset()
+    skus: frozenset[str] = frozenset()
+
+    @classmethod
+    async def in_run(cls, conn: AsyncConnection[Any], run: UUID, supplier: str) -> Refused:
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(REFUSED_IN_RUN, {"run": run})
+            rows = await cur.fetchall()
+        start = len(_sku_subject(supplier, ""))
+        return cls(
+            brands=frozenset(r["subject_id"] for r in rows if r["subject_kind"] == "brand"),
+            skus=frozenset(
+                r["subject_id"][start:] for r in rows if r["subject_kind"] == "supplier_sku"
+            ),
+        )
 
 
 def _sku_subject(supplier: str, sku: str) -> str:
@@ -74,9 +107,15 @@ def _scan(
     return brands, untyped
 
 
-async def normalize(ctx: StepContext, plan: ImportPlan, supplier: str) -> dict[str, Any]:
+async def normalize(
+    ctx: StepContext, plan: ImportPlan, supplier: str, refused: Refused = Refused()
+) -> dict[str, Any]:
     lookups = await Lookups.load(ctx.conn)
     brands, untyped = _scan(Path(ctx.input["path"]), plan, lookups)
+    brands -= refused.brands
+    known = await approved_type_hints(ctx.conn, supplier)
+    skip = known.keys() | refused.skus  # decided by a person already
+    untyped = {sku: text for sku, text in untyped.items() if sku not in skip}
     embedder = getattr(ctx.services, "embedder", None)
     counts = {"brands_matched": 0, "brands_held": 0, "types_decided": 0, "types_held": 0}
     if brands:
@@ -144,6 +183,9 @@ async def apply_brand_decision(conn: AsyncConnection[Any], review: Review, value
         await learn_alias(conn, name, int(value["brand_id"]), source="learned")
 
 
-#: Item reviews this step opens, and what deciding them does (part types need nothing:
+#: The item reviews this step opens.
+ITEM_REVIEWS = [MATCH, NEW_BRAND, DECISION_TYPE]
+
+#: What deciding them does (part types need nothing:
 #: the next import reads approved ones as hints).
 REVIEW_ACTIONS = {MATCH: apply_brand_decision, NEW_BRAND: apply_brand_decision}
