@@ -11,15 +11,16 @@ import { AgentEventPage, AgentEventsPage } from "./pages/AgentEvents";
 import { CatalogPage } from "./pages/CatalogPage";
 import { PartPricingPage } from "./pages/PartPricing";
 import { FitmentEditorPage } from "./pages/FitmentEditor";
-import { FitmentEditorPage } from "./pages/FitmentEditor";
 import { DashboardPage } from "./pages/DashboardPage";
 import { DeadLetterPage, DeadLettersPage } from "./pages/DeadLetters";
 import { FeedRunPage, FeedsPage } from "./pages/FeedsPage";
+import { ImportReportPage } from "./pages/ImportReport";
 import { LlmPage } from "./pages/LlmPage";
 import { OrderPage, OrdersPage } from "./pages/Orders";
 import { PoliciesPage } from "./pages/PoliciesPage";
 import { ReviewsPage } from "./pages/ReviewsPage";
 import { SupportChatPage, SupportPage } from "./pages/Support";
+import { SupplierPage, SuppliersPage } from "./pages/Suppliers";
 import { UsersPage } from "./pages/UsersPage";
 import { WorkflowPage, WorkflowsPage } from "./pages/Workflows";
 import { Empty, PageTitle } from "./ui/ui";
@@ -63,10 +64,12 @@ function Pages({ user }: { user: Me }) {
       <Route path="dead-letters/:taskId" element={<DeadLetterPage />} />
       <Route path="feeds" element={<FeedsPage />} />
       <Route path="feeds/:workflowId" element={<FeedRunPage />} />
+      <Route path="feeds/reports/:reportId" element={<ImportReportPage />} />
+      <Route path="suppliers" element={<SuppliersPage />} />
+      <Route path="suppliers/:supplierId" element={<SupplierPage />} />
       <Route path="llm" element={<LlmPage />} />
       <Route path="catalog" element={<CatalogPage />} />
       <Route path="catalog/parts/:partId/pricing" element={<PartPricingPage />} />
-      <Route path="catalog/parts/:partId/fitment" element={<FitmentEditorPage />} />
       <Route path="catalog/parts/:partId/fitment" element={<FitmentEditorPage />} />
       <Route path="policies" element={<PoliciesPage user={user} />} />
       <Route

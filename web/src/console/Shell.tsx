@@ -20,6 +20,7 @@ const NAV: Item[] = [
   { to: "/console/dead-letters", label: "Dead letters" },
   { to: "/console/catalog", label: "Catalog" },
   { to: "/console/feeds", label: "Feeds" },
+  { to: "/console/suppliers", label: "Suppliers" },
   { to: "/console/llm", label: "LLM" },
   { to: "/console/policies", label: "Policies" },
   { to: "/console/users", label: "Users", admin: true },

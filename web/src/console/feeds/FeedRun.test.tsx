@@ -95,6 +95,8 @@ describe("an onboarding run on the Feeds page", () => {
     expect(within(mapping).getByRole("row", { name: /^cost/ })).toHaveTextContent("Price160%<i>first</i> of three price columns (e.g. 4.10)");
     expect(screen.getByRole("heading", { name: "Layout the import read the file by" })).toBeInTheDocument();
     expect(container.querySelector("script, i")).toBeNull();
+    // every row of the report is one link away
+    expect(screen.getByRole("link", { name: "Open import report 9" })).toHaveAttribute("href", "/console/feeds/reports/9");
     // A finished run is not asked for again, and no review is looked for.
     expect(calls.map((c) => c.path)).toEqual([`/api/admin/workflows/${ID}`]);
   });

@@ -116,6 +116,11 @@ export function ReportView({ report }: { report: ImportReport }) {
       </ul>
       <Notes title="Rejected rows" rows={report.rejections} total={report.rowsRejected} />
       <Notes title="Warnings" rows={report.warningList} total={report.warnings} />
+      {report.reportId !== null && (
+        <p className="mt-3">
+          <TextLink to={`/console/feeds/reports/${report.reportId}`}>Open import report {report.reportId}</TextLink> for every rejected row and warning.
+        </p>
+      )}
     </Card>
   );
 }

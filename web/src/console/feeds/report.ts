@@ -16,6 +16,8 @@ export interface RowNote {
 }
 
 export interface ImportReport {
+  /** The stored report's id (its page: /console/feeds/reports/{id}); null if not given. */
+  reportId: number | null;
   file: string;
   supplier: string;
   format: string;
@@ -77,6 +79,7 @@ export function importReport(run: Timeline): ImportReport | null {
   const raw = output && isObject(output.import) ? output.import : isObject(step?.result) ? step.result : null;
   if (!raw) return null;
   return {
+    reportId: typeof raw.report_id === "number" ? raw.report_id : null,
     file: str(raw.file_name),
     supplier: str(raw.supplier),
     format: str(raw.format),
