@@ -9,15 +9,23 @@ on that vehicle. The confidence follows from that evidence, the status from the
 `fitment.publish` threshold, and the explanation — the "why this fits" a shopper and
 an operator read — is written only from it. Rules, no model: a fitment is a fact to
 check, not prose to write.
+
+A part with a problem may also be given the similar past cases a person settled
+(`fitment_recall`): they join the evidence and the explanation, and when at least
+PAST_AGREEING of them agree, they move the held rows' confidence by PAST_SHIFT —
+down when people rejected such rows, up when they approved them, but never to the
+publish threshold: memory ranks a held row, only a person publishes it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from automechanica.agents.base import Decision, Evidence
+from automechanica.agents.fitment_recall import PastCase
 from automechanica.catalog.fitment_facts import (
     CONSTRAINTS,
     PartFitmentFacts,
@@ -35,6 +43,11 @@ IMPOSSIBLE_CEILING = 0.3
 CONFLICT_CEILING = 0.6
 #: Each past wrong-fit return of the part on the vehicle takes this much off.
 WRONG_FIT_PENALTY = 0.15
+#: Past person decisions that must agree before they move a held row's confidence…
+PAST_AGREEING = 2
+#: …by this much, and never closer to the publish threshold than PAST_MARGIN.
+PAST_SHIFT = 0.1
+PAST_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,10 @@ class FitmentAgent:
     def __init__(self, publish_threshold: float) -> None:
         self.threshold = publish_threshold
 
-    def assess(self, facts: PartFitmentFacts) -> Decision[PartAssessment]:
+    def assess(
+        self, facts: PartFitmentFacts, past: Sequence[PastCase] = ()
+    ) -> Decision[PartAssessment]:
+        """Weigh the part's rows; `past`: similar cases a person settled (may be empty)."""
         by_vehicle: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in facts.rows:
             by_vehicle[row["base_vehicle_id"]].append(row)
@@ -66,18 +82,20 @@ class FitmentAgent:
             conflicts = _conflicts(rows)
             problems += conflicts
             for row in rows:
-                verdict, found = self._row(row, rows, configs, conflicts, facts)
+                verdict, found = self._row(row, rows, configs, conflicts, facts, past)
                 verdicts.append(verdict)
                 problems += found
                 evidence.append(
                     Evidence(kind="fitment", ref=f"fitment:{row['id']}", detail=verdict.explanation)
                 )
+        evidence = [_past_evidence(case) for case in past] + evidence
         held = sum(v.status != "published" for v in verdicts)
         confidence = min((v.confidence for v in verdicts), default=1.0)
         rationale = (
             f"{len(verdicts)} fitment rows over {len(by_vehicle)} vehicles; "
             f"{held} below the publish threshold {self.threshold:.2f}"
             + (f"; {len(problems)} problems: " + "; ".join(problems[:5]) if problems else "")
+            + (f"; {_past_sentence(past)}" if past and problems else "")
         )
         return Decision(
             decision_type=DECISION_TYPE,
@@ -94,6 +112,7 @@ class FitmentAgent:
         configs: list[dict[str, Any]],
         conflicts: list[str],
         facts: PartFitmentFacts,
+        past: Sequence[PastCase] = (),
     ) -> tuple[RowVerdict, list[str]]:
         vehicle = f"{row['year']} {row['make']} {row['model']}"
         problems: list[str] = []
@@ -112,12 +131,28 @@ class FitmentAgent:
             confidence = min(confidence, CONFLICT_CEILING)
         wrong_fits = facts.wrong_fits.get(row["base_vehicle_id"], 0)
         confidence = max(0.0, confidence - WRONG_FIT_PENALTY * wrong_fits)
+        troubled = bool(problems or conflicts or wrong_fits)
+        if troubled and past:
+            confidence = self._recalled(confidence, past)
         confidence = round(confidence, 3)
         status = "published" if confidence >= self.threshold else "pending_review"
         explanation = _explain(
             row, vehicle, asked, matching, configs, agreeing, conflicts, wrong_fits, problems
         )
+        if troubled and past and status != "published":  # shoppers never read case ids
+            explanation += f" {_past_sentence(past)}"
         return RowVerdict(row["id"], confidence, status, explanation), problems
+
+    def _recalled(self, confidence: float, past: Sequence[PastCase]) -> float:
+        """Agreeing person decisions on similar cases move a troubled row, bounded."""
+        if len(past) < PAST_AGREEING:
+            return confidence
+        if all(case.approved for case in past):
+            ceiling = max(confidence, self.threshold - PAST_MARGIN)
+            return min(confidence + PAST_SHIFT, ceiling)
+        if not any(case.approved for case in past):
+            return max(0.0, confidence - PAST_SHIFT)
+        return confidence
 
 
 def _constraints(row: dict[str, Any]) -> str:
@@ -203,3 +238,26 @@ def _explain(
     if wrong_fits:
         text += f" {wrong_fits} wrong-fit return{'s' if wrong_fits > 1 else ''} on this vehicle."
     return text
+
+
+def _past_sentence(past: Sequence[PastCase]) -> str:
+    """'A similar case (part 12, 3 Dec 2026) was approved by a person.' and the like."""
+    first = past[0]
+    when = f"{first.decided_at:%-d %b %Y}"
+    text = f"A similar case ({first.subject}, {when}) was {first.resolution} by a person"
+    others = past[1:]
+    if others:
+        same = sum(case.approved == first.approved for case in others)
+        text += f"; {same} of {len(others)} other similar case{'s' if len(others) > 1 else ''}"
+        text += " went the same way"
+    return text + "."
+
+
+def _past_evidence(case: PastCase) -> Evidence:
+    return Evidence(
+        kind="memory",
+        ref=f"event:{case.event_id}",
+        detail=f"similar past case (cosine {case.score:.2f}, {case.subject}): "
+        f"{case.resolution} by a person ({case.person_decision}, "
+        f"{case.decided_at:%Y-%m-%d}) — {case.summary}",
+    )

@@ -5,6 +5,7 @@ is refused and reported, and with no model the fragment goes to a person as it i
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -12,18 +13,27 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from automechanica.agents.fitment import CONFLICT_CEILING, PAST_SHIFT
 from automechanica.catalog.feeds.importer import import_feed
 from automechanica.config import Settings
+from automechanica.db.connection import open_pool
 from automechanica.llm import Router, build_router
+from automechanica.memory import EmbeddingWorker, PgVectorStore
+from automechanica.orchestrator import Engine, start_workflow
 from automechanica.orchestrator.definitions import StepContext
+from automechanica.orchestrator.events import AgentEvent, record_event
 from automechanica.orchestrator.reviews import decide, list_reviews
 from automechanica.orchestrator.services import Services
 from automechanica.orchestrator.workflows import review_actions, workflow_registry
+from automechanica.orchestrator.workflows.fitment_review import fitment_batch
 from automechanica.orchestrator.workflows.fitment_text import read_unresolved_fitment
+from automechanica.orchestrator.workflows.onboarding import ONBOARDING
+from automechanica.queue import Worker, WorkerOptions
 from tests.integration.llm_servers import fake_servers, fakes, openai_ok
 from tests.integration.llm_setup import llm_pool, make_router, router_catalog
+from tests.integration.memory_fixtures import embedder
 
-__all__ = ["fake_servers", "fakes", "llm_pool"]
+__all__ = ["embedder", "fake_servers", "fakes", "llm_pool"]
 
 Conn = psycopg.AsyncConnection[Any]
 Pool = AsyncConnectionPool[Any]
@@ -243,3 +253,165 @@ async def test_offline_the_fragment_goes_to_a_person(
     assert review.proposed["vehicles"] == [] and review.confidence == 0.0
     part = await _one(conn, "SELECT part_id FROM supplier_parts WHERE supplier_sku = 'T-1'")
     assert review.proposed["part_ids"] == [part["part_id"]]
+
+
+# -- the Fitment agent recalls similar past cases a person settled ------------------------
+
+
+async def _supplier(conn: Conn, name: str) -> int:
+    row = await _one(
+        conn,
+        "INSERT INTO suppliers (name, display_name) VALUES (%s, %s) RETURNING id",
+        (name, name),
+    )
+    return int(row["id"])
+
+
+async def _conflicting_part(
+    conn: Conn, number: str, base_vehicle: int, suppliers: tuple[int, int]
+) -> int:
+    """A part two suppliers list on one vehicle, one at the front and one at the rear."""
+    part = await _one(
+        conn,
+        "INSERT INTO parts (brand_id, part_number, mpn_normalized, part_type_id, title)"
+        " SELECT b.id, %s, %s, t.id, 'Brake pads' FROM brands b, part_types t"
+        " WHERE b.name = 'Bosch' AND t.name = 'Brake Pads' RETURNING id",
+        (number, number),
+    )
+    for supplier, (name, position) in zip(
+        suppliers, (("acme", "Front"), ("bolt", "Rear")), strict=True
+    ):
+        await conn.execute(
+            "INSERT INTO fitments (part_id, part_type_id, base_vehicle_id, source, supplier_id,"
+            " confidence, position) SELECT p.id, p.part_type_id, %s, %s, %s, 0.85, %s"
+            " FROM parts p WHERE p.id = %s",
+            (base_vehicle, f"feed:{name}", supplier, position, part["id"]),
+        )
+    return int(part["id"])
+
+
+async def _assess(conn: Conn, db_url: str, part: int, embedder: Any) -> dict[str, Any]:
+    workflow = await _one(
+        conn,
+        "INSERT INTO workflows (kind, version, input, current_step)"
+        " VALUES ('supplier_feed_onboarding', 3, '{}', 'fitment_review') RETURNING id",
+    )
+    task = await _one(
+        conn, "INSERT INTO tasks (kind, payload) VALUES ('workflow.step', '{}') RETURNING id"
+    )
+    ctx = StepContext(
+        conn=conn,
+        workflow_id=workflow["id"],
+        workflow="supplier_feed_onboarding",
+        version=3,
+        step_key="fitment_review",
+        input={},
+        results={},
+        services=Services(database_url=db_url, embedder=embedder),
+        task_id=task["id"],
+        attempt=1,
+    )
+    result = await fitment_batch(ctx, [part])
+    return result
+
+
+async def _held_event(conn: Conn, part: int) -> dict[str, Any]:
+    return await _one(
+        conn,
+        "SELECT id, evidence, rationale FROM agent_events WHERE agent = 'Fitment'"
+        " AND subject_kind = 'part' AND subject_id = %s ORDER BY id DESC LIMIT 1",
+        (str(part),),
+    )
+
+
+async def test_similar_past_cases_a_person_settled_are_recalled_as_evidence(
+    conn: Conn, db_url: str, embedder: Any
+) -> None:
+    await conn.set_autocommit(True)
+    base = await _one(conn, "SELECT id FROM base_vehicles ORDER BY id LIMIT 1")
+    acme, bolt = await _supplier(conn, "acme"), await _supplier(conn, "bolt")
+    past_parts = [
+        await _conflicting_part(conn, f"OLD{i}", base["id"], (acme, bolt)) for i in (1, 2)
+    ]
+    for part in past_parts:
+        result = await _assess(conn, db_url, part, embedder)
+        assert result["parts_with_past_cases"] == 0  # nothing settled yet
+        held = await _held_event(conn, part)
+        await record_event(  # as the fitment editor records a person's removal
+            conn,
+            AgentEvent(
+                agent="person:ops@example.com",
+                decision_type="fitment.remove",
+                outcome="rejected",
+                subject_kind="part",
+                subject_id=str(part),
+                rationale=f"The rear listing of part {part} was the supplier's mistake.",
+                evidence=[{"kind": "event", "ref": str(held["id"])}],
+            ),
+        )
+    pool = await open_pool(db_url)
+    try:
+        await EmbeddingWorker(pool, embedder, PgVectorStore(pool)).drain()
+    finally:
+        await pool.close()
+
+    part = await _conflicting_part(conn, "NEW1", base["id"], (acme, bolt))
+    result = await _assess(conn, db_url, part, embedder)
+    assert result["parts_with_past_cases"] == 1
+    event = await _held_event(conn, part)
+    recalled = [e for e in event["evidence"] if e["kind"] == "memory"]
+    assert len(recalled) == 2
+    assert all("rejected by a person (fitment.remove" in e["detail"] for e in recalled)
+    assert "was rejected by a person" in event["rationale"]
+    rows = await (
+        await conn.execute(
+            "SELECT confidence, status, explanation FROM fitments WHERE part_id = %s", (part,)
+        )
+    ).fetchall()
+    for row in rows:  # two people rejected such rows: held lower than the conflict ceiling
+        assert row["status"] == "pending_review"
+        assert abs(row["confidence"] - (CONFLICT_CEILING - PAST_SHIFT)) < 1e-6
+        assert "A similar case (part " in row["explanation"]
+        assert "1 of 1 other similar case went the same way" in row["explanation"]
+
+
+async def test_onboarding_sends_an_unreadable_fragment_to_a_person_and_goes_on(
+    conn: Conn, db_url: str, tmp_path: Path
+) -> None:
+    """The whole run, with a real worker and no model: the offer is stored, the fragment
+    waits as an item review, and the run completes."""
+    await conn.set_autocommit(True)
+    car = await _model(conn)
+    text = f"{car['first']}-{car['last']} {car['make']} {_misspelled(car['model'])}"
+    path = tmp_path / "uploads" / "textco.csv"
+    path.parent.mkdir()
+    path.write_text(
+        "sku,brand,mpn,title,part_type,cost,fitment\n"
+        f"T-1,Bosch,BP100,Brake pads,Brake Pads,20.00,{text}\n",
+        encoding="utf-8",
+    )
+    run = await start_workflow(conn, ONBOARDING, {"path": str(path), "supplier": SUPPLIER})
+    engine = Engine(workflow_registry(), Services(db_url))
+    worker = Worker(db_url, engine.task_registry(), WorkerOptions(poll_seconds=0.05))
+    running = asyncio.create_task(worker.run())
+    try:
+        async with asyncio.timeout(120):
+            while (
+                row := await _one(
+                    conn, "SELECT status, output FROM workflows WHERE id = %s", (run,)
+                )
+            )["status"] not in ("completed", "failed"):
+                await asyncio.sleep(0.05)
+    finally:
+        worker.stop()
+        await running
+    assert row["status"] == "completed"
+    assert row["output"]["fitment_text"] == {
+        "fragments": 1,
+        "readings_stored": 0,
+        "readings_held": 1,
+        "fragments_unread": 0,
+    }
+    (review,) = await list_reviews(conn, kind="fitment.text_reading")
+    assert review.proposed["fragment"] == text and review.workflow_id == run
+    assert await _stored(conn) == []

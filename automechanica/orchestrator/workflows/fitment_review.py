@@ -4,12 +4,21 @@ explanation are written back in the step's transaction. A part whose rows it hol
 recorded as a `held` event with the problems, so an operator finds it in the timeline;
 the rows themselves wait as `pending_review` (never shown to shoppers) until a person
 publishes or fixes them.
+
+A part with a problem also recalls the similar past cases a person settled from vector
+memory (`agents.fitment_recall`, when the step has an embedder: the real local model
+offline), which join its evidence, explanation and, bounded, its confidence.
 """
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
+
 from automechanica.agents.fitment import AGENT, DECISION_TYPE, FitmentAgent
+from automechanica.agents.fitment_recall import recall_similar
 from automechanica.catalog.fitment_facts import fitment_facts, store_verdicts
+from automechanica.db.connection import open_pool
+from automechanica.memory import Memory, PgVectorStore
 from automechanica.orchestrator.definitions import StepContext
 from automechanica.orchestrator.events import AgentEvent, record_event
 from automechanica.orchestrator.policies import get_policy
@@ -21,11 +30,22 @@ async def fitment_batch(ctx: StepContext, part_ids: list[int]) -> dict[str, int]
     agent = FitmentAgent(policy.threshold)
     facts = await fitment_facts(ctx.conn, part_ids)
     verdicts = []
-    flagged = 0
-    for part_id, part in facts.items():
-        decision = agent.assess(part)
-        verdicts += decision.output.rows
-        if decision.output.problems:
+    flagged = recalled = 0
+    async with AsyncExitStack() as stack:
+        memory: Memory | None = None
+        for part_id, part in facts.items():
+            decision = agent.assess(part)
+            if decision.output.problems and _recalls(ctx):
+                if memory is None:
+                    memory = await _memory(ctx, stack)
+                problem = "; ".join(decision.output.problems[:3])
+                past = await recall_similar(memory, ctx.conn, problem, k=RECALLED)
+                if past:
+                    recalled += 1
+                    decision = agent.assess(part, past)
+            verdicts += decision.output.rows
+            if not decision.output.problems:
+                continue
             flagged += 1
             await record_event(
                 ctx.conn,
@@ -49,4 +69,24 @@ async def fitment_batch(ctx: StepContext, part_ids: list[int]) -> dict[str, int]
         "fitment_rows_assessed": len(verdicts),
         "fitment_rows_held": sum(v.status != "published" for v in verdicts),
         "parts_with_fitment_problems": flagged,
+        "parts_with_past_cases": recalled,
     }
+
+
+#: Similar past cases recalled per part with a problem.
+RECALLED = 3
+
+
+def _recalls(ctx: StepContext) -> bool:
+    """Memory is asked only when the step has an embedder (and a database to search)."""
+    services = ctx.services
+    return getattr(services, "embedder", None) is not None and bool(
+        getattr(services, "database_url", None)
+    )
+
+
+async def _memory(ctx: StepContext, stack: AsyncExitStack) -> Memory:
+    """Vector memory over the store's database (pgvector), for this batch only."""
+    pool = await open_pool(ctx.services.database_url, min_size=1, max_size=2)
+    stack.push_async_callback(pool.close)
+    return Memory(pool, ctx.services.embedder, PgVectorStore(pool))
