@@ -8,10 +8,15 @@ from automechanica.orchestrator.definitions import Workflow, WorkflowRegistry
 from automechanica.orchestrator.reviews import Apply
 from automechanica.orchestrator.workflows import intake
 from automechanica.orchestrator.workflows.analytics import NIGHTLY_ANALYTICS
+from automechanica.orchestrator.workflows.fitment_text import apply_reviewed_reading
 from automechanica.orchestrator.workflows.fulfillment import ORDER_FULFILLMENT
 from automechanica.orchestrator.workflows.housekeeping import STORE_HOUSEKEEPING
 from automechanica.orchestrator.workflows.interchange import DECISION_TYPE, apply_interchange
-from automechanica.orchestrator.workflows.onboarding import ONBOARDING, ONBOARDING_V1
+from automechanica.orchestrator.workflows.onboarding import (
+    ONBOARDING,
+    ONBOARDING_V1,
+    ONBOARDING_V2,
+)
 from automechanica.orchestrator.workflows.pricing import PRICING_REFRESH, apply_reviewed_price
 from automechanica.orchestrator.workflows.product_pages import apply_reviewed_page
 from automechanica.orchestrator.workflows.returns import WRONG_FIT_RETURN, apply_reviewed_correction
@@ -20,6 +25,7 @@ from automechanica.orchestrator.workflows.support import SUPPORT_CONVERSATION
 
 WORKFLOWS: list[Workflow] = [
     ONBOARDING,
+    ONBOARDING_V2,
     ONBOARDING_V1,
     PRICING_REFRESH,
     ORDER_FULFILLMENT,
@@ -35,6 +41,7 @@ REVIEW_ACTIONS: dict[str, Apply] = {
     DECISION_TYPE: apply_interchange,
     "fitment.correction": apply_reviewed_correction,
     "pricing.price": apply_reviewed_price,
+    "fitment.text_reading": apply_reviewed_reading,
 }
 
 

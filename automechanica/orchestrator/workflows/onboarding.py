@@ -51,6 +51,7 @@ from automechanica.orchestrator.definitions import (
 from automechanica.orchestrator.events import AgentEvent, record_event
 from automechanica.orchestrator.policies import get_policy
 from automechanica.orchestrator.workflows.fitment_review import fitment_batch
+from automechanica.orchestrator.workflows.fitment_text import read_unresolved_fitment
 from automechanica.orchestrator.workflows.intake import approved_type_hints, normalize
 from automechanica.orchestrator.workflows.interchange import flag_interchange
 from automechanica.orchestrator.workflows.product_pages import product_data_batch
@@ -281,6 +282,7 @@ async def interchange_candidates(ctx: StepContext) -> dict[str, Any]:
         "fitment_review": ctx.results.get("fitment_review", {}),
         "seo": ctx.results.get("seo", {}),
         "fitment_held": ctx.results["fitment"]["fitment_held"],
+        "fitment_text": ctx.results.get("fitment_text", {}),
     } | flagged
 
 
@@ -300,7 +302,7 @@ ONBOARDING_V1 = Workflow(
     ),
 )  # kept while runs started on it finish
 
-ONBOARDING = Workflow(
+ONBOARDING_V2 = Workflow(
     NAME,
     version=2,
     description="A supplier file to stored offers, canonical product pages and fitment "
@@ -309,6 +311,27 @@ ONBOARDING = Workflow(
         Step("map_layout", map_layout),
         Step("normalize", normalize_names),
         Step("import", import_file),
+        FanOut(
+            "product_data", supplier_parts, product_data_batch, batch_size=200, combine=sum_counts
+        ),
+        FanOut("fitment_review", supplier_parts, fitment_batch, batch_size=500, combine=sum_counts),
+        Step("fitment", hold_unsure_fitment),
+        FanOut("seo", supplier_parts, seo_batch, batch_size=500, combine=sum_counts),
+        Step("interchange", interchange_candidates),
+    ),
+)  # kept while runs started on it finish
+
+ONBOARDING = Workflow(
+    NAME,
+    version=3,
+    description="A supplier file to stored offers, canonical product pages and fitment "
+    "the Fitment agent has weighed, with the fitment text the parser could not read "
+    "read by the LLM router and checked (or held for a person).",
+    steps=(
+        Step("map_layout", map_layout),
+        Step("normalize", normalize_names),
+        Step("import", import_file),
+        Step("fitment_text", read_unresolved_fitment),
         FanOut(
             "product_data", supplier_parts, product_data_batch, batch_size=200, combine=sum_counts
         ),
