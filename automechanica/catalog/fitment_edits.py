@@ -227,6 +227,7 @@ async def add_fitments(
 ) -> FitmentChange:
     """One row per base vehicle of `years` (inclusive); every year must exist in the
     vehicle base and, when constraints are given, have a configuration they match."""
+    part = await _part(conn, part_id)
     start, end = years
     if end < start:
         raise InvalidInputError(f"year_end {end} is before year_start {start}: swap them.")
@@ -235,7 +236,6 @@ async def add_fitments(
     unknown = set(application.constraints) - set(ASK_ORDER)
     if unknown:
         raise InvalidInputError(f"{sorted(unknown)} are not fitment constraints: use {ASK_ORDER}")
-    part = await _part(conn, part_id)
     make, model = await _make_model(conn, make, model)
     bases = await _all(
         conn, SELECT_BASES, {"start": start, "end": end, "make": make, "model": model}
@@ -278,18 +278,18 @@ async def edit_fitment(
     conn: AsyncConnection[Any], part_id: int, fitment_id: int, changes: dict[str, Any]
 ) -> FitmentChange:
     """Change a row's position, quantity, qualifiers, notes, status or confidence."""
+    part = await _part(conn, part_id)
+    (before,) = await _locked(conn, part_id, fitment_id)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidInputError(f"{sorted(unknown)} cannot be edited: edit {EDITABLE}")
     if not changes:
         raise InvalidInputError(f"Say what to change: one or more of {', '.join(EDITABLE)}.")
-    part = await _part(conn, part_id)
-    (before,) = await _locked(conn, part_id, fitment_id)
     values = dict(changes)
     if "qualifiers" in values:
         values["qualifiers"] = Jsonb(_keep_parameters(values["qualifiers"], before.qualifiers))
     if all(_same(getattr(before, k), changes[k]) for k in changes):
-        raise InvalidInputError(f"Fitment {fitment_id} already says that; nothing was changed.")
+        raise ConflictError(f"Fitment {fitment_id} already says that; nothing was changed.")
     query = sql.SQL("UPDATE fitments SET {} WHERE id = %(id)s").format(
         sql.SQL(", ").join(
             sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in values

@@ -111,6 +111,10 @@ def test_every_operation_holds_its_contract(
         # that 422 with the decoder's reason is the endpoint's purpose, not a rejection
         # of valid input.
         excluded.append(positive_data_acceptance)
+    if (case.method, case.path) == ("POST", "/api/admin/catalog/parts/{part_id}/fitments"):
+        # A year/make/model of the right shape may not be in the vehicle base, and a range
+        # may run backwards: that 422 naming what is missing is the editor's purpose.
+        excluded.append(positive_data_acceptance)
     if (case.method, case.path) in EMAIL_OPERATIONS:
         # The email pattern is Python's (accounts.users.EMAIL); the generator reads `\s`
         # as JSON Schema's, and a few control characters differ between the two.

@@ -220,7 +220,7 @@ def test_rows_are_edited_and_rejected_with_a_reason_and_the_fit_check_follows(
 
     same = api.patch(_url(part, f"/{middle}"), json={"position": "Rear", "reason": "again"},
                      headers=headers)  # fmt: skip
-    assert same.status_code == 422 and "nothing was changed" in same.json()["detail"]
+    assert same.status_code == 409 and "nothing was changed" in same.json()["detail"]
     nothing = api.patch(_url(part, f"/{middle}"), json={"reason": "no field"}, headers=headers)
     assert nothing.status_code == 422
     null = api.patch(_url(part, f"/{middle}"), json={"status": None, "reason": "clear it"},

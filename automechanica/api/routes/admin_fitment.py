@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, status
 from psycopg import AsyncConnection
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from automechanica.accounts import Principal
 from automechanica.api.access import OperatorAccess
@@ -93,15 +94,17 @@ class NewFitment(BaseModel):
 
 
 class FitmentEdit(BaseModel):
-    """The fields to change (those left out stay); the vehicle is the row's identity."""
+    """The fields to change, at least one (those left out stay; null clears a position or
+    quantity); the vehicle is the row's identity."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 2})
     position: Text | None = None
     quantity: Quantity | None = None
-    qualifiers: Annotated[list[QualifierIn], Field(max_length=10)] | None = None
-    notes: Annotated[list[Text], Field(max_length=10)] | None = None
-    status: Status | None = None
-    confidence: Confidence | None = None
+    # Left out means "keep"; null is no value for these (the schema does not offer it).
+    qualifiers: Annotated[list[QualifierIn], Field(max_length=10)] | SkipJsonSchema[None] = None
+    notes: Annotated[list[Text], Field(max_length=10)] | SkipJsonSchema[None] = None
+    status: Status | SkipJsonSchema[None] = None
+    confidence: Confidence | SkipJsonSchema[None] = None
     reason: Reason
 
     @model_validator(mode="after")
@@ -234,7 +237,11 @@ async def add(
     return await _answer(request, conn, change, event)
 
 
-@router.patch("/{fitment_id}", response_model=FitmentChangeOut, responses=NO_PART)
+@router.patch(
+    "/{fitment_id}",
+    response_model=FitmentChangeOut,
+    responses=NO_PART | {409: {"description": "the row says that already: nothing changed"}},
+)
 async def edit(
     request: Request,
     conn: Conn,
