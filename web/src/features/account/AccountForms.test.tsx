@@ -1,9 +1,12 @@
-import { screen } from "@testing-library/react";
+import { configure, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { renderConsole as renderWithProviders, stubFetch } from "../../test/console";
 import { RegisterForm, SignInForm } from "./AccountForms";
 import { shopSession } from "./session";
+
+// The machine is shared: give the answers (served at once by the stub) time to render.
+configure({ asyncUtilTimeout: 5000 });
 
 const tokens = {
   access_token: "access-1",

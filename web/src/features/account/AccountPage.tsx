@@ -2,7 +2,7 @@
 // linking to its order page), the garage (which follows the account), and sign out.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { Link, Navigate, useLocation, useNavigate } from "react-router";
+import { Link, Navigate, useLocation } from "react-router";
 import { unwrap } from "../../api/client";
 import type { Me } from "../../lib/auth";
 import { cents } from "../cart/cart";
@@ -88,15 +88,14 @@ function MyGarage() {
   );
 }
 
-function Account({ user }: { user: Me }) {
-  const navigate = useNavigate();
+function Account({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
   const queries = useQueryClient();
   const [leaving, setLeaving] = useState(false);
   async function signOut() {
     setLeaving(true);
+    onSignOut();
     await shopSession.logout();
     queries.removeQueries({ queryKey: ["account"] }); // what one account saw is not shown to the next
-    navigate("/", { replace: true });
   }
   return (
     <div className="mx-auto flex max-w-2xl flex-col gap-4">
@@ -123,12 +122,15 @@ function Account({ user }: { user: Me }) {
 export function AccountPage() {
   const session = useShopSession();
   const location = useLocation();
+  const [signedOut, setSignedOut] = useState(false);
   useEffect(() => {
     document.title = "Your account: AutoMechanica";
   }, []);
   if (session.status === "checking") return <p role="status">Checking your session…</p>;
   if (session.status === "signed-out") {
+    // Signed out here: back to the store's front (after the garage is emptied, by effect order).
+    if (signedOut) return <Navigate to="/" replace />;
     return <Navigate to={`/account/sign-in${location.search}`} replace />;
   }
-  return <Account user={session.user} />;
+  return <Account user={session.user} onSignOut={() => setSignedOut(true)} />;
 }

@@ -99,9 +99,14 @@ export function GarageProvider({ children }: { children: ReactNode }) {
     [select, urlKey],
   );
 
+  // The vehicle a replace() is taking out of the URL: until the URL changes, it must not
+  // rejoin the garage as a shared link's vehicle would.
+  const dropped = useRef<string | null>(null);
   const replace = useCallback(
     (vehicles: GarageVehicle[], current: string | null) => {
       setStored({ vehicles, last: current });
+      if (current === urlKey) return; // no navigation: another one may be under way
+      dropped.current = urlKey;
       setParams(
         (p) => {
           const next = new URLSearchParams(p);
@@ -112,7 +117,7 @@ export function GarageProvider({ children }: { children: ReactNode }) {
         { replace: true },
       );
     },
-    [setParams],
+    [setParams, urlKey],
   );
 
   // Opening the store with no vehicle in the URL brings back the one used last (once:
@@ -146,7 +151,8 @@ export function GarageProvider({ children }: { children: ReactNode }) {
 
   // A shared link's vehicle joins the garage.
   useEffect(() => {
-    if (!urlKey || saved) return;
+    if (urlKey !== dropped.current) dropped.current = null;
+    if (!urlKey || saved || urlKey === dropped.current) return;
     const found = lookup.data ? fromConfiguration(lookup.data) : parsed && "key" in parsed ? parsed : null;
     if (found && found.key === urlKey) {
       setStored((s) => ({ vehicles: [found, ...s.vehicles.filter((v) => v.key !== found.key)], last: found.key }));
