@@ -50,6 +50,7 @@ SET confidence = a.confidence, status = a.status, explanation = a.explanation,
 FROM unnest(%(ids)s::bigint[], %(confidence)s::real[], %(status)s::text[],
             %(explanation)s::text[]) AS a(id, confidence, status, explanation)
 WHERE f.id = a.id AND f.status <> 'rejected'
+  AND f.source NOT LIKE 'person:%%'  -- a person's row stays as they said (fitment_edits.py)
 """
 
 #: The columns a fitment row may constrain, as configurations carry them.

@@ -13,6 +13,13 @@ from fastapi.testclient import TestClient
 from psycopg.rows import dict_row
 
 from automechanica.accounts import Role
+from automechanica.catalog.fitment_edits import (
+    Application,
+    add_fitments,
+    list_fitments,
+    person_source,
+)
+from automechanica.catalog.fitment_facts import RowVerdict, store_verdicts
 from tests.integration.conftest import Account
 
 # A model whose first three years are consecutive, each with configurations: the year
@@ -283,3 +290,39 @@ def test_shoppers_and_strangers_cannot_read_or_change_fitment(
         assert deleted.status_code == expected
     assert _query(db_url, "SELECT id FROM fitments") == []
     assert _query(db_url, EVENTS) == []
+
+
+async def test_the_fitment_agent_does_not_overrule_a_persons_row(
+    conn: psycopg.AsyncConnection[Any],
+) -> None:
+    vehicle = await (await conn.execute(MODEL_WITH_THREE_YEARS)).fetchone()
+    part = await (await conn.execute(INSERT_PART)).fetchone()
+    assert vehicle is not None and part is not None
+    first = vehicle["first"]
+    stated = await add_fitments(
+        conn,
+        part["id"],
+        years=(first, first),
+        make=vehicle["make"],
+        model=vehicle["model"],
+        application=Application(position="Front"),
+        source=person_source("ops@example.com"),
+    )
+    feed = await (
+        await conn.execute(
+            "INSERT INTO fitments (part_id, part_type_id, base_vehicle_id, source, confidence)"
+            " SELECT id, part_type_id, %s, 'feed:acme', 0.9 FROM parts WHERE id = %s"
+            " RETURNING id",
+            (stated.after[0].base_vehicle_id, part["id"]),
+        )
+    ).fetchone()
+    assert feed is not None
+    person_row, feed_row = stated.after[0].id, feed["id"]
+    held = "held: no second source"
+    changed = await store_verdicts(
+        conn, [RowVerdict(i, 0.4, "pending_review", held) for i in (person_row, feed_row)]
+    )
+    assert changed == 1
+    rows = {r.id: r for r in (await list_fitments(conn, part["id"])).rows}
+    assert (rows[person_row].status, rows[person_row].confidence) == ("published", 1.0)
+    assert (rows[feed_row].status, rows[feed_row].explanation) == ("pending_review", held)
