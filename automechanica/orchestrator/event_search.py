@@ -21,10 +21,10 @@ import numpy as np
 import numpy.typing as npt
 from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from automechanica.errors import NotFoundError
-from automechanica.memory import VectorStore
+from automechanica.memory import Hit, VectorStore
 
 #: Characters of a rationale shown in a list; the whole text is in the event.
 SUMMARY_CHARS = 280
@@ -127,6 +127,8 @@ class AgentEventPage(BaseModel):
 class AgentEventDetail(BaseModel):
     """The whole event, as recorded."""
 
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: int
     workflow_id: UUID | None
     task_id: int | None
@@ -148,6 +150,9 @@ class AgentEventDetail(BaseModel):
     latency_ms: float | None
     created_at: datetime
     embedding: Literal["embedded", "waiting", "dead", "none"]
+    similar: list[AgentEventHit] = Field(
+        default_factory=list, description="the events most like this one, best first"
+    )
 
 
 def summary(text: str | None) -> str | None:
@@ -219,12 +224,7 @@ async def similar_events(
     """The events closest in meaning to the query's `vector`, best first, with the score."""
     wanted = limit if filters.since is None else max(limit, SINCE_CANDIDATES)
     found = await store.search("event", model, vector, k=wanted, filters=filters.payload())
-    score = {h.ref: h.score for h in found}
-    params = {"ids": list(score), "summary": SUMMARY_CHARS, "model": model}
-    rows = await _rows(conn, BY_IDS, filters, params) if score else []
-    hits = sorted(
-        (_hit(r, score[r["id"]]) for r in rows), key=lambda h: (-(h.similarity or 0), h.id)
-    )
+    hits = await _ranked(conn, found, filters, model)
     notes = []
     if filters.since is not None and len(found) == wanted and len(hits) < limit:
         notes.append(
@@ -239,6 +239,31 @@ async def similar_events(
         backlog=await embedding_backlog(conn, filters),
         notes=notes,
     )
+
+
+async def similar_to_event(
+    conn: AsyncConnection[Any], store: VectorStore, model: str, event_id: int, *, limit: int = 5
+) -> list[AgentEventHit]:
+    """The events most like `event_id` (itself left out): "has this happened before?".
+    Empty while the event has no vector of `model`."""
+    vector = await store.vector("event", model, event_id)
+    if vector is None:
+        return []
+    found = await store.search("event", model, vector, k=limit, exclude=event_id)
+    return await _ranked(conn, found, EventFilters(), model)
+
+
+async def _ranked(
+    conn: AsyncConnection[Any], found: list[Hit], filters: EventFilters, model: str
+) -> list[AgentEventHit]:
+    """The vector hits' events that pass `filters`, best first (rows deleted meanwhile
+    are left out)."""
+    if not found:
+        return []
+    score = {h.ref: h.score for h in found}
+    params = {"ids": list(score), "summary": SUMMARY_CHARS, "model": model}
+    rows = await _rows(conn, BY_IDS, filters, params)
+    return sorted((_hit(r, score[r["id"]]) for r in rows), key=lambda h: (-score[h.id], h.id))
 
 
 async def get_event(

@@ -48,6 +48,13 @@ EVENTS = {
             "installed electrical parts cannot be returned under the supplier's policy."
         ),
     ),
+    "refund again": (
+        "support",
+        "support.answer",
+        "refused",
+        "No refund: the starter motor had been fitted to the car, and fitted electrical "
+        "parts are not returnable.",
+    ),
     "claim": (
         "seo",
         "seo.write",
@@ -316,3 +323,22 @@ def test_without_a_model_search_says_why_and_listing_still_works(
         assert refused.status_code == 503 and "embedding model" in refused.json()["detail"]
         listed = plain.get("/api/admin/events", headers=ops)
         assert listed.status_code == 200 and len(listed.json()["hits"]) == 5
+
+
+def test_an_event_shows_the_events_most_like_it(
+    api: TestClient,
+    accounts: dict[Role, Account],
+    stored: dict[str, int],
+    db_url: str,
+    embedder: OnnxEmbedder,  # noqa: F811
+) -> None:
+    ops = accounts[Role.operator].headers
+    again = record(db_url, ["refund again"])["refund again"]
+    waiting = api.get(f"/api/admin/events/{again}", headers=ops).json()
+    assert waiting["embedding"] == "waiting" and waiting["similar"] == []
+    embed(db_url, embedder)
+    detail = api.get(f"/api/admin/events/{stored['refund']}", headers=ops).json()
+    like = detail["similar"]
+    assert like[0]["id"] == again and like[0]["agent"] == "support"
+    assert stored["refund"] not in {h["id"] for h in like} and len(like) == 5
+    assert like[0]["similarity"] > like[1]["similarity"]

@@ -22,6 +22,7 @@ from automechanica.orchestrator.event_search import (
     get_event,
     newest_events,
     similar_events,
+    similar_to_event,
 )
 
 router = APIRouter(prefix="/api/admin", tags=["admin: agent events"])
@@ -93,7 +94,15 @@ async def events(
     responses={404: {"description": "no such event"}},
 )
 async def event(
-    conn: Conn, vectors: Vectors, event_id: Annotated[int, Path(ge=1, le=2**53 - 1)]
+    request: Request,
+    conn: Conn,
+    vectors: Vectors,
+    event_id: Annotated[int, Path(ge=1, le=2**53 - 1)],
 ) -> AgentEventDetail:
-    """The whole event: input, output, evidence, rationale, cost, and its embedding state."""
-    return await get_event(conn, event_id, model=vectors.model if vectors is not None else None)
+    """The whole event (input, output, evidence, rationale, cost, its embedding state) and
+    the five events most like it."""
+    model = vectors.model if vectors is not None else None
+    found = await get_event(conn, event_id, model=model)
+    if model is not None and found.embedding == "embedded":
+        found.similar = await similar_to_event(conn, vector_store(request), model, event_id)
+    return found

@@ -124,7 +124,8 @@ describe("one agent event", () => {
               cost_usd: "0.000420",
               latency_ms: null,
               created_at: "2026-12-01T10:00:00Z",
-              embedding: "waiting",
+              embedding: "embedded",
+              similar: [hit(30, { similarity: 0.77, rationale: "Also below MAP, last month." })],
             },
           }
         : undefined,
@@ -139,7 +140,11 @@ describe("one agent event", () => {
     expect(screen.getByText(/Below MAP\./)).toHaveTextContent("Below MAP. Held for a person.");
     expect(screen.getByLabelText("Evidence")).toHaveTextContent('"ref": "19.99"');
     expect(screen.getByLabelText("Input")).toHaveTextContent('"price": "18.40"');
-    expect(screen.getByTestId("embedding")).toHaveTextContent("waiting for the embedding worker");
+    expect(screen.getByTestId("embedding")).toHaveTextContent("embedded: found by search");
+    const similar = screen.getByRole("region", { name: "Similar events" });
+    expect(within(similar).getByRole("link", { name: /pricing/ })).toHaveAttribute("href", "/console/events/30");
+    expect(similar).toHaveTextContent("similarity 0.77");
+    expect(similar).toHaveTextContent("Also below MAP, last month.");
     expect(screen.getByRole("link", { name: "Workflow timeline" })).toHaveAttribute("href", "/console/workflows/5b7a7d7e-6a55-4a5e-9d7a-3f1e2b8c9d01");
   });
 

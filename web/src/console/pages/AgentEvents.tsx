@@ -257,6 +257,20 @@ export function AgentEventPage() {
               <Json value={e.output} label="Output" />
             </Card>
           </div>
+          <section aria-label="Similar events">
+            <h2 className="mb-2 font-semibold">Similar past events</h2>
+            {e.similar.length > 0 ? (
+              <ul className="flex flex-col gap-2">
+                {e.similar.map((hit) => (
+                  <li key={hit.id}>
+                    <EventCard hit={hit} />
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <Empty>{e.embedding === "embedded" ? "No other event is close to this one." : "Similar events are found once this event is embedded."}</Empty>
+            )}
+          </section>
         </div>
       )}
     </>
