@@ -88,7 +88,7 @@ def test_an_operator_corrects_the_profile_with_a_reason(
     mapping.pop("msrp")  # the retail column is not the MSRP this supplier says
     edit = {
         "mapping": mapping,
-        "cost_price_type": "jbr",
+        "cost_price_type": "JBR",
         "reason": "retail_price is a street price",
     }
 
@@ -130,12 +130,18 @@ def test_a_bad_edit_is_refused_and_changes_nothing(
         url, json={"mapping": mapping | {"colour": "x"}, "reason": "try"}, headers=ops
     )
     assert colour.status_code == 422
-    assert "'colour', not a field we have" in colour.json()["detail"]
+    detail = colour.json()["detail"]
+    assert "mapping.colour" in detail and "'sku'" in detail  # what is wrong, and the fields
     no_cost = {k: v for k, v in mapping.items() if k != "cost"}
     lacking = api.patch(url, json={"mapping": no_cost, "reason": "try"}, headers=ops)
-    assert lacking.status_code == 422 and "lacks cost" in lacking.json()["detail"]
+    assert lacking.status_code == 422
+    blank = api.patch(url, json={"mapping": mapping | {"cost": "  "}, "reason": "x y"}, headers=ops)
+    assert blank.status_code == 422 and "mapping.cost" in blank.json()["detail"]
+    no_brand = {k: v for k, v in mapping.items() if k != "brand"}
+    branded = api.patch(url, json={"mapping": no_brand, "reason": "try"}, headers=ops)
+    assert branded.status_code == 409 and "no own brand" in branded.json()["detail"]
     price = api.patch(url, json={"cost_price_type": "CHEAP", "reason": "try"}, headers=ops)
-    assert price.status_code == 422 and "not a PIES price type" in price.json()["detail"]
+    assert price.status_code == 422 and "'JBR'" in price.json()["detail"]
     no_reason = api.patch(url, json={"brand": "Fram"}, headers=ops)
     assert no_reason.status_code == 422 and "reason" in no_reason.json()["detail"]
     extra = api.patch(url, json={"brand": "Fram", "reason": "ok", "confirmed": True}, headers=ops)

@@ -21,6 +21,8 @@ from automechanica.api.access import OperatorAccess
 from automechanica.api.deps import Conn
 from automechanica.catalog.feeds.mapping import LAYOUT_FIELDS, REQUIRED_FIELDS, LayoutMapping
 from automechanica.catalog.feeds.profile_edits import (
+    CostPriceType,
+    LayoutField,
     MappedField,
     ProfileEdit,
     edit_profile,
@@ -39,8 +41,13 @@ from automechanica.orchestrator import AgentEvent, record_event
 router = APIRouter(prefix="/api/admin", tags=["admin: suppliers"])
 Responses = dict[int | str, dict[str, Any]]
 NO_SUPPLIER: Responses = {404: {"description": "no such supplier"}}
+EDIT_REFUSED: Responses = NO_SUPPLIER | {
+    409: {"description": "the edit does not fit the stored profile (no brand, no format)"}
+}
 NO_REPORT: Responses = {404: {"description": "no such import report"}}
 SupplierId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Source = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+NEEDED = [name for name in REQUIRED_FIELDS if name != "brand"]
 ReportId = Annotated[int, Path(ge=1, le=2**53 - 1)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
@@ -138,16 +145,22 @@ class ProfilePatch(BaseModel):
     """Change a supplier's profile; fields left out stay as they are."""
 
     model_config = ConfigDict(extra="forbid")
-    mapping: Annotated[
-        dict[Annotated[str, Field(max_length=50)], Annotated[str, Field(max_length=200)]] | None,
-        Field(
-            max_length=len(LAYOUT_FIELDS),
-            description="the whole mapping, our field -> the file's column (or 'column N', "
-            "or a JSON key path); {} forgets it and the next file's layout is inferred",
-        ),
-    ] = None
+    mapping: (
+        Annotated[
+            dict[LayoutField, Source],
+            Field(
+                description="the whole mapping, our field -> the file's column (or 'column N', "
+                "or a JSON key path); it names sku, mpn and cost (and brand, unless the "
+                "supplier has its own brand); {} forgets it: the next file's layout is inferred",
+                json_schema_extra={"anyOf": [{"maxProperties": 0}, {"required": NEEDED}]},
+            ),
+        ]
+        | None
+    ) = None
     brand: Annotated[str | None, Field(max_length=100)] = None
-    cost_price_type: Annotated[str | None, Field(max_length=10)] = None
+    cost_price_type: CostPriceType | None = Field(
+        default=None, description="the PIES price type that is the cost; null: NET, else lowest"
+    )
     format: Literal["csv", "jsonl"] | None = None
     has_header: StrictBool | None = None  # 1 or "yes" is not a yes
     reason: Annotated[str, Field(min_length=3, max_length=2000, description="kept with the edit")]
@@ -202,7 +215,7 @@ async def supplier(conn: Conn, supplier_id: SupplierId) -> dict[str, Any]:
 @router.patch(
     "/suppliers/{supplier_id}/profile",
     response_model=SupplierDetail,
-    responses=NO_SUPPLIER,
+    responses=EDIT_REFUSED,
 )
 async def edit(
     conn: Conn, who: OperatorAccess, supplier_id: SupplierId, body: ProfilePatch

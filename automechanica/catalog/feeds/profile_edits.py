@@ -3,12 +3,14 @@
 `explain_mapping` says why each mapped field maps as it does (the newest inference
 that chose the same column, else how the profile came by it); `edit_profile` applies
 a person's change after checking it, so a mapping to a field we do not have, or one
-missing a field every file needs, is refused with what to do instead.
+missing a field every file needs, is refused with what to do instead
+(InvalidInputError); an edit that is sound but does not fit what is stored (a mapping
+without a brand column for a supplier with no own brand) is a ConflictError.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
@@ -16,7 +18,7 @@ from pydantic import BaseModel
 
 from automechanica.catalog.feeds.mapping import LAYOUT_FIELDS, REQUIRED_FIELDS, LayoutMapping
 from automechanica.catalog.feeds.profiles import PIES_COST_TYPES, SupplierProfile, unknown_fields
-from automechanica.errors import InvalidInputError
+from automechanica.errors import ConflictError, InvalidInputError
 
 # a supplier's recent layouts, newest first (index import_reports_supplier), to say why
 # each mapped field maps as it does
@@ -26,6 +28,15 @@ WHERE s.name = %s AND r.layout IS NOT NULL
 ORDER BY r.started_at DESC LIMIT 20
 """
 ECHO = "supplier profile"  # a layout read from the profile repeats it; it says no why
+#: The names request bodies may use (and their schemas list): the same as LAYOUT_FIELDS
+#: and PIES_COST_TYPES, checked below so the two cannot drift apart.
+LayoutField = Literal[
+    "sku", "brand", "mpn", "title", "description", "part_type", "upc", "uom", "pack_qty",
+    "cost", "jobber", "map", "msrp", "core_charge", "weight_lb", "hazmat", "stock", "fitment",
+    "year", "make", "model", "submodel", "engine", "updated_at",
+]  # fmt: skip
+CostPriceType = Literal["NET", "JBR", "WD", "DLR", "RET", "LST", "RMP", "MAP", "USR", "SRP"]
+assert get_args(LayoutField) == LAYOUT_FIELDS and get_args(CostPriceType) == PIES_COST_TYPES
 
 
 class MappedField(BaseModel):
@@ -86,7 +97,7 @@ async def explain_mapping(
 
 def edit_profile(profile: SupplierProfile, edit: ProfileEdit, given: set[str]) -> SupplierProfile:
     """The profile with a person's edit applied (`given`: the fields the edit names), or
-    InvalidInputError saying what is wrong and what to do; nothing is saved here."""
+    an error saying what is wrong and what to do; nothing is saved here."""
     changed = profile.model_copy(deep=True)
     if "brand" in given:
         changed.brand = (edit.brand or "").strip() or None
@@ -99,7 +110,7 @@ def edit_profile(profile: SupplierProfile, edit: ProfileEdit, given: set[str]) -
     if edit.mapping is not None:
         _set_mapping(changed, edit.mapping)
     elif changed.mapping and "brand" not in changed.mapping and changed.brand is None:
-        raise InvalidInputError(
+        raise ConflictError(
             "the mapping has no brand column, so the supplier's own brand is its files' "
             "brand: map a brand column before clearing it"
         )
@@ -132,19 +143,22 @@ def _set_mapping(profile: SupplierProfile, given: dict[str, str]) -> None:
             "(or 'column N' in a file without a header), or leave the field out"
         )
     if mapping:
-        needed = [
-            n for n in REQUIRED_FIELDS if n not in mapping and not (n == "brand" and profile.brand)
-        ]
+        needed = [n for n in REQUIRED_FIELDS if n not in mapping and n != "brand"]
         if needed:
             raise InvalidInputError(
                 f"mapping lacks {', '.join(needed)}: every file needs "
                 f"{', '.join(REQUIRED_FIELDS)} (the brand may instead be the supplier's own brand)"
             )
+        if "brand" not in mapping and not profile.brand:
+            raise ConflictError(
+                "mapping lacks brand and the supplier has no own brand: map the file's brand "
+                "column, or set the own brand (brand) in the same edit"
+            )
         if profile.format is None and profile.pending is not None:
             profile.format = profile.pending.format
             profile.has_header = profile.pending.has_header
         if profile.format is None:
-            raise InvalidInputError(
+            raise ConflictError(
                 "this supplier has no CSV or JSON lines layout yet: say which (format 'csv' "
                 "or 'jsonl') with the mapping"
             )
