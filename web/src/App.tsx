@@ -1,9 +1,7 @@
-import { lazy, Suspense, useId, useState } from "react";
+import { lazy, Suspense, useId, useState, type ReactNode } from "react";
 import { Link, Route, Routes, useNavigate, useSearchParams } from "react-router";
 import { AccountLink } from "./features/account/AccountLink";
-import { AccountPage } from "./features/account/AccountPage";
 import { GarageSync } from "./features/account/GarageSync";
-import { SignInPage } from "./features/account/SignInPage";
 import { CartLink } from "./features/cart/CartLink";
 import { CartPage } from "./features/cart/CartPage";
 import { CheckoutPage } from "./features/cart/CheckoutPage";
@@ -19,6 +17,13 @@ import { SearchPage } from "./features/search/SearchPage";
 
 // The operators' console is its own chunk: the storefront's entry never carries it (or its charts).
 const ConsoleApp = lazy(() => import("./console/ConsoleApp"));
+// The account's pages (forms, orders) load when opened; the header link and the garage sync stay.
+const AccountPage = lazy(() => import("./features/account/AccountPage").then((m) => ({ default: m.AccountPage })));
+const SignInPage = lazy(() => import("./features/account/SignInPage").then((m) => ({ default: m.SignInPage })));
+
+function Loading({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<p role="status">Loading…</p>}>{children}</Suspense>;
+}
 
 function SearchBox() {
   const [params] = useSearchParams();
@@ -83,8 +88,8 @@ function Layout() {
           <Route path="/orders" element={<OrderLookup />} />
           <Route path="/orders/:number" element={<OrderPage />} />
           <Route path="/support" element={<SupportPage />} />
-          <Route path="/account" element={<AccountPage />} />
-          <Route path="/account/sign-in" element={<SignInPage />} />
+          <Route path="/account" element={<Loading><AccountPage /></Loading>} />
+          <Route path="/account/sign-in" element={<Loading><SignInPage /></Loading>} />
           <Route path="/vehicles/:year/:make/:model" element={<VehicleLanding />} />
           <Route
             path="*"
