@@ -48,6 +48,7 @@ from automechanica.api.routes import (
 )
 from automechanica.api.routes.shop import CheckoutConfig
 from automechanica.api.seo_head import SeoConfig
+from automechanica.api.warmup import connection_warmer, warm_app
 from automechanica.api.web import WEB_DIST, mount_web
 from automechanica.config import Settings
 from automechanica.db.connection import open_pool
@@ -73,6 +74,7 @@ def create_app(
     llm: Callable[[AsyncConnectionPool[Any]], Router] | None = None,
     seo_config: SeoConfig | None = None,
     upload_dir: Path | None = None,
+    warm: bool = False,
 ) -> FastAPI:
     """The API for the database at `database_url` (already migrated). With `embedder`,
     part search is hybrid (text + vectors of that model); without, text only. Access
@@ -80,13 +82,19 @@ def create_app(
     process (tests; every real deployment sets AUTOMECHANICA_SECRET_KEY). Checkout
     estimates tax at `tax_rate` and pays through the test provider (never charges).
     `llm` builds the LLM router on the app's pool (support chat's wording); without
-    it, support answers in fixed wording."""
+    it, support answers in fixed wording. With `warm`, startup does what the first
+    shoppers would otherwise wait for (api/warmup.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await open_pool(
-            database_url, min_size=pool_min_size, max_size=pool_max_size
+            database_url,
+            min_size=pool_min_size,
+            max_size=pool_max_size,
+            configure=connection_warmer(embedder) if warm else None,
         )
+        if warm:
+            await warm_app(app, embedder)
         app.state.llm_router = llm(app.state.pool) if llm is not None else None
         try:
             async with mcp_lifespan(app):  # the MCP door's session manager (api/mcp.py)
@@ -162,6 +170,7 @@ def create_app_from_settings() -> FastAPI:
         llm=lambda pool: build_router(settings, pool=pool),
         seo_config=SeoConfig(public_url=settings.public_url),
         upload_dir=settings.data_dir / "uploads",
+        warm=True,
     )
 
 

@@ -164,8 +164,9 @@ INTENT_VECTOR_JOIN = "LEFT JOIN part_embeddings e ON e.part_id = p.id AND e.mode
 INTENT_VECTOR_RANK = "coalesce(1 - (e.embedding <=> %(vector)s::vector), 0)"
 #: The intent statement's plan does not depend on what its arrays hold, and planning
 #: it costs about three times running it (1-3 ms against 0.2-0.9 ms on the demo): it
-#: runs with a generic plan (made once per connection once psycopg prepares the
-#: statement), and the session is set back to the default right after.
+#: is prepared on its first run on a connection (not psycopg's fifth: the pool hands
+#: requests round the connections, so most never reached five) and runs with a generic
+#: plan, made once per connection; the session is set back to the default right after.
 GENERIC_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', false)"
 DEFAULT_PLANS = "SELECT set_config('plan_cache_mode', 'auto', false)"
 #: Loose words: any of the query's words (OR), for the fallback when all of them
@@ -321,7 +322,7 @@ async def search_page(conn: AsyncConnection[Any], query: SearchQuery) -> str:
         async with conn.pipeline():
             before, cur, after = conn.cursor(), conn.cursor(row_factory=dict_row), conn.cursor()
             await before.execute(GENERIC_PLANS)
-            await cur.execute(statement, params)
+            await cur.execute(statement, params, prepare=True)
             await after.execute(DEFAULT_PLANS)
         row = await cur.fetchone()
     elif not is_hybrid(query):

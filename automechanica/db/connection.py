@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import psycopg
+from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -91,8 +95,15 @@ def check_server(url: str) -> None:
             raise MissingExtensionError(name, hint)
 
 
-async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
-    """An opened pool whose connections return rows as dicts."""
+async def open_pool(
+    url: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    configure: Callable[[AsyncConnection[Any]], Awaitable[None]] | None = None,
+) -> AsyncConnectionPool:
+    """An opened pool whose connections return rows as dicts; `configure` runs on each
+    new connection before the pool hands it out (the API warms them: storefront_warm)."""
     pool = AsyncConnectionPool(
         url,
         min_size=min_size,
@@ -100,6 +111,7 @@ async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Async
         # Autocommit: a read is one round trip, not BEGIN + query + ROLLBACK on return;
         # writers open `conn.transaction()` explicitly.
         kwargs={"row_factory": dict_row, "autocommit": True},
+        configure=configure,
         open=False,
     )
     try:

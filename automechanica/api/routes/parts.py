@@ -15,9 +15,9 @@ from automechanica.api.deps import Conn, Vectors
 from automechanica.api.policy import INT32_MAX, INT64_MAX, ApiPolicy
 from automechanica.api.ratelimit import TokenBuckets, TooManyRequests, client_ip
 from automechanica.api.schemas import Evidence, FitCheck, FitRequest, PartDetail, PartSearch
+from automechanica.api.warmup import search_words
 from automechanica.catalog.fitment import VehicleQuery, check_fit
 from automechanica.catalog.parts import part_detail
-from automechanica.catalog.search_words import SearchWordsCache
 from automechanica.catalog.shopper_search import ShopperQuery, shopper_search
 from automechanica.errors import NotFoundError
 
@@ -71,7 +71,7 @@ async def search(
             if await cur.fetchone() is None:
                 raise NotFoundError("vehicle", vehicle_id)
     query = ShopperQuery(q, part_type, brand, vehicle_id, page, per_page)
-    words = await _search_words(request).get(conn)
+    words = await search_words(request.app).get(conn)
     page_json = await shopper_search(
         conn,
         query,
@@ -82,14 +82,6 @@ async def search(
         vehicles=words.vehicles,
     )
     return Response(page_json, media_type="application/json")  # already shaped as PartSearch
-
-
-def _search_words(request: Request) -> SearchWordsCache:
-    """The app's part-type and vehicle words for reading queries (made on first use)."""
-    cache: SearchWordsCache | None = getattr(request.app.state, "search_words", None)
-    if cache is None:
-        cache = request.app.state.search_words = SearchWordsCache()
-    return cache
 
 
 @router.get(
