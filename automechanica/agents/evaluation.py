@@ -27,6 +27,7 @@ from automechanica.agents import order_evals
 from automechanica.agents.brands import BrandAgent, BrandInput
 from automechanica.agents.fitment_conflict_eval import eval_fitment_conflicts
 from automechanica.agents.fitment_text_eval import eval_fitment_text
+from automechanica.agents.fitment_text_llm_eval import eval_fitment_text_llm
 from automechanica.agents.part_types import PartTypeAgent, PartTypeInput
 from automechanica.agents.pricing_eval import eval_pricing
 from automechanica.agents.search_eval import eval_search
@@ -157,6 +158,7 @@ EVAL_SETS: dict[str, EvalSet] = {
     "brands": eval_brands,
     "layouts": eval_layouts,
     "fitment_text": eval_fitment_text,
+    "fitment_text_llm": eval_fitment_text_llm,
     "fitment_conflicts": eval_fitment_conflicts,
     "vins": eval_vins,
     "pricing": eval_pricing,

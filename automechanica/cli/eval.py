@@ -23,6 +23,9 @@ from automechanica.llm import build_router
 from automechanica.memory import OnnxEmbedder
 from automechanica.orchestrator.policies import seed_file
 
+#: Sets that read or build a catalog in the store's database.
+DATABASE_SETS = {"search", "support", "vins", "fitment_text_llm"}
+
 
 def eval_command(
     sets: Annotated[
@@ -50,7 +53,7 @@ def eval_command(
         router=build_router(Settings()) if model else None,
     )
     try:
-        if not sets or {"search", "support", "vins"} & set(sets):  # sets that use the database
+        if not sets or DATABASE_SETS & set(sets):
             with database(Settings(), migrated=False) as url:
                 ctx.database_url = url
                 reports = asyncio.run(run_evals(root, sets, ctx))

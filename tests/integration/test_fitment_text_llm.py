@@ -13,7 +13,9 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from automechanica.agents.evaluation import EvalContext
 from automechanica.agents.fitment import CONFLICT_CEILING, PAST_SHIFT
+from automechanica.agents.fitment_text_llm_eval import eval_fitment_text_llm
 from automechanica.catalog.feeds.importer import import_feed
 from automechanica.config import Settings
 from automechanica.db.connection import open_pool
@@ -415,3 +417,15 @@ async def test_onboarding_sends_an_unreadable_fragment_to_a_person_and_goes_on(
     (review,) = await list_reviews(conn, kind="fitment.text_reading")
     assert review.proposed["fragment"] == text and review.workflow_id == run
     assert await _stored(conn) == []
+
+
+async def test_the_rules_keep_right_readings_and_refuse_invented_ones(db_url: str) -> None:
+    """`eval fitment_text_llm` on the test base: scripted right and inventing readings."""
+    folder = Path(__file__).resolve().parents[2] / "evals" / "fitment_text_llm"
+    report = await eval_fitment_text_llm(folder, EvalContext(database_url=db_url))
+    print(json.dumps(report, indent=2))
+    assert report["models"] >= 10
+    assert report["invented_kept"] == 0 and report["wrong_refused"] == 1.0
+    assert report["right_kept"] == 1.0
+    n = report["models"]  # a close spelling waits for a person; an exact one is stored
+    assert report["stored_without_person"] == {"misspelled": f"0/{2 * n}", "exact": f"{n}/{n}"}
