@@ -53,6 +53,26 @@ test("an operator uploads a supplier's feed and sees the finished import report"
   await expect(layout.getByRole("row", { name: /^cost / })).toContainText("Dealer Cost");
   await expectAccessible(page, "feed import report");
 
+  // The stored report on its own page, then the supplier's remembered layout, corrected.
+  await page.getByRole("link", { name: /^Open import report \d+$/ }).click();
+  await expect(page.getByRole("heading", { level: 1, name: /^Import report \d+$/ })).toBeVisible();
+  await expect(page.getByRole("list", { name: "Import figures" }).getByRole("listitem").filter({ hasText: "Offers stored" })).toHaveText("Offers stored4");
+  await expect(page.getByText("No rejected rows.")).toBeVisible();
+  await expectAccessible(page, "import report");
+  await page.getByRole("link", { name: /^Supplier E2E Dealer Supply/ }).click();
+  const mapping = page.getByRole("table", { name: "Field mapping" });
+  await expect(mapping.getByRole("row", { name: /sku/ })).toContainText("Catalog Number");
+  await expectAccessible(page, "supplier");
+  await page.getByRole("button", { name: "Edit the profile" }).click();
+  await page.getByLabel("PIES cost price type").selectOption("JBR");
+  await page.getByLabel("Why").fill("e2e: their PIES files price dealers as JBR");
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.getByRole("list", { name: "Profile changes" })).toContainText("e2e: their PIES files price dealers as JBR");
+  await expect(page.getByText(/PIES cost: JBR/)).toBeVisible();
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Suppliers" }).click();
+  await expect(page.getByRole("link", { name: /^E2E Dealer Supply/ }).first()).toBeVisible();
+  await expectAccessible(page, "suppliers");
+
   // The run is listed on the Feeds page.
   await page.getByRole("link", { name: "Feeds", exact: true }).first().click();
   await expect(page.getByRole("link", { name: /^Import started/ }).first()).toBeVisible();
