@@ -134,6 +134,35 @@ test("catalog and policies pages open for an operator, accessible", async ({ pag
   await expect(page.getByText(/started .* by ops@e2e\.example\.com/)).toBeVisible();
 });
 
+test("an operator adds a fitment row from the catalog and removes it, each with a reason", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Catalog" }).click();
+  await page.getByRole("link", { name: /^Fitment of / }).first().click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(/^Fitment: /);
+  const add = page.getByRole("form", { name: "Add an application" });
+  const first = add.getByLabel("First year");
+  await expect(first.locator("option")).not.toHaveCount(1); // the years have come
+  await first.selectOption({ index: 1 });
+  await expect(add.getByLabel(/^Make/)).toBeEnabled();
+  await add.getByLabel(/^Make/).selectOption({ index: 1 });
+  await expect(add.getByLabel(/^Model/)).toBeEnabled();
+  await add.getByLabel(/^Model/).selectOption({ index: 1 });
+  await add.getByLabel("Position").fill("Front");
+  await add.getByLabel(/^Reason/).fill("e2e: the brand's catalog lists it");
+  await add.getByRole("button", { name: "Add rows" }).click();
+  await expect(page.getByRole("status")).toHaveText(/^Added: 1 row\(s\) \(1 new\); recorded as event \d+\.$/);
+  const mine = page.getByRole("table", { name: "Fitment rows" }).getByRole("row").filter({ hasText: `person:${email}` });
+  await expect(mine).toHaveCount(1);
+  await expect(mine).toContainText("published");
+  await expectAccessible(page, "fitment editor");
+  await mine.getByRole("button", { name: /^Remove row \d+$/ }).click();
+  const remove = page.getByRole("form", { name: /^Remove row \d+$/ });
+  await remove.getByLabel("Why remove it").fill("e2e: added by mistake");
+  await remove.getByRole("button", { name: /^Remove row \d+$/ }).click();
+  await expect(page.getByRole("status")).toHaveText(/^Removed: 1 row\(s\)/);
+  await expect(mine).toContainText("rejected");
+});
+
 test("an operator sees the order a guest placed, with its lines and history", async ({ page }) => {
   const number = process.env.E2E_ORDER_NUMBER ?? "";
   test.skip(!number, "E2E_ORDER_NUMBER names an order of the server under test");
