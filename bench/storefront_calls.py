@@ -28,10 +28,11 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from automechanica.api.deps import QueryVectors
 from automechanica.catalog.demo import load_demo_store
 from automechanica.catalog.fitment import VehicleQuery, check_fit
 from automechanica.catalog.parts import part_detail
-from automechanica.catalog.search import search_page
+from automechanica.catalog.search import SearchQuery, generic_plan, search_page
 from automechanica.catalog.search_intent import understand
 from automechanica.catalog.search_words import SearchWords, load_search_words
 from automechanica.catalog.shopper_search import ShopperQuery, plan, shopper_search
@@ -82,11 +83,18 @@ async def _target(conn: Conn) -> tuple[int, int]:
     return int(row["part_id"]), int(row["vehicle_id"])
 
 
-def browse_calls(words: SearchWords, part: int, vehicle: int) -> dict[str, Call]:
-    """The web bench's browse, call by call (home, category, worded search, product)."""
+def browse_calls(
+    words: SearchWords, part: int, vehicle: int, vectors: QueryVectors | None
+) -> dict[str, Call]:
+    """The web bench's browse, call by call (home, category, worded search, product);
+    with `vectors`, the words are searched with the query's vector too, as the API does."""
+    embed = vectors.vector if vectors is not None else None
+    model = vectors.model if vectors is not None else None
 
     def search(query: ShopperQuery) -> Call:
-        return lambda c: shopper_search(c, query, words.words, words.vocabulary)
+        return lambda c: shopper_search(
+            c, query, words.words, words.vocabulary, embed=embed, model=model
+        )
 
     return {
         "home: parts for the vehicle": search(ShopperQuery(vehicle_id=vehicle, per_page=1)),
@@ -105,11 +113,28 @@ async def _timed(call: Call, conn: Conn) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+async def _vectors(url: str) -> QueryVectors | None:
+    """The local query model when the parts have its vectors (the demo server's do)."""
+    embedder = OnnxEmbedder.default()
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        cur = await conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM part_embeddings WHERE model = %s)", (embedder.model,)
+        )
+        row = await cur.fetchone()
+    if not row or not row[0]:
+        return None
+    vectors = QueryVectors(embedder)
+    await vectors.vector("brake pads")  # the model loaded and this query's vector cached
+    return vectors
+
+
 async def measure(url: str, rounds: int) -> None:
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as setup:
         words = await load_search_words(setup)
         part, vehicle = await _target(setup)
-    calls = browse_calls(words, part, vehicle)
+    vectors = await _vectors(url)
+    print("words searched " + ("with vectors" if vectors else "as text (no part vectors)"))
+    calls = browse_calls(words, part, vehicle, vectors)
     cold: dict[str, list[float]] = {k: [] for k in calls}
     warmed: dict[str, list[float]] = {k: [] for k in calls}
     again: dict[str, list[float]] = {k: [] for k in calls}
@@ -132,15 +157,15 @@ async def measure(url: str, rounds: int) -> None:
     print(
         f"warm-up per new connection: {_cell(warm_ms)} (when the pool opens it, not in a request)"
     )
-    await _ladder(url, words, vehicle)
+    await _ladder(url, words, vehicle, vectors)
 
 
-async def _ladder(url: str, words: SearchWords, vehicle: int) -> None:
+async def _ladder(url: str, words: SearchWords, vehicle: int, vectors: QueryVectors | None) -> None:
     """The worded search's steps, each timed on a used connection (after 3 runs)."""
     intent = understand("brake pads", words.words, words.vocabulary)
-    from automechanica.catalog.search import SearchQuery
-
-    steps = plan(SearchQuery("brake pads", vehicle_id=vehicle), intent, None)
+    vector = await vectors.vector("brake pads") if vectors is not None else None
+    model = vectors.model if vectors is not None else None
+    steps = plan(SearchQuery("brake pads", vehicle_id=vehicle), intent, None, vector, model)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         for step in steps:
             times = []
@@ -150,7 +175,11 @@ async def _ladder(url: str, words: SearchWords, vehicle: int) -> None:
                 if i >= 3:
                     times.append((time.perf_counter() - started) * 1000)
             total = page[: page.index(",")]
-            print(f"  ladder step relaxing {step.relaxed or 'nothing'}: {_cell(times)} ({total}}})")
+            how = "generic plan" if generic_plan(step.query) else "custom plans"
+            print(
+                f"  ladder step relaxing {step.relaxed or 'nothing'} ({how}):"
+                f" {_cell(times)} ({total}}})"
+            )
 
 
 async def _model() -> None:

@@ -70,6 +70,9 @@ def warm_searches(model: str | None = None, dimension: int | None = None) -> lis
         shapes += [
             SearchQuery(q="warm", vehicle_id=NO_ID, per_page=1, vector=vector, model=model),
             SearchQuery(
+                q="warm", vehicle_id=NO_ID, per_page=1, vector=vector, model=model, any_word=True
+            ),
+            SearchQuery(
                 q="warm",
                 vehicle_id=NO_ID,
                 per_page=1,

@@ -22,6 +22,7 @@ from automechanica.api.warmup import connection_warmer
 from automechanica.catalog.demo import load_demo_store
 from automechanica.catalog.fitment import VehicleQuery, check_fit
 from automechanica.catalog.parts import part_detail
+from automechanica.catalog.search import SearchQuery, generic_plan, page_statement, search_page
 from automechanica.catalog.search_words import load_search_words
 from automechanica.catalog.shopper_search import ShopperQuery, shopper_search
 from automechanica.catalog.storefront_warm import warm_connection
@@ -116,6 +117,39 @@ async def test_a_failing_warm_up_leaves_a_usable_connection(
         assert (await _session(conn))["plan_cache_mode"] == "auto"
         cur = await conn.execute("SELECT count(*) FROM parts")
         assert (await cur.fetchone()) is not None
+
+
+async def test_words_for_a_vehicle_find_the_same_parts_with_a_generic_plan(demo_url: str) -> None:
+    """The ladder's steps for a vehicle run with a plan made without their values; each
+    page equals the one PostgreSQL plans for the values (an unprepared statement)."""
+    async with await psycopg.AsyncConnection.connect(demo_url, autocommit=True) as conn:
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                "SELECT v.id, count(*) AS parts FROM vehicles v"
+                " JOIN fitments f ON f.base_vehicle_id = v.base_vehicle_id"
+                " GROUP BY v.id ORDER BY 2 DESC, 1 LIMIT 3"
+            )
+            vehicles = [r["id"] for r in await cur.fetchall()]
+        pages = 0
+        for vehicle in vehicles:
+            for query in (
+                SearchQuery("brake pads", vehicle_id=vehicle),
+                SearchQuery("filter", vehicle_id=vehicle),
+                SearchQuery("ceramic front", vehicle_id=vehicle, any_word=True),
+                SearchQuery("bosch", vehicle_id=vehicle, part_types=("spark-plug",)),
+                SearchQuery("pads", part_types=("brake-pads",), vehicle_ids=(vehicle,)),
+            ):
+                assert generic_plan(query)
+                statement, params = page_statement(query)
+                async with conn.cursor(row_factory=dict_row) as cur:
+                    await cur.execute(statement, params)  # planned for these values
+                    row = await cur.fetchone()
+                assert row is not None
+                assert await search_page(conn, query) == row["page"]
+                pages += '"total" : 0' not in row["page"]
+        assert pages >= 5  # not only empty pages compared
+        session = await _session(conn)
+        assert session["plan_cache_mode"] == "auto"
 
 
 def test_a_warm_app_serves_the_browse_from_its_first_request(demo_url: str) -> None:
