@@ -2,8 +2,9 @@
 
 When a part's fitment has a problem (suppliers that contradict each other, a
 configuration the vehicle never had, wrong-fit returns), the agent's past
-decisions that read most alike are recalled from vector memory (`events`, agent
-`Fitment`: its publish holds, wrong-fit corrections and text readings), each with
+decisions of the same kind that read most alike are recalled from vector memory
+(`events`, agent `Fitment`: publish holds for conflicts and impossible
+configurations, wrong-fit corrections for returns), each with
 the first decision a person took afterwards on the same subject — a review
 approved, edited or rejected, or a fitment row added, edited or removed by hand.
 Cases nobody has decided yet say nothing about the outcome and are left out.
@@ -11,6 +12,7 @@ Cases nobody has decided yet say nothing about the outcome and are left out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,8 +22,15 @@ from psycopg.rows import dict_row
 
 from automechanica.memory import Memory
 
-#: Past cases less alike than this (cosine) are not recalled at all.
-SIMILAR_FLOOR = 0.55
+#: The kinds of past decision searched: held publish decisions (conflicts, impossible
+#: configurations) and wrong-fit corrections.
+PUBLISH = "fitment.publish"
+CORRECTION = "fitment.correction"
+#: Past cases less alike than this (cosine, all-MiniLM-L6-v2) are not recalled at all.
+#: Low on purpose: the decision type already matches the kind of issue, and the local
+#: model scores the same issue on another car around 0.25-0.45 (the names dominate);
+#: the cosine ranks, same vehicle and wording first.
+SIMILAR_FLOOR = 0.2
 #: Memory hits read per recall, before those without a person's decision are left out.
 SEARCHED = 40
 
@@ -58,14 +67,18 @@ class PastCase:
 
 
 async def recall_similar(
-    memory: Memory, conn: AsyncConnection[Any], problem: str, *, k: int = 3
+    memory: Memory,
+    conn: AsyncConnection[Any],
+    problem: str,
+    *,
+    decision_types: Sequence[str] = (PUBLISH,),
+    k: int = 3,
 ) -> list[PastCase]:
-    """The `k` past Fitment decisions most like `problem` that a person has decided."""
-    hits = [
-        h
-        for h in await memory.search("events", problem, k=SEARCHED, filters={"agent": "Fitment"})
-        if h.score >= SIMILAR_FLOOR
-    ]
+    """The `k` past Fitment decisions of `decision_types` most like `problem` that a
+    person has decided."""
+    wanted = {"agent": "Fitment", "decision_type": list(decision_types)}
+    found = await memory.search("events", problem, k=SEARCHED, filters=wanted)
+    hits = [h for h in found if h.score >= SIMILAR_FLOOR]
     if not hits:
         return []
     async with conn.cursor(row_factory=dict_row) as cur:

@@ -429,3 +429,74 @@ async def test_the_rules_keep_right_readings_and_refuse_invented_ones(db_url: st
     assert report["right_kept"] == 1.0
     n = report["models"]  # a close spelling waits for a person; an exact one is stored
     assert report["stored_without_person"] == {"misspelled": f"0/{2 * n}", "exact": f"{n}/{n}"}
+
+
+async def test_a_wrong_fit_history_recalls_the_corrections_people_approved(
+    conn: Conn, db_url: str, embedder: Any
+) -> None:
+    """No conflict, but a wrong-fit return: the corrections people approved on similar
+    returns are recalled, and two agreeing approvals lift the held row, not to publish."""
+    await conn.set_autocommit(True)
+    vehicle = await _one(conn, "SELECT id, base_vehicle_id FROM vehicles ORDER BY id LIMIT 1")
+    acme = await _supplier(conn, "acme")
+    for i in (1, 2):  # two earlier wrong-fit cases, each corrected with a person's approval
+        old = await _conflicting_part(conn, f"WF{i}", vehicle["base_vehicle_id"], (acme, acme))
+        event = await record_event(
+            conn,
+            AgentEvent(
+                agent="Fitment",
+                decision_type="fitment.correction",
+                outcome="held",
+                subject_kind="part",
+                subject_id=str(old),
+                rationale=f"2 wrong-fit returns of Bosch WF{i} on the 2015 Honda Civic though "
+                "strong rows list it, and no attribute tells the returned cars apart: shoppers "
+                "should verify.",  # the triage's words, about another car
+            ),
+        )
+        await record_event(  # as record_person_decision writes an approved review
+            conn,
+            AgentEvent(
+                agent="person:ops@example.com",
+                decision_type="review.fitment.correction",
+                outcome="accepted",
+                subject_kind="part",
+                subject_id=str(old),
+                output="approved",
+                rationale=f"Review of event {event} approved by ops@example.com.",
+            ),
+        )
+    pool = await open_pool(db_url)
+    try:
+        await EmbeddingWorker(pool, embedder, PgVectorStore(pool)).drain()
+    finally:
+        await pool.close()
+
+    part = await _one(
+        conn,
+        "INSERT INTO parts (brand_id, part_number, mpn_normalized, part_type_id, title)"
+        " SELECT b.id, 'NEW2', 'NEW2', t.id, 'Brake pads' FROM brands b, part_types t"
+        " WHERE b.name = 'Bosch' AND t.name = 'Brake Pads' RETURNING id",
+    )
+    row = await _one(
+        conn,
+        "INSERT INTO fitments (part_id, part_type_id, base_vehicle_id, source, supplier_id,"
+        " confidence, position) SELECT p.id, p.part_type_id, %s, 'feed:acme', %s, 0.85, 'Front'"
+        " FROM parts p WHERE p.id = %s RETURNING id",
+        (vehicle["base_vehicle_id"], acme, part["id"]),
+    )
+    await conn.execute(
+        "INSERT INTO fitment_issues (part_id, vehicle_id, kind, description)"
+        " VALUES (%s, %s, 'wrong_fit', 'did not fit')",
+        (part["id"], vehicle["id"]),
+    )
+    result = await _assess(conn, db_url, part["id"], embedder)
+    assert result["parts_with_past_cases"] == 1 and result["parts_with_fitment_problems"] == 0
+    stored = await _one(
+        conn, "SELECT confidence, status, explanation FROM fitments WHERE id = %s", (row["id"],)
+    )
+    assert "1 wrong-fit return on this vehicle." in stored["explanation"]
+    assert "was approved by a person" in stored["explanation"]
+    # 0.85 - 0.15 for the return, + 0.1 for two agreeing approvals, capped at 0.8 - 0.05
+    assert stored["status"] == "pending_review"
+    assert abs(stored["confidence"] - 0.75) < 1e-6

@@ -5,9 +5,10 @@ recorded as a `held` event with the problems, so an operator finds it in the tim
 the rows themselves wait as `pending_review` (never shown to shoppers) until a person
 publishes or fixes them.
 
-A part with a problem also recalls the similar past cases a person settled from vector
-memory (`agents.fitment_recall`, when the step has an embedder: the real local model
-offline), which join its evidence, explanation and, bounded, its confidence.
+A part with a problem or a wrong-fit history also recalls the similar past cases of
+that kind a person settled from vector memory (`agents.fitment_recall`, when the step
+has an embedder: the real local model offline), which join its evidence, explanation
+and, bounded, its confidence.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 
 from automechanica.agents.fitment import AGENT, DECISION_TYPE, FitmentAgent
-from automechanica.agents.fitment_recall import recall_similar
-from automechanica.catalog.fitment_facts import fitment_facts, store_verdicts
+from automechanica.agents.fitment_recall import CORRECTION, PUBLISH, recall_similar
+from automechanica.catalog.fitment_facts import PartFitmentFacts, fitment_facts, store_verdicts
 from automechanica.db.connection import open_pool
 from automechanica.memory import Memory, PgVectorStore
 from automechanica.orchestrator.definitions import StepContext
@@ -35,11 +36,15 @@ async def fitment_batch(ctx: StepContext, part_ids: list[int]) -> dict[str, int]
         memory: Memory | None = None
         for part_id, part in facts.items():
             decision = agent.assess(part)
-            if decision.output.problems and _recalls(ctx):
+            troubled = decision.output.problems or _wrong_fits(part)
+            if troubled and _recalls(ctx):
                 if memory is None:
                     memory = await _memory(ctx, stack)
-                problem = "; ".join(decision.output.problems[:3])
-                past = await recall_similar(memory, ctx.conn, problem, k=RECALLED)
+                kind = PUBLISH if decision.output.problems else CORRECTION
+                problem = "; ".join(troubled[:3])[:1000]
+                past = await recall_similar(
+                    memory, ctx.conn, problem, decision_types=(kind,), k=RECALLED
+                )
                 if past:
                     recalled += 1
                     decision = agent.assess(part, past)
@@ -71,6 +76,16 @@ async def fitment_batch(ctx: StepContext, part_ids: list[int]) -> dict[str, int]
         "parts_with_fitment_problems": flagged,
         "parts_with_past_cases": recalled,
     }
+
+
+def _wrong_fits(part: PartFitmentFacts) -> list[str]:
+    """What a part's wrong-fit history says, in the words the triage's decisions use."""
+    named = (
+        f"wrong-fit return on the {r['year']} {r['make']} {r['model']}: it did not fit"
+        for r in part.rows
+        if part.wrong_fits.get(r["base_vehicle_id"])
+    )
+    return list(dict.fromkeys(named))
 
 
 #: Similar past cases recalled per part with a problem.
