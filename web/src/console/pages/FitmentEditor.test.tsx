@@ -130,6 +130,7 @@ describe("the fitment editor", () => {
     await userEvent.type(within(form).getByLabelText(/Reason/), "Wagner's catalog lists these years");
     await userEvent.click(within(form).getByRole("button", { name: "Add rows" }));
     expect(await screen.findByRole("status")).toHaveTextContent("Added: 3 row(s) (3 new); recorded as event 99.");
+    expect(screen.getByRole("link", { name: "event 99" })).toHaveAttribute("href", "/console/events/99");
     const post = calls.find((c) => c.method === "POST");
     expect(post?.body).toMatchObject({
       year_start: 2015,

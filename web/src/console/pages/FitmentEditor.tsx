@@ -463,7 +463,7 @@ export function FitmentEditorPage() {
   const [params, setParams] = useSearchParams();
   const queries = useQueryClient();
   const [acting, setActing] = useState<{ kind: "edit" | "remove"; row: Row } | null>(null);
-  const [notice, setNotice] = useState("");
+  const [notice, setNotice] = useState<{ text: string; event: number } | null>(null);
   const year = Number(params.get("year")) || undefined;
   const status = STATUSES.find((s) => s === params.get("status"));
   const filters = {
@@ -486,7 +486,7 @@ export function FitmentEditorPage() {
   if (!valid) return <ErrorNote error={`"${partId}" is not a part id.`} />;
   const done = (what: string) => (change: Change) => {
     setActing(null);
-    setNotice(`${what}: ${change.rows.length} row(s)${what === "Added" ? ` (${change.added} new)` : ""}; recorded as event ${change.event_id}.`);
+    setNotice({ text: `${what}: ${change.rows.length} row(s)${what === "Added" ? ` (${change.added} new)` : ""}; recorded as `, event: change.event_id });
     void queries.invalidateQueries({ queryKey: ["console", "fitment", id] });
   };
   const page = list.data;
@@ -516,7 +516,8 @@ export function FitmentEditorPage() {
       )}
       {notice && (
         <p role="status" className="mb-3 rounded-md bg-green-50 p-3 text-green-900">
-          {notice}
+          {notice.text}
+          <TextLink to={`/console/events/${notice.event}`}>event {notice.event}</TextLink>.
         </p>
       )}
       <div className="flex flex-col gap-4">
