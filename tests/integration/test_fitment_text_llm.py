@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from automechanica.agents.evaluation import EvalContext
@@ -19,6 +20,7 @@ from automechanica.agents.fitment_text_llm_eval import eval_fitment_text_llm
 from automechanica.catalog.feeds.importer import import_feed
 from automechanica.config import Settings
 from automechanica.db.connection import open_pool
+from automechanica.errors import InvalidInputError
 from automechanica.llm import Router, build_router
 from automechanica.memory import EmbeddingWorker, PgVectorStore
 from automechanica.orchestrator import Engine, start_workflow
@@ -500,3 +502,43 @@ async def test_a_wrong_fit_history_recalls_the_corrections_people_approved(
     # 0.85 - 0.15 for the return, + 0.1 for two agreeing approvals, capped at 0.8 - 0.05
     assert stored["status"] == "pending_review"
     assert abs(stored["confidence"] - 0.75) < 1e-6
+
+
+async def test_an_edit_naming_another_car_is_refused_and_stores_nothing(
+    conn: Conn, db_url: str, tmp_path: Path
+) -> None:
+    car = await _model(conn)
+    other = await _model(conn, skip=car["model"])
+    text = f"{car['first']}-{car['last']} {car['make']} {_misspelled(car['model'])}"
+    report = await _import(conn, tmp_path, text)
+    await _step(conn, db_url, report, None)  # no router: straight to a person
+    await conn.commit()
+    (review,) = await list_reviews(conn, kind="fitment.text_reading")
+    wrong = await _one(
+        conn,
+        "SELECT bv.id FROM base_vehicles bv JOIN models mo ON mo.id = bv.model_id"
+        " WHERE mo.name = %s LIMIT 1",
+        (other["model"],),
+    )
+    edited = dict(review.proposed)
+    edited["vehicles"] = [
+        {
+            "make": car["make"],
+            "model": car["model"],
+            "years": [car["first"]],
+            "base_vehicle_ids": [wrong["id"]],
+        }
+    ]
+    with pytest.raises(InvalidInputError, match=f"not a {car['make']} {car['model']}"):
+        await decide(
+            conn,
+            review.id,
+            "edit",
+            value=edited,
+            reviewer="ops@example.com",
+            workflows=workflow_registry(),
+            actions=review_actions(),
+        )
+    assert await _stored(conn) == []
+    (still,) = await list_reviews(conn, kind="fitment.text_reading")
+    assert still.status == "open"

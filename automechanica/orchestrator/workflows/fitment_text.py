@@ -54,6 +54,11 @@ PARTS_OF_ROW = """
 SELECT DISTINCT o.part_id FROM supplier_parts o JOIN suppliers s ON s.id = o.supplier_id
 WHERE s.name = %(supplier)s AND o.raw @> %(raw)s
 """
+NAMED_BASE = """
+SELECT bv.id, bv.year, ma.name AS make, mo.name AS model FROM base_vehicles bv
+JOIN makes ma ON ma.id = bv.make_id JOIN models mo ON mo.id = bv.model_id
+WHERE bv.id = ANY(%(ids)s)
+"""
 INSERT_ROWS = """
 INSERT INTO fitments (part_id, part_type_id, base_vehicle_id, submodel, engine_liters, position,
                       qualifiers, source, supplier_id, confidence, status, explanation)
@@ -168,6 +173,7 @@ async def store_reading(
         raise InvalidInputError(
             f"A fitment text reading needs its fragment, vehicles, part_ids and supplier: {exc}"
         ) from None
+    await _check_named(conn, reading)
     added = 0
     for vehicle in reading.vehicles:
         explanation = (
@@ -191,6 +197,27 @@ async def store_reading(
         )
         added += max(cur.rowcount, 0)
     return added
+
+
+async def _check_named(conn: AsyncConnection[Any], reading: FitmentReading) -> None:
+    """Each vehicle's base vehicles exist and are the make and model it names (a person's
+    edit may change either): otherwise nothing is stored and the error says which."""
+    for vehicle in reading.vehicles:
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(NAMED_BASE, {"ids": vehicle.base_vehicle_ids})
+            found = {int(r["id"]): r for r in await cur.fetchall()}
+        for base_id in vehicle.base_vehicle_ids:
+            row = found.get(base_id)
+            if row is None:
+                raise InvalidInputError(
+                    f"base vehicle {base_id} of the {vehicle.make} {vehicle.model} reading does "
+                    "not exist; take its id from the vehicle base"
+                )
+            if (row["make"], row["model"]) != (vehicle.make, vehicle.model):
+                raise InvalidInputError(
+                    f"base vehicle {base_id} is a {row['year']} {row['make']} {row['model']}, "
+                    f"not a {vehicle.make} {vehicle.model}; fix base_vehicle_ids or the names"
+                )
 
 
 async def apply_reviewed_reading(conn: AsyncConnection[Any], review: Review, value: Any) -> None:
