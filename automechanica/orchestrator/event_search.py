@@ -53,6 +53,8 @@ FROM embedding_jobs j JOIN agent_events e ON e.id = j.ref_id::bigint
 WHERE j.kind = 'event' AND j.status IN ('pending', 'leased', 'failed', 'dead')
   AND {conditions}
 """
+# One event by its primary key; its newest embedding job through
+# embedding_jobs_kind_status (the event jobs not yet pruned: done ones go after a day).
 ONE = """
 SELECT e.id, e.workflow_id, e.task_id, e.step_key, e.agent, e.decision_type, e.subject_kind,
        e.subject_id, e.input, e.output, e.confidence, e.rationale, e.evidence, e.outcome,
