@@ -72,6 +72,7 @@ def test_a_supplier_its_layout_and_its_last_import(
     assert "saved from a sure inference" in mapping["cost"]["reason"]
     assert [r["id"] for r in shown["recent_imports"]] == [summary["report_id"]]
     assert shown["changes"] == [] and "cost" in shown["fields"]
+    assert shown["proposal"] is None and shown["open_reviews"] == []
 
 
 def test_an_operator_corrects_the_profile_with_a_reason(
@@ -206,3 +207,53 @@ def test_customers_and_strangers_are_refused(
         "/api/admin/suppliers/1/profile", json={"brand": "x", "reason": "mine"}, headers=customer
     )
     assert edit.status_code == 403
+
+
+def test_an_unsure_proposal_is_shown_and_corrected_into_the_profile(
+    api: TestClient, accounts: dict[Role, Account], db_url: str
+) -> None:
+    """Four unlabelled price columns: the agent proposes a layout and waits; the supplier
+    page shows the proposal with why, and a person's mapping replaces it."""
+    ops = accounts[Role.operator].headers
+    prices = (REPO / "evals" / "layouts" / "unlabelled_prices.csv").read_bytes()
+    uploaded = api.post(
+        "/api/admin/feeds/upload",
+        params={"supplier": "Unlabelled", "filename": "prices.csv"},
+        content=prices,
+        headers=ops | {"Content-Type": "application/octet-stream"},
+    )
+    run = UUID(uploaded.json()["workflow_id"])
+    asyncio.run(drive(db_url, Settings(), run, quiet=True))
+    assert api.get(f"/api/admin/workflows/{run}", headers=ops).json()["status"] == "waiting"
+
+    row = next(
+        s for s in api.get("/api/admin/suppliers", headers=ops).json() if s["name"] == "unlabelled"
+    )
+    assert row["proposal_waiting"] and row["mapped_fields"] == 0 and row["last_import"] is None
+    shown = api.get(f"/api/admin/suppliers/{row['id']}", headers=ops).json()
+    proposal = shown["proposal"]
+    assert proposal["unsure_fields"] and all(f["reason"] for f in proposal["fields"].values())
+    assert shown["profile"]["mapping"] == []
+    review = api.get(f"/api/admin/reviews/{shown['open_reviews'][0]}", headers=ops).json()
+    assert review["workflow_id"] == str(run) and review["kind"] == "feed.layout_mapping"
+
+    mapping = {"sku": "SKU", "brand": "Brand", "mpn": "Part Number", "cost": "Price2"}
+    answer = api.patch(
+        f"/api/admin/suppliers/{row['id']}/profile",
+        json={
+            "mapping": mapping | {"msrp": "Price1"},
+            "reason": "their price sheet: Price2 is net",
+        },
+        headers=ops,
+    )
+    assert answer.status_code == 200, answer.text
+    profile = answer.json()["profile"]
+    assert {m["field"]: m["source"] for m in profile["mapping"]}["cost"] == "Price2"
+    assert (
+        profile["format"] == "csv" and profile["confirmed"] is True
+    )  # the format the proposal read
+    assert answer.json()["proposal"] is None
+    listed = next(
+        s for s in api.get("/api/admin/suppliers", headers=ops).json() if s["name"] == "unlabelled"
+    )
+    assert listed["proposal_waiting"] is False and listed["confirmed"] is True

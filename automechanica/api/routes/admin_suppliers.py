@@ -59,6 +59,13 @@ SELECT agent, rationale, input, output, created_at FROM agent_events
 WHERE subject_kind = 'supplier' AND subject_id = %(supplier)s AND decision_type = %(type)s
 ORDER BY id DESC LIMIT 20
 """
+# the layout reviews open for a supplier (index reviews_open: kind, created_at, open ones)
+SELECT_OPEN_REVIEWS = """
+SELECT id FROM reviews
+WHERE kind = 'feed.layout_mapping' AND status = 'open' AND subject_kind = 'supplier'
+  AND subject_id = %s
+ORDER BY created_at
+"""
 
 
 class LastImport(BaseModel):
@@ -134,11 +141,15 @@ class SupplierDetail(BaseModel):
     created_at: datetime
     profile: ProfileView | None
     proposal: LayoutMapping | None = Field(description="an unsure layout waiting for a person")
+    open_reviews: list[int] = Field(
+        description="layout reviews waiting for this supplier: each decides its own run's "
+        "layout (and, approved or edited, saves it as the profile's mapping)"
+    )
     recent_imports: list[ReportRow]
     changes: list[ProfileChange]
     fields: list[str] = Field(description="our fields a mapping may name, in order")
     required_fields: list[str]
-    cost_price_types: list[str]
+    cost_price_types: list[CostPriceType]
 
 
 class ProfilePatch(BaseModel):
@@ -292,6 +303,7 @@ async def _detail(conn: AsyncConnection[Any], supplier_id: int) -> dict[str, Any
     return found | {
         "profile": view,
         "proposal": profile.pending if profile else None,
+        "open_reviews": await _open_reviews(conn, found["name"]),
         "recent_imports": recent,
         "changes": await _edits(conn, supplier_id),
         "fields": list(LAYOUT_FIELDS),
@@ -337,3 +349,9 @@ async def _edits(conn: AsyncConnection[Any], supplier_id: int) -> list[dict[str,
         }
         for r in rows
     ]
+
+
+async def _open_reviews(conn: AsyncConnection[Any], supplier: str) -> list[int]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SELECT_OPEN_REVIEWS, (supplier,))
+        return [int(r["id"]) for r in await cur.fetchall()]

@@ -30,6 +30,7 @@ function detail(over: Partial<SupplierDetail> = {}): SupplierDetail {
       ],
     },
     proposal: null,
+    open_reviews: [],
     recent_imports: [
       {
         id: 17,
@@ -122,6 +123,24 @@ describe("the Suppliers pages", () => {
     expect(within(table).getByRole("row", { name: /msrp/ })).toHaveTextContent("retail_pricemsrp—set or accepted by a person");
     expect(container.querySelector("b, i")).toBeNull();
     expect(screen.getByRole("link", { name: /b90d-snake\.csv/ })).toHaveAttribute("href", "/console/feeds/reports/17");
+  });
+
+  it("shows a waiting proposal with why, linked to the review that decides it", async () => {
+    const proposal = {
+      format: "csv" as const,
+      has_header: true,
+      fields: { cost: { source: "Price2", confidence: 0.55, reason: "lowest of four price columns", samples: ["4.10"] } },
+      brand: null,
+      confidence: 0.55,
+      unsure_fields: ["cost"],
+      notes: [],
+    };
+    stubFetch((c) => (c.path === "/api/admin/suppliers/4" ? { body: detail({ profile: null, proposal, open_reviews: [31] }) } : undefined));
+    renderSupplier();
+    expect(await screen.findByRole("heading", { name: "Layout the agent proposes" })).toBeInTheDocument();
+    expect(screen.getByRole("table", { name: "Layout mapping" })).toHaveTextContent("Price255%lowest of four price columns");
+    expect(screen.getByRole("link", { name: "review 31" })).toHaveAttribute("href", "/console/reviews/31");
+    expect(screen.getByText(/No profile/)).toBeInTheDocument();
   });
 
   it("sends only what changed, with the reason, and shows the saved profile", async () => {

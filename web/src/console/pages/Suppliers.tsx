@@ -16,6 +16,7 @@ type SupplierRow = components["schemas"]["SupplierRow"];
 type SupplierDetail = components["schemas"]["SupplierDetail"];
 type ProfilePatch = components["schemas"]["ProfilePatch"];
 type ReportRow = components["schemas"]["ReportRow"];
+type CostType = SupplierDetail["cost_price_types"][number];
 
 function layoutSummary(s: SupplierRow): string {
   if (!s.has_profile) return "no profile: files use our own names";
@@ -107,7 +108,7 @@ function MappingTable({ supplier }: { supplier: SupplierDetail }) {
 }
 
 /** What the form changes, compared with the stored profile; only changes are sent. */
-export function profilePatch(supplier: SupplierDetail, sources: Record<string, string>, brand: string, cost: string, reason: string): ProfilePatch {
+export function profilePatch(supplier: SupplierDetail, sources: Record<string, string>, brand: string, cost: CostType | "", reason: string): ProfilePatch {
   const before = Object.fromEntries((supplier.profile?.mapping ?? []).map((m) => [m.field, m.source]));
   const after = Object.fromEntries(
     Object.entries(sources)
@@ -127,7 +128,8 @@ function ProfileEditor({ supplier, onDone }: { supplier: SupplierDetail; onDone:
   const current = Object.fromEntries((supplier.profile?.mapping ?? []).map((m) => [m.field, m.source]));
   const [sources, setSources] = useState<Record<string, string>>(() => Object.fromEntries(supplier.fields.map((f) => [f, current[f] ?? ""])));
   const [brand, setBrand] = useState(supplier.profile?.brand ?? "");
-  const [cost, setCost] = useState(supplier.profile?.cost_price_type ?? "");
+  const known = (value: string | null | undefined): CostType | "" => supplier.cost_price_types.find((t) => t === value) ?? "";
+  const [cost, setCost] = useState<CostType | "">(known(supplier.profile?.cost_price_type));
   const [reason, setReason] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
   const save = useMutation({
@@ -174,7 +176,7 @@ function ProfileEditor({ supplier, onDone }: { supplier: SupplierDetail; onDone:
         </label>
         <label className="flex flex-col gap-1">
           <span className="font-medium">PIES cost price type</span>
-          <select value={cost} onChange={(e) => setCost(e.target.value)} className={inputClass}>
+          <select value={cost} onChange={(e) => setCost(known(e.target.value))} className={inputClass}>
             <option value="">NET (else the lowest)</option>
             {supplier.cost_price_types.map((t) => (
               <option key={t} value={t}>
@@ -256,6 +258,18 @@ export function SupplierPage() {
               </button>
             )}
           </Card>
+          {s.open_reviews.length > 0 && (
+            <p className="rounded-md bg-amber-50 p-3 text-amber-950" data-testid="open-layout-reviews">
+              A file's import waits on its layout:{" "}
+              {s.open_reviews.map((id, i) => (
+                <span key={id}>
+                  {i > 0 && ", "}
+                  <TextLink to={`/console/reviews/${id}`}>review {id}</TextLink>
+                </span>
+              ))}
+              . Deciding it goes on with that import, and an approved or edited layout becomes this profile's mapping.
+            </p>
+          )}
           {proposal && <LayoutView layout={proposal} />}
           <Card>
             <h2 className="mb-2 font-semibold">Recent imports</h2>
