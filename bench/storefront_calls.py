@@ -42,6 +42,8 @@ from automechanica.memory import OnnxEmbedder
 from bench._setup import bench_database, percentile
 
 Conn = psycopg.AsyncConnection[Any]
+#: A call on a new connection; on a new connection after the warm-up; again on the first.
+VARIANTS = ("new connection", "warmed connection", "used (baseline)")
 Call = Callable[[Conn], Awaitable[Any]]
 
 
@@ -107,10 +109,29 @@ def browse_calls(
     }
 
 
-async def _timed(call: Call, conn: Conn) -> float:
+def _backend_cpu_ns(conn: Conn) -> int | None:
+    """CPU time of the connection's PostgreSQL backend so far, when it runs on this
+    machine (/proc/PID/schedstat, in ns); None otherwise."""
+    try:
+        with open(f"/proc/{conn.info.backend_pid}/schedstat") as stat:
+            return int(stat.read().split()[0])
+    except OSError:
+        return None
+
+
+async def _timed(call: Call, conn: Conn, cpu: list[float]) -> float:
+    """Wall ms of one call; its CPU ms (this thread + the backend) appended to `cpu`.
+    CPU moves far less than wall time with the machine's load."""
+    backend = _backend_cpu_ns(conn)
+    own = time.thread_time()
     started = time.perf_counter()
     await call(conn)
-    return (time.perf_counter() - started) * 1000
+    wall = (time.perf_counter() - started) * 1000
+    spent = (time.thread_time() - own) * 1000
+    after = _backend_cpu_ns(conn)
+    if backend is not None and after is not None:
+        cpu.append(spent + (after - backend) / 1e6)
+    return wall
 
 
 async def _vectors(url: str) -> QueryVectors | None:
@@ -135,25 +156,28 @@ async def measure(url: str, rounds: int) -> None:
     vectors = await _vectors(url)
     print("words searched " + ("with vectors" if vectors else "as text (no part vectors)"))
     calls = browse_calls(words, part, vehicle, vectors)
-    cold: dict[str, list[float]] = {k: [] for k in calls}
-    warmed: dict[str, list[float]] = {k: [] for k in calls}
-    again: dict[str, list[float]] = {k: [] for k in calls}
+    model = vectors.model if vectors is not None else None
+    dimension = vectors.embedder.dimension if vectors is not None else None
+    wall: dict[str, dict[str, list[float]]] = {v: {k: [] for k in calls} for v in VARIANTS}
+    cpu: dict[str, dict[str, list[float]]] = {v: {k: [] for k in calls} for v in VARIANTS}
     warm_ms: list[float] = []
     for _ in range(rounds):
         for name, call in calls.items():
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-                cold[name].append(await _timed(call, conn))
-                again[name].append(await _timed(call, conn))
+                new, used = VARIANTS[0], VARIANTS[2]
+                wall[new][name].append(await _timed(call, conn, cpu[new][name]))
+                wall[used][name].append(await _timed(call, conn, cpu[used][name]))
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
                 started = time.perf_counter()
-                await warm_connection(conn)
+                await warm_connection(conn, model=model, dimension=dimension)
                 warm_ms.append((time.perf_counter() - started) * 1000)
-                warmed[name].append(await _timed(call, conn))
-    print(f"part {part}, vehicle {vehicle}; {rounds} rounds; ms p50 / p95 / max")
-    print(f"{'call':32} {'new connection':>22} {'warmed connection':>22} {'used (baseline)':>22}")
-    for name in calls:
-        cells = [_cell(xs[name]) for xs in (cold, warmed, again)]
-        print(f"{name:32} {cells[0]:>22} {cells[1]:>22} {cells[2]:>22}")
+                warmed = VARIANTS[1]
+                wall[warmed][name].append(await _timed(call, conn, cpu[warmed][name]))
+    print(f"part {part}, vehicle {vehicle}; {rounds} rounds")
+    for title, table in (("wall ms p50 / p95 / max", wall), ("CPU ms p50 / p95 / max", cpu)):
+        print(f"{title:32}" + "".join(f"{v:>24}" for v in VARIANTS))
+        for name in calls:
+            print(f"{name:32}" + "".join(f"{_cell(table[v][name]):>24}" for v in VARIANTS))
     print(
         f"warm-up per new connection: {_cell(warm_ms)} (when the pool opens it, not in a request)"
     )
@@ -196,6 +220,8 @@ async def _model() -> None:
 
 
 def _cell(values: list[float]) -> str:
+    if not values:
+        return "–"
     return f"{percentile(values, 50):.1f} / {percentile(values, 95):.1f} / {max(values):.1f}"
 
 
