@@ -156,6 +156,8 @@ async def test_a_right_reading_is_stored_after_a_person_approves_it(
         "fragments": 1,
         "readings_stored": 0,
         "readings_held": 1,
+        "readings_reused": 0,
+        "fragments_decided_before": 0,
         "fragments_unread": 0,
     }
     asked = fakes["openai"].seen[0].body
@@ -191,6 +193,28 @@ async def test_a_right_reading_is_stored_after_a_person_approves_it(
     assert {(r["source"], r["status"]) for r in stored} == {
         (f"text_reading:{SUPPLIER}", "published")
     }
+
+    # The supplier's next file lists another part with the same text: the approved
+    # reading is stored for it too, with no model call and no second review.
+    path = tmp_path / "textco.csv"
+    path.write_text(
+        "sku,brand,mpn,title,part_type,cost,fitment\n"
+        f"T-2,Bosch,BP200,Brake pads,Brake Pads,21.00,{text}\n",
+        encoding="utf-8",
+    )
+    summary = await import_feed(conn, path, supplier=SUPPLIER)
+    calls = len(fakes["openai"].seen)
+    async with _router(fakes, llm_pool) as router:
+        again = await _step(conn, db_url, summary.report_id, router)
+    assert again["readings_reused"] == 1 and again["readings_held"] == 0
+    assert len(fakes["openai"].seen) == calls
+    assert len(await list_reviews(conn, kind="fitment.text_reading", status=None)) == 1
+    new_part = await _one(conn, "SELECT part_id FROM supplier_parts WHERE supplier_sku = 'T-2'")
+    cur = await conn.execute(
+        "SELECT count(*) AS n FROM fitments WHERE part_id = %s AND status = 'published'",
+        (new_part["part_id"],),
+    )
+    assert (await cur.fetchone() or {})["n"] == len(years)
 
 
 async def test_an_invented_make_and_model_are_refused_and_reported(
@@ -414,6 +438,8 @@ async def test_onboarding_sends_an_unreadable_fragment_to_a_person_and_goes_on(
         "fragments": 1,
         "readings_stored": 0,
         "readings_held": 1,
+        "readings_reused": 0,
+        "fragments_decided_before": 0,
         "fragments_unread": 0,
     }
     (review,) = await list_reviews(conn, kind="fitment.text_reading")

@@ -4,7 +4,9 @@ the LLM router and checked by rules (`agents.fitment_text_llm`), then stored or 
 The import reports each fragment the parser could not name as a warning
 ("fitment text not understood: 14-16 Toyta Corola: no make or model"), with the
 row it came from. Here each distinct fragment (up to MAX_FRAGMENTS a run) is read
-once; the parts of its rows are found by their offers' raw fields. A reading at or
+once; the parts of its rows are found by their offers' raw fields. Text of the same
+supplier decided before is not read again: a reading stored or approved then is
+stored for the new parts, one rejected or still waiting is left alone. A reading at or
 above the `fitment.publish` threshold is stored as fitment rows (source
 `text_reading:<supplier>`); anything less — and every fragment no model could
 read — is an item review `fitment.text_reading` with the fragment, the reading
@@ -33,6 +35,7 @@ from automechanica.catalog.fitment_vocabulary import load_vocabulary
 from automechanica.errors import InvalidInputError
 from automechanica.orchestrator.decisions import settle_decision
 from automechanica.orchestrator.definitions import StepContext
+from automechanica.orchestrator.events import AgentEvent, record_event
 from automechanica.orchestrator.policies import get_policy
 from automechanica.orchestrator.reviews import Review
 
@@ -59,6 +62,15 @@ SELECT bv.id, bv.year, ma.name AS make, mo.name AS model FROM base_vehicles bv
 JOIN makes ma ON ma.id = bv.make_id JOIN models mo ON mo.id = bv.model_id
 WHERE bv.id = ANY(%(ids)s)
 """
+# The latest decision on the same text of the same supplier, and its review if any
+# (served by agent_events_subject).
+EARLIER = """
+SELECT e.id, e.outcome, e.output, e.confidence, r.id AS review_id, r.status, r.resolution
+FROM agent_events e LEFT JOIN reviews r ON r.event_id = e.id
+WHERE e.subject_kind = 'supplier' AND e.subject_id = %(supplier)s
+  AND e.decision_type = 'fitment.text_reading' AND e.input ->> 'fragment' = %(fragment)s
+ORDER BY e.id DESC LIMIT 1
+"""
 INSERT_ROWS = """
 INSERT INTO fitments (part_id, part_type_id, base_vehicle_id, submodel, engine_liters, position,
                       qualifiers, source, supplier_id, confidence, status, explanation)
@@ -77,7 +89,17 @@ async def read_unresolved_fitment(ctx: StepContext) -> dict[str, Any]:
     imported = ctx.results.get("import") or {}
     report_id = imported.get("report_id")
     supplier = str(ctx.input["supplier"]).strip().lower()
-    counts = {"fragments": 0, "readings_stored": 0, "readings_held": 0, "fragments_unread": 0}
+    counts = dict.fromkeys(
+        (
+            "fragments",
+            "readings_stored",
+            "readings_held",
+            "readings_reused",
+            "fragments_decided_before",
+            "fragments_unread",
+        ),
+        0,
+    )
     if report_id is None:
         return counts
     fragments = await unresolved_fragments(ctx.conn, int(report_id))
@@ -90,6 +112,11 @@ async def read_unresolved_fitment(ctx: StepContext) -> dict[str, Any]:
     policy = await get_policy(ctx.conn, "fitment.publish")
     for fragment, raws in list(fragments.items())[:MAX_FRAGMENTS]:
         parts = await parts_of_rows(ctx.conn, supplier, raws)
+        earlier = await _earlier(ctx.conn, supplier, fragment)
+        if earlier is not None:
+            reused = await _reuse(ctx, supplier, fragment, parts, earlier)
+            counts["readings_reused" if reused else "fragments_decided_before"] += 1
+            continue
         decision = await reader.read(ctx.conn, fragment)
         output = decision.output.model_dump(mode="json") | {
             "part_ids": parts,
@@ -121,6 +148,53 @@ async def read_unresolved_fitment(ctx: StepContext) -> dict[str, Any]:
         )
         counts["readings_stored" if outcome == "accepted" else "readings_held"] += 1
     return counts
+
+
+async def _earlier(
+    conn: AsyncConnection[Any], supplier: str, fragment: str
+) -> dict[str, Any] | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(EARLIER, {"supplier": supplier, "fragment": fragment})
+        return await cur.fetchone()
+
+
+async def _reuse(
+    ctx: StepContext, supplier: str, fragment: str, parts: list[int], earlier: dict[str, Any]
+) -> bool:
+    """The same text was decided before: a reading stored or approved then is stored for
+    these parts too (no model call, no second review); one rejected or still waiting is
+    left alone. Returns whether anything was stored."""
+    status = earlier["status"]
+    if status in ("approved", "edited"):
+        value, sure = (earlier["resolution"] or {}).get("value"), PERSON_APPROVED
+        why = f"as a person decided in review {earlier['review_id']}"
+    elif status is None and earlier["outcome"] == "accepted":
+        value, sure = earlier["output"], float(earlier["confidence"] or 0)
+        why = f"as the Fitment agent stored it (event {earlier['id']})"
+    else:
+        return False
+    if not isinstance(value, dict) or not parts:
+        return False
+    value = value | {"part_ids": parts, "supplier": supplier}
+    await store_reading(ctx.conn, value, confidence=sure, by="an earlier decision")
+    await record_event(
+        ctx.conn,
+        AgentEvent(
+            agent=AGENT,
+            decision_type=DECISION_TYPE,
+            outcome="accepted",
+            workflow_id=ctx.workflow_id,
+            task_id=ctx.task_id,
+            step_key=ctx.step_key,
+            subject_kind="supplier",
+            subject_id=supplier,
+            input={"fragment": fragment, "parts": parts[:20]},
+            output=value,
+            confidence=sure,
+            rationale=f"{fragment!r} was read before: stored for {len(parts)} more part(s) {why}.",
+        ),
+    )
+    return True
 
 
 async def unresolved_fragments(
