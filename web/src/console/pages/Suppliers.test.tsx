@@ -176,6 +176,25 @@ describe("the Suppliers pages", () => {
     expect(screen.getByRole("table", { name: "Field mapping" })).not.toHaveTextContent("retail_price");
   });
 
+  it("asks which kind of file a first mapping is for when the supplier has none", async () => {
+    const calls = stubFetch((c) => (c.method === "GET" ? { body: detail({ profile: null }) } : { body: detail() }));
+    renderSupplier();
+    await userEvent.click(await screen.findByRole("button", { name: "Edit the profile" }));
+    const form = screen.getByRole("form", { name: "Edit the profile" });
+    for (const [field, column] of [["sku", "Item"], ["brand", "Make"], ["mpn", "Part"], ["cost", "Net"]] as const) {
+      await userEvent.type(within(form).getByLabelText(new RegExp(`^${field}`)), column);
+    }
+    await userEvent.selectOptions(within(form).getByLabelText("The mapping is for"), "jsonl");
+    await userEvent.type(within(form).getByLabelText("Why"), "first JSON feed");
+    await userEvent.click(within(form).getByRole("button", { name: "Save profile" }));
+    await screen.findByRole("button", { name: "Edit the profile" });
+    expect(calls.find((c) => c.method === "PATCH")!.body).toEqual({
+      reason: "first JSON feed",
+      mapping: { sku: "Item", brand: "Make", mpn: "Part", cost: "Net" },
+      format: "jsonl",
+    });
+  });
+
   it("shows the server's reason when it refuses an edit, and keeps the form", async () => {
     stubFetch((c) => {
       if (c.method === "GET") return { body: detail() };

@@ -128,6 +128,10 @@ function ProfileEditor({ supplier, onDone }: { supplier: SupplierDetail; onDone:
   const current = Object.fromEntries((supplier.profile?.mapping ?? []).map((m) => [m.field, m.source]));
   const [sources, setSources] = useState<Record<string, string>>(() => Object.fromEntries(supplier.fields.map((f) => [f, current[f] ?? ""])));
   const [brand, setBrand] = useState(supplier.profile?.brand ?? "");
+  // A supplier with no column layout yet (PIES/ACES or our own names so far) says which
+  // kind of file the mapping is for; otherwise the stored format (or the proposal's) holds.
+  const needsFormat = !supplier.profile?.format && !supplier.proposal;
+  const [format, setFormat] = useState<"csv" | "jsonl">("csv");
   const known = (value: string | null | undefined): CostType | "" => supplier.cost_price_types.find((t) => t === value) ?? "";
   const [cost, setCost] = useState<CostType | "">(known(supplier.profile?.cost_price_type));
   const [reason, setReason] = useState("");
@@ -145,6 +149,7 @@ function ProfileEditor({ supplier, onDone }: { supplier: SupplierDetail; onDone:
     setProblem(null);
     if (reason.trim().length < 3) return setProblem("Say why (at least 3 characters): it is kept with the change.");
     const patch = profilePatch(supplier, sources, brand, cost, reason);
+    if (needsFormat && patch.mapping && Object.keys(patch.mapping).length > 0) patch.format = format;
     if (Object.keys(patch).length === 1) return setProblem("Nothing changed: edit a column, the brand or the cost price type first.");
     save.mutate(patch);
   }
@@ -170,6 +175,15 @@ function ProfileEditor({ supplier, onDone }: { supplier: SupplierDetail; onDone:
         ))}
       </fieldset>
       <div className="flex flex-wrap gap-3">
+        {needsFormat && (
+          <label className="flex flex-col gap-1">
+            <span className="font-medium">The mapping is for</span>
+            <select value={format} onChange={(e) => setFormat(e.target.value === "jsonl" ? "jsonl" : "csv")} className={inputClass}>
+              <option value="csv">CSV files</option>
+              <option value="jsonl">JSON lines files</option>
+            </select>
+          </label>
+        )}
         <label className="flex flex-col gap-1">
           <span className="font-medium">Own brand (files without a brand column)</span>
           <input value={brand} onChange={(e) => setBrand(e.target.value)} maxLength={100} className={inputClass} />
