@@ -137,6 +137,9 @@ export function createSession({ admit = () => true, refusal = "This account cann
   }
 
   async function authedFetch(request: Request): Promise<Response> {
+    // A call made while the session is being restored waits for it: a signed-in
+    // customer's cart must not be asked for as a guest's (a 404 would forget it).
+    if (!token && state.status === "checking") await refresh();
     if (!token) return globalThis.fetch(request); // signed out: the call goes as a guest's
     const again = request.clone();
     const response = await send(request);

@@ -95,7 +95,10 @@ function Account({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
     setLeaving(true);
     onSignOut();
     await shopSession.logout();
-    queries.removeQueries({ queryKey: ["account"] }); // what one account saw is not shown to the next
+    // What one account saw is not shown to the next; the account's cart is asked for
+    // again as a guest's, and forgotten (a 404) unless it was a guest's cart.
+    queries.removeQueries({ queryKey: ["account"] });
+    await queries.invalidateQueries({ queryKey: ["cart"] });
   }
   return (
     <div className="mx-auto flex max-w-2xl flex-col gap-4">

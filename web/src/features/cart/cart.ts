@@ -1,10 +1,13 @@
 // The shopper's cart (a checkout session on the server): a guest's cart is reached by
 // its random id, kept in localStorage so it survives a reload. Every answer is the
-// whole session, so the query cache is simply set from each mutation's answer.
+// whole session, so the query cache is simply set from each mutation's answer. Calls go
+// through shopApi: signed in, a new cart is the customer's (another browser's guest or
+// a signed-out visitor cannot read it).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useSyncExternalStore } from "react";
-import { api, ApiError, unwrap } from "../../api/client";
+import { ApiError, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
+import { shopApi } from "../account/session";
 import type { GarageVehicle } from "../garage/vehicle";
 
 export type CheckoutSession = components["schemas"]["CheckoutSession"];
@@ -73,7 +76,7 @@ export function useCart() {
     enabled: id !== null,
     queryFn: async () => {
       try {
-        return unwrap(await api.GET("/api/carts/{cart_id}", { params: { path: { cart_id: id ?? "" } } }));
+        return unwrap(await shopApi.GET("/api/carts/{cart_id}", { params: { path: { cart_id: id ?? "" } } }));
       } catch (exc) {
         if (exc instanceof ApiError && exc.status === 404) setCartId(null); // expired or another browser's
         throw exc;
@@ -103,13 +106,13 @@ export function useCartActions() {
     mutationFn: async ({ partId, quantity, vehicle }: { partId: number; quantity: number; vehicle: GarageVehicle | null }) => {
       if (id) {
         try {
-          return keep(unwrap(await api.POST("/api/carts/{cart_id}/lines", { params: { path: { cart_id: id } }, body: { part_id: partId, quantity } })));
+          return keep(unwrap(await shopApi.POST("/api/carts/{cart_id}/lines", { params: { path: { cart_id: id } }, body: { part_id: partId, quantity } })));
         } catch (exc) {
           if (!(exc instanceof ApiError && (exc.status === 404 || exc.status === 409))) throw exc;
           // The cart is gone or closed: start a new one below.
         }
       }
-      const created = await api.POST("/api/carts", {
+      const created = await shopApi.POST("/api/carts", {
         params: { header: { "Idempotency-Key": crypto.randomUUID() } },
         body: { lines: [{ part_id: partId, quantity }], ...cartVehicle(vehicle) },
       });
@@ -119,7 +122,7 @@ export function useCartActions() {
 
   const update = useMutation({
     mutationFn: async (body: components["schemas"]["CartUpdate"]) =>
-      keep(unwrap(await api.PATCH("/api/carts/{cart_id}", { params: { path: { cart_id: id ?? "" } }, body }))),
+      keep(unwrap(await shopApi.PATCH("/api/carts/{cart_id}", { params: { path: { cart_id: id ?? "" } }, body }))),
   });
 
   const setQuantity = (session: CheckoutSession, partId: number, quantity: number) =>
@@ -127,7 +130,7 @@ export function useCartActions() {
 
   const remove = useMutation({
     mutationFn: async (partId: number) =>
-      keep(unwrap(await api.DELETE("/api/carts/{cart_id}/lines/{part_id}", { params: { path: { cart_id: id ?? "", part_id: partId } } }))),
+      keep(unwrap(await shopApi.DELETE("/api/carts/{cart_id}/lines/{part_id}", { params: { path: { cart_id: id ?? "", part_id: partId } } }))),
   });
 
   return { add, update, setQuantity, remove, keep };
