@@ -318,6 +318,11 @@ async def reject_fitment(
     return FitmentChange(part, [before], await _rows(conn, [fitment_id]))
 
 
+async def part_header(conn: AsyncConnection[Any], part_id: int) -> dict[str, Any]:
+    """The part as the editor names it (brand, number, title, type, fit class); 404s."""
+    return await _part(conn, part_id)
+
+
 async def _part(conn: AsyncConnection[Any], part_id: int) -> dict[str, Any]:
     rows = await _all(conn, SELECT_PART, {"part": part_id})
     if not rows:

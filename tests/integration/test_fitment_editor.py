@@ -273,6 +273,19 @@ def test_rows_are_edited_and_rejected_with_a_reason_and_the_fit_check_follows(
     assert events[1]["input"]["before"][0]["position"] == "Front"
     assert events[1]["output"]["rows"][0]["position"] == "Rear"
     assert "customer returns: wrong caliper" in events[2]["rationale"]
+    # The editor's history: the same decisions, newest first.
+    history = api.get(f"/api/admin/catalog/parts/{part}/fitment-history", headers=headers).json()
+    assert [h["decision_type"] for h in history] == [
+        "fitment.remove",
+        "fitment.edit",
+        "fitment.add",
+    ]
+    assert {h["agent"] for h in history} == {"person:operator@example.com"}
+    assert "customer returns: wrong caliper" in history[0]["rationale"]
+    assert (
+        api.get("/api/admin/catalog/parts/999999/fitment-history", headers=headers).status_code
+        == 404
+    )
 
 
 def test_shoppers_and_strangers_cannot_read_or_change_fitment(
@@ -282,6 +295,10 @@ def test_shoppers_and_strangers_cannot_read_or_change_fitment(
     customer = accounts[Role.customer].headers
     for headers, expected in ((customer, 403), ({}, 401)):
         assert api.get(_url(part), headers=headers).status_code == expected
+        assert (
+            api.get(f"/api/admin/catalog/parts/{part}/fitment-history", headers=headers).status_code
+            == expected
+        )
         assert api.post(_url(part), json=_add(store), headers=headers).status_code == expected
         patched = api.patch(_url(part, "/1"), json={"position": "Rear", "reason": "mine"},
                             headers=headers)  # fmt: skip

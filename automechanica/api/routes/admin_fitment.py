@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, status
 from psycopg import AsyncConnection
+from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
@@ -30,6 +31,7 @@ from automechanica.catalog.fitment_edits import (
     add_fitments,
     edit_fitment,
     list_fitments,
+    part_header,
     person_source,
     reject_fitment,
 )
@@ -37,7 +39,7 @@ from automechanica.catalog.search_words import SearchWordsCache
 from automechanica.fields import Liters, NotBool, Year
 from automechanica.orchestrator.events import AgentEvent, record_event
 
-router = APIRouter(prefix="/api/admin/catalog/parts/{part_id}/fitments", tags=["admin: fitment"])
+router = APIRouter(prefix="/api/admin/catalog/parts/{part_id}", tags=["admin: fitment"])
 
 PartId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 FitmentId = Annotated[int, Path(ge=1, le=INT64_MAX)]
@@ -56,6 +58,14 @@ Confidence = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), NotBool]
 Quantity = Annotated[int, Field(ge=1, le=99), NotBool]
 Cylinders = Annotated[int, Field(ge=1, le=16), NotBool]
 Status = Literal["published", "pending_review", "rejected"]
+# People's changes and the agents' fitment decisions about the part, newest first
+# (agent_events_subject serves it).
+SELECT_HISTORY = """
+SELECT id, created_at, agent, decision_type, outcome, confidence, rationale
+FROM agent_events
+WHERE subject_kind = 'part' AND subject_id = %(part)s AND decision_type LIKE 'fitment.%%'
+ORDER BY id DESC LIMIT %(limit)s
+"""
 NO_PART: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such part (or no such row of it)"}
 }
@@ -159,13 +169,23 @@ class FitmentList(BaseModel):
     rows: list[FitmentRowOut]
 
 
+class HistoryEntry(BaseModel):
+    id: int = Field(description="the agent event (console: /console/events/{id})")
+    created_at: datetime
+    agent: str = Field(description="`person:<email>` for a person, else the agent's name")
+    decision_type: str
+    outcome: str
+    confidence: float | None
+    rationale: str | None
+
+
 class FitmentChangeOut(BaseModel):
     rows: list[FitmentRowOut] = Field(description="the rows as they are now")
     added: int = Field(description="new rows (a restated application updates its row)")
     event_id: int = Field(description="the person's decision recorded with the change")
 
 
-@router.get("", response_model=FitmentList, responses=NO_PART)
+@router.get("/fitments", response_model=FitmentList, responses=NO_PART)
 async def fitments(
     conn: Conn,
     part_id: PartId,
@@ -195,8 +215,20 @@ async def fitments(
     )
 
 
+@router.get("/fitment-history", response_model=list[HistoryEntry], responses=NO_PART)
+async def history(
+    conn: Conn, part_id: PartId, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[HistoryEntry]:
+    """Who changed the part's fitment and why, and what the Fitment agent decided about
+    it, newest first."""
+    await part_header(conn, part_id)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SELECT_HISTORY, {"part": str(part_id), "limit": limit})
+        return [HistoryEntry.model_validate(r) for r in await cur.fetchall()]
+
+
 @router.post(
-    "",
+    "/fitments",
     response_model=FitmentChangeOut,
     status_code=status.HTTP_201_CREATED,
     responses=NO_PART
@@ -238,7 +270,7 @@ async def add(
 
 
 @router.patch(
-    "/{fitment_id}",
+    "/fitments/{fitment_id}",
     response_model=FitmentChangeOut,
     responses=NO_PART | {409: {"description": "the row says that already: nothing changed"}},
 )
@@ -259,7 +291,7 @@ async def edit(
 
 
 @router.delete(
-    "/{fitment_id}",
+    "/fitments/{fitment_id}",
     response_model=FitmentChangeOut,
     responses=NO_PART | {409: {"description": "the row is rejected already"}},
 )

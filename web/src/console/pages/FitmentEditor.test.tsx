@@ -47,6 +47,10 @@ const rows = [
   }),
   row(12, 2017, { source: "person:ops@example.com", supplier: null, confidence: 1, status: "pending_review" }),
 ];
+const history = [
+  { id: 41, created_at: "2026-12-02T09:00:00Z", agent: "person:ops@example.com", decision_type: "fitment.remove", outcome: "rejected", confidence: 1, rationale: "Rejected fitment row 13: <i>returns</i> say no" },
+  { id: 40, created_at: "2026-12-01T09:00:00Z", agent: "Fitment", decision_type: "fitment.publish", outcome: "held", confidence: 0.5, rationale: "sources disagree" },
+];
 const list = (items: Row[]) => ({ part, total: items.length, counts: { published: 1, pending_review: 1 }, rows: items });
 const change = (items: Row[], added = 0) => ({ rows: items, added, event_id: 99 });
 
@@ -55,6 +59,7 @@ function stub(handler?: (c: Call) => Answer | undefined) {
     const own = handler?.(c);
     if (own) return own;
     if (c.method === "GET" && c.path === "/api/admin/catalog/parts/7/fitments") return { body: list(rows) };
+    if (c.path === "/api/admin/catalog/parts/7/fitment-history") return { body: history };
     if (c.path === "/api/vehicles/years") return { body: [2018, 2017, 2016, 2015] };
     if (c.path === "/api/vehicles/makes") return { body: ["Honda", "Toyota"] };
     if (c.path === "/api/vehicles/models") return { body: ["Accord", "Civic"] };
@@ -93,6 +98,14 @@ describe("the fitment editor", () => {
     expect(second).toHaveTextContent("person:ops@example.com");
     expect(second).toHaveTextContent("pending_review");
     expect(screen.getByText(/1 published · 1 pending review · 0 rejected/)).toBeInTheDocument();
+    // Who changed the fitment and why, newest first, each a link to its event.
+    const decisions = await screen.findByRole("list", { name: "Fitment decisions, newest first" });
+    const items = within(decisions).getAllByRole("listitem");
+    expect(items[0]).toHaveTextContent("person:ops@example.com · fitment.remove rejected");
+    expect(items[0]).toHaveTextContent("Rejected fitment row 13: <i>returns</i> say no");
+    expect(within(items[0]!).getByRole("link", { name: "event 41" })).toHaveAttribute("href", "/console/events/41");
+    expect(items[1]).toHaveTextContent("Fitment · fitment.publish held");
+    expect(decisions.querySelector("i")).toBeNull();
   });
 
   it("asks the server for the rows the filters name", async () => {

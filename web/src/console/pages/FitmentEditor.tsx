@@ -8,7 +8,7 @@ import { useParams, useSearchParams } from "react-router";
 import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { adminApi } from "../auth/session";
-import { Card, danger, Empty, ErrorNote, inputClass, Loading, PageTitle, percent, primary, secondary, Status, TextLink } from "../ui/ui";
+import { Card, danger, Empty, ErrorNote, inputClass, Loading, PageTitle, percent, primary, secondary, Status, TextLink, when } from "../ui/ui";
 
 type Row = components["schemas"]["FitmentRowOut"];
 type Change = components["schemas"]["FitmentChangeOut"];
@@ -386,6 +386,34 @@ function RemoveForm({ partId, row, onDone, onCancel }: { partId: number; row: Ro
   );
 }
 
+function History({ partId }: { partId: number }) {
+  const history = useQuery({
+    queryKey: ["console", "fitment", partId, "history"],
+    queryFn: async () => unwrap(await adminApi.GET("/api/admin/catalog/parts/{part_id}/fitment-history", { params: { path: { part_id: partId } } })),
+  });
+  return (
+    <Card>
+      <h2 className="mb-2 font-semibold">History</h2>
+      {history.isPending && <Loading what="the history" />}
+      {history.error && <ErrorNote error={history.error} />}
+      {history.data &&
+        (history.data.length === 0 ? (
+          <Empty>No person or agent has decided about this part's fitment yet.</Empty>
+        ) : (
+          <ol className="flex flex-col gap-2" aria-label="Fitment decisions, newest first">
+            {history.data.map((h) => (
+              <li key={h.id}>
+                {when(h.created_at)} · <strong>{h.agent}</strong> · {h.decision_type} <Status value={h.outcome} /> (
+                <TextLink to={`/console/events/${h.id}`}>event {h.id}</TextLink>)
+                {h.rationale && <span className="block text-sm text-slate-700">{h.rationale}</span>}
+              </li>
+            ))}
+          </ol>
+        ))}
+    </Card>
+  );
+}
+
 function RowsTable({ rows, onEdit, onRemove }: { rows: Row[]; onEdit: (r: Row) => void; onRemove: (r: Row) => void }) {
   const head = ["Vehicle", "Configuration", "Position", "Qualifiers and notes", "Source", "Confidence", "Status", "Change"];
   return (
@@ -566,6 +594,7 @@ export function FitmentEditorPage() {
           </Card>
         )}
         <AddForm partId={id} onDone={done("Added")} />
+        <History partId={id} />
       </div>
     </>
   );
