@@ -35,7 +35,12 @@ from automechanica.orchestrator import (
     workflow_timeline,
 )
 from automechanica.orchestrator.policies import policy_history
-from automechanica.orchestrator.workflows import review_actions, workflow_registry
+from automechanica.orchestrator.workflows import (
+    review_actions,
+    review_followups,
+    workflow_registry,
+)
+from automechanica.orchestrator.workflows.onboarding import reimport_run
 
 workflow_app = typer.Typer(help="Workflows: start, list, show, cancel.", no_args_is_help=True)
 reviews_app = typer.Typer(
@@ -261,14 +266,24 @@ def _decide(review_id: int, action: Any, who: str | None, value: Any, note: str 
                 reviewer=who or getpass.getuser(),
                 workflows=workflow_registry(),
                 actions=review_actions(),
+                followups=review_followups(),
                 value=value,
                 note=note,
             )
+            rerun = None
+            if review.workflow_id is not None and review.step_key is None:
+                rerun = await reimport_run(conn, review.workflow_id)
         console.print(f"Review {review.id} {review.status}.")
-        if review.workflow_id is None or review.step_key is None:
+        if rerun is not None:
+            console.print(
+                "That was the last brand or part type its import held: the file is "
+                "onboarded again for the rows that waited."
+            )
+        going_on = rerun or (review.workflow_id if review.step_key else None)
+        if going_on is None:
             return
-        # The workflow it held goes on now, here (and in any running worker).
-        timeline = await drive(url, settings, review.workflow_id)
+        # The workflow it held (or the re-import) goes on now, here and in any worker.
+        timeline = await drive(url, settings, going_on)
         console.print(f"Workflow {timeline.id} ({timeline.kind}) is {timeline.status}.")
         if timeline.status == "waiting":
             console.print("It waits for another review: `automechanica reviews list`.")

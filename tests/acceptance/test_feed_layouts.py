@@ -114,6 +114,7 @@ def test_an_unsure_layout_waits_in_review_and_approving_it_finishes_the_import(
         "map_layout",
         "normalize",
         "import",
+        "fitment_text",
         "product_data",
         "fitment_review",
         "fitment",
@@ -126,3 +127,42 @@ def test_an_unsure_layout_waits_in_review_and_approving_it_finishes_the_import(
     again = run(env, "feeds", "import", str(feed), "--supplier", "otherco", "--json")
     assert again.returncode == 0, again.stdout
     assert "supplier profile" in json.loads(again.stdout)["layout_reason"]
+
+
+def test_a_row_held_for_its_unknown_brand_comes_in_once_a_person_decides(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert run(env, "db", "migrate").returncode == 0
+    feed = tmp_path / "brandco.csv"
+    feed.write_text(
+        "sku,brand,mpn,part_type,title,cost\n"
+        "B-1,Wagner,ZD4411,Brake Pads,Wagner ceramic brake pads,21.00\n"
+        "B-2,Quorvex,QX-77,Wiper Blade,Quorvex 22 inch beam wiper blade,6.50\n",
+        encoding="utf-8",
+    )
+    first = run(env, "feeds", "import", str(feed), "--supplier", "brandco", "--json")
+    document = json.loads(first.stdout)
+    assert document["status"] == "completed", first.stdout
+    assert document["rows_rejected"] == 1, document  # Quorvex: a brand nobody has decided
+    queue = json.loads(run(env, "reviews", "list", "--json").stdout)
+    (held,) = [r for r in queue if r["subject_id"] == "Quorvex"]
+
+    decided = run(
+        env,
+        "reviews",
+        "edit",
+        str(held["id"]),
+        "--value",
+        json.dumps({"action": "new_brand", "brand": "Quorvex"}),
+        "--as",
+        "ops@example.com",
+    )
+    assert decided.returncode == 0, decided.stderr
+    said = " ".join(decided.stdout.split())
+    assert "onboarded again" in said and "is completed" in said, said
+    rerun = said.split("Workflow ", 1)[1].split()[0]
+    shown = json.loads(run(env, "workflow", "show", rerun, "--json").stdout)
+    assert shown["input"]["reimport_of"] == document["workflow_id"]
+    imported = shown["output"]["import"]
+    # The Quorvex row, refused the first time, is stored now; Wagner's is unchanged.
+    assert imported["rows_rejected"] == 0 and imported["offers"] >= 1, imported

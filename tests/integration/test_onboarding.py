@@ -17,7 +17,11 @@ from psycopg.rows import dict_row
 
 from automechanica.orchestrator import Engine, decide, list_reviews, start_workflow
 from automechanica.orchestrator.services import Services
-from automechanica.orchestrator.workflows import review_actions, workflow_registry
+from automechanica.orchestrator.workflows import (
+    review_actions,
+    review_followups,
+    workflow_registry,
+)
 from automechanica.orchestrator.workflows.onboarding import ONBOARDING
 from automechanica.queue import Worker, WorkerOptions
 
@@ -211,7 +215,8 @@ async def test_untyped_rows_are_typed_and_an_unknown_brand_waits_for_a_person(
     assert {"decision_type": held.kind, "outcome": "held"} in events
     assert sum(e["decision_type"] == "catalog.part_type" for e in events) == 3
 
-    # A person says: a brand we have never carried.
+    # A person says: a brand we have never carried. That was the run's last open item
+    # review, so the same file is onboarded again by itself and the held row comes in.
     await decide(
         aconn,
         held.id,
@@ -219,12 +224,48 @@ async def test_untyped_rows_are_typed_and_an_unknown_brand_waits_for_a_person(
         reviewer="ops",
         workflows=workflow_registry(),
         actions=review_actions(),
+        followups=review_followups(),
         value={"action": "new_brand", "brand": "Zyntrax"},
     )
-    again = await start_workflow(aconn, ONBOARDING, given)
+    again = await _started_with_key(aconn, f"reimport:{first}")
+    assert again is not None, "deciding the last held brand started no re-import"
     row = await _run_until(db_url, aconn, again, "completed", "failed", "waiting")
     assert row["status"] == "completed" and row["output"]["import"]["rows_rejected"] == 0
     assert "Wiper" in (await _part_type_of(aconn, "ZY1") or "")
+    assert await list_reviews(aconn) == []
+
+
+async def _started_with_key(conn: Conn, key: str) -> UUID | None:
+    cur = await conn.execute("SELECT id FROM workflows WHERE idempotency_key = %s", (key,))
+    row = await cur.fetchone()
+    return row["id"] if row else None
+
+
+async def test_a_refused_brand_brings_no_reimport_and_is_not_asked_again(
+    db_url: str, aconn: Conn, tmp_path: Path
+) -> None:
+    path = tmp_path / "untyped.csv"
+    path.write_text(UNTYPED)
+    given = {"path": str(path), "supplier": "Newline"}
+    first = await start_workflow(aconn, ONBOARDING, given)
+    await _run_until(db_url, aconn, first, "completed", "failed", "waiting")
+    (held,) = await list_reviews(aconn)
+    await decide(
+        aconn,
+        held.id,
+        "reject",
+        reviewer="ops",
+        workflows=workflow_registry(),
+        actions=review_actions(),
+        followups=review_followups(),
+    )
+    assert await _started_with_key(aconn, f"reimport:{first}") is None
+    # Onboarding the file again on purpose as a re-import of that run: the refused
+    # brand's row stays out and nobody is asked about it a second time.
+    again = await start_workflow(aconn, ONBOARDING, given | {"reimport_of": str(first)})
+    row = await _run_until(db_url, aconn, again, "completed", "failed", "waiting")
+    assert row["status"] == "completed" and row["output"]["import"]["rows_rejected"] == 1
+    assert await list_reviews(aconn) == []
 
 
 def _ymm_file(path: Path, sku: str, number: str, title: str) -> Path:

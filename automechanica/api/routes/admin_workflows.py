@@ -34,7 +34,11 @@ from automechanica.orchestrator import (
     start_workflow,
     workflow_timeline,
 )
-from automechanica.orchestrator.workflows import review_actions, workflow_registry
+from automechanica.orchestrator.workflows import (
+    review_actions,
+    review_followups,
+    workflow_registry,
+)
 
 router = APIRouter(prefix="/api/admin", tags=["admin: workflows"])
 Responses = dict[int | str, dict[str, Any]]
@@ -183,6 +187,7 @@ async def decide_review(
         reviewer=who.email,
         workflows=workflow_registry(),
         actions=review_actions(),
+        followups=review_followups(),
         value=body.value if isinstance(body, Edit) else None,
         note=body.note,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from automechanica.orchestrator.definitions import Workflow, WorkflowRegistry
-from automechanica.orchestrator.reviews import Apply
+from automechanica.orchestrator.reviews import Apply, FollowUp
 from automechanica.orchestrator.workflows import intake
 from automechanica.orchestrator.workflows.analytics import NIGHTLY_ANALYTICS
 from automechanica.orchestrator.workflows.fitment_text import apply_reviewed_reading
@@ -16,6 +16,7 @@ from automechanica.orchestrator.workflows.onboarding import (
     ONBOARDING,
     ONBOARDING_V1,
     ONBOARDING_V2,
+    REVIEW_FOLLOWUPS,
 )
 from automechanica.orchestrator.workflows.pricing import PRICING_REFRESH, apply_reviewed_price
 from automechanica.orchestrator.workflows.product_pages import apply_reviewed_page
@@ -51,3 +52,8 @@ def workflow_registry() -> WorkflowRegistry:
 
 def review_actions() -> Mapping[str, Apply]:
     return REVIEW_ACTIONS
+
+
+def review_followups() -> Mapping[str, FollowUp]:
+    """What follows any decision of these item reviews (approve, edit or reject)."""
+    return REVIEW_FOLLOWUPS

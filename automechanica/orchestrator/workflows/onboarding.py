@@ -22,8 +22,10 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import psycopg
+from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from pydantic import BaseModel
 
@@ -48,11 +50,19 @@ from automechanica.orchestrator.definitions import (
     StepContext,
     Workflow,
 )
+from automechanica.orchestrator.engine import start_workflow
 from automechanica.orchestrator.events import AgentEvent, record_event
 from automechanica.orchestrator.policies import get_policy
+from automechanica.orchestrator.queries import SELECT_WORKFLOW_BY_KEY
+from automechanica.orchestrator.reviews import Review
 from automechanica.orchestrator.workflows.fitment_review import fitment_batch
 from automechanica.orchestrator.workflows.fitment_text import read_unresolved_fitment
-from automechanica.orchestrator.workflows.intake import approved_type_hints, normalize
+from automechanica.orchestrator.workflows.intake import (
+    ITEM_REVIEWS,
+    Refused,
+    approved_type_hints,
+    normalize,
+)
 from automechanica.orchestrator.workflows.interchange import flag_interchange
 from automechanica.orchestrator.workflows.product_pages import product_data_batch
 from automechanica.orchestrator.workflows.seo_pages import seo_batch
@@ -79,6 +89,8 @@ class OnboardingInput(BaseModel):
     path: str
     supplier: str
     format: FeedFormat | None = None
+    #: This run onboards the file again for the rows an earlier run held for review.
+    reimport_of: UUID | None = None
 
     @property
     def supplier_key(self) -> str:
@@ -190,8 +202,12 @@ async def normalize_names(ctx: StepContext) -> Any:
     plan = _plan(ctx)
     if isinstance(plan, Finish):
         return plan
+    given = _input(ctx)
+    refused = Refused()
+    if given.reimport_of is not None:
+        refused = await Refused.in_run(ctx.conn, given.reimport_of, given.supplier_key)
     try:
-        return await normalize(ctx, plan, _input(ctx).supplier_key)
+        return await normalize(ctx, plan, given.supplier_key, refused)
     except AutoMechanicaError as exc:
         return Finish("failed", reason=exc.message)
 
@@ -341,3 +357,54 @@ ONBOARDING = Workflow(
         Step("interchange", interchange_candidates),
     ),
 )
+
+
+REIMPORT_KEY = "reimport:{run}"
+
+# The item reviews (brands, part types) one run opened, by what became of them.
+RUN_ITEM_REVIEWS = """
+SELECT count(*) FILTER (WHERE r.status = 'open') AS open,
+       count(*) FILTER (WHERE r.status IN ('approved', 'edited')) AS let_in,
+       w.kind, w.input
+FROM workflows w LEFT JOIN reviews r
+  ON r.workflow_id = w.id AND r.step_key IS NULL AND r.kind = ANY(%(kinds)s)
+WHERE w.id = %(run)s
+GROUP BY w.id
+"""
+
+
+async def reimport_held_rows(conn: AsyncConnection[Any], review: Review) -> None:
+    """The last brand or part type an onboarding run held has been decided: if a person
+    let any in, the same file is onboarded again, so the rows that waited are stored now
+    instead of with the supplier's next file. The import is idempotent (rows stored
+    already change nothing), names a person refused are not asked about again, and the
+    new run is started once per run (its idempotency key)."""
+    if review.workflow_id is None:
+        return
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(RUN_ITEM_REVIEWS, {"run": review.workflow_id, "kinds": ITEM_REVIEWS})
+        run = await cur.fetchone()
+    if run is None or run["kind"] != NAME or run["open"] or not run["let_in"]:
+        return
+    given = OnboardingInput.model_validate(run["input"]).model_copy(
+        update={"reimport_of": review.workflow_id}
+    )
+    await start_workflow(
+        conn,
+        ONBOARDING,
+        given.model_dump(mode="json", exclude_none=True),
+        idempotency_key=REIMPORT_KEY.format(run=review.workflow_id),
+        started_by=review.reviewer,
+    )
+
+
+async def reimport_run(conn: AsyncConnection[Any], run: UUID) -> UUID | None:
+    """The re-import a decision started for `run`'s held rows, if any."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SELECT_WORKFLOW_BY_KEY, {"key": REIMPORT_KEY.format(run=run)})
+        row = await cur.fetchone()
+    return row["id"] if row else None
+
+
+#: Deciding any of these may bring a run's held rows in.
+REVIEW_FOLLOWUPS = {kind: reimport_held_rows for kind in ITEM_REVIEWS}

@@ -153,7 +153,11 @@ async def settle_handover(
 ) -> list[Review]:
     """An operator replied: the hand-over reviews waiting for this session are decided
     (with the reply as the value), which resumes their workflows."""
-    from automechanica.orchestrator.workflows import review_actions, workflow_registry
+    from automechanica.orchestrator.workflows import (
+        review_actions,
+        review_followups,
+        workflow_registry,
+    )
 
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(OPEN_HANDOVER, {"id": str(session_id)})
@@ -166,6 +170,7 @@ async def settle_handover(
             reviewer=reviewer,
             workflows=workflow_registry(),
             actions=review_actions(),
+            followups=review_followups(),
             value={"reply": reply},
             note="answered in the support console",
         )
