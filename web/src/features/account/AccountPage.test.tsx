@@ -39,6 +39,21 @@ function GarageKeys() {
   return <p data-testid="garage">{garage.vehicles.map((v) => v.key).join(",") + ` current=${garage.current?.key ?? "none"}`}</p>;
 }
 
+/** Stands in for the garage page: save the Accord (it becomes current), remove the Civic. */
+function GarageButtons() {
+  const garage = useGarage();
+  return (
+    <>
+      <button type="button" onClick={() => garage.save({ key: "52", id: 52, year: 2018, make: "Honda", model: "Accord", attrs: { submodel: "LX" } })}>
+        Save the Accord
+      </button>
+      <button type="button" onClick={() => garage.remove("41")}>
+        Remove the Civic
+      </button>
+    </>
+  );
+}
+
 function renderStore(path: string) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return render(
@@ -52,6 +67,7 @@ function renderStore(path: string) {
             <Route path="*" element={<p>Home</p>} />
           </Routes>
           <GarageKeys />
+          <GarageButtons />
           <Where />
         </GarageProvider>
       </MemoryRouter>
@@ -77,8 +93,16 @@ function accountServer(garage: ReturnType<typeof saved>[], orders: (typeof order
       garage.unshift(saved(v, body.make_current || !garage.some((g) => g.is_current)));
       return { status: 201, body: garage };
     }
+    const one = /^\/api\/garage\/(\d+)$/.exec(c.path);
+    if (one && c.method === "DELETE") {
+      const at = garage.findIndex((g) => g.vehicle_id === Number(one[1]));
+      if (at < 0) return { status: 404, body: { detail: "not in your garage" } };
+      garage.splice(at, 1);
+      return { body: garage };
+    }
     const current = /^\/api\/garage\/(\d+)\/current$/.exec(c.path);
     if (current) {
+      if (!garage.some((g) => g.vehicle_id === Number(current[1]))) return { status: 404, body: { detail: "not in your garage" } };
       for (const g of garage) g.is_current = g.vehicle_id === Number(current[1]);
       return { body: garage };
     }
@@ -104,8 +128,9 @@ describe("the account page", () => {
     expect(link).toHaveAttribute("href", "/orders/AM-7K2Q9XZP");
     expect(within(orders).getByRole("listitem")).toHaveTextContent("2 parts · $25.98");
     const garage = await screen.findByRole("list", { name: "Saved vehicles" });
-    await waitFor(() => expect(garage).toHaveTextContent("2016 Honda Civic EX 2.0L FWD"));
-    expect(garage).toHaveTextContent("current");
+    // The account's current vehicle becomes the current one here too (the URL follows).
+    await waitFor(() => expect(garage).toHaveTextContent("2016 Honda Civic EX 2.0L FWDcurrent"));
+    await waitFor(() => expect(screen.getByTestId("where")).toHaveTextContent("/account?vehicle=41"));
   });
 
   it("says when there are no orders yet", async () => {
@@ -164,5 +189,22 @@ describe("the garage at sign-in", () => {
     expect(account.find((g) => g.is_current)?.vehicle_id).toBe(41);
     await waitFor(() => expect(screen.getByTestId("where")).toHaveTextContent("/account?vehicle=41"));
     expect(await screen.findByRole("list", { name: "Saved vehicles" })).toHaveTextContent("2018 Honda Accord LX 1.5L FWD");
+  });
+
+  it("while signed in, a vehicle saved, chosen or removed is saved to the account, in order", async () => {
+    const account = [saved(civic, true)];
+    const calls = accountServer(account, []);
+    await shopSession.login("pat@example.com", "correct horse battery");
+    renderStore("/?vehicle=41");
+    await waitFor(() => expect(screen.getByTestId("garage")).toHaveTextContent("41 current=41"));
+
+    await userEvent.click(screen.getByRole("button", { name: "Save the Accord" }));
+    await waitFor(() => expect(account.find((g) => g.is_current)?.vehicle_id).toBe(52));
+    await userEvent.click(screen.getByRole("button", { name: "Remove the Civic" }));
+    await waitFor(() => expect(account.map((g) => g.vehicle_id)).toEqual([52]));
+    const writes = calls.filter((c) => c.method !== "GET" && c.path.startsWith("/api/garage")).map((c) => `${c.method} ${c.path}`);
+    expect(writes[0]).toBe("POST /api/garage");
+    expect(writes.at(-1)).toBe("DELETE /api/garage/41");
+    expect(screen.queryByRole("alert")).toBeNull();
   });
 });

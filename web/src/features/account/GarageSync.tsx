@@ -104,6 +104,9 @@ export function GarageSync() {
   const latest = useRef(garage);
   latest.current = garage;
   const synced = useRef<Synced | null>(null);
+  // Saves run one after another, in the order the changes happened: choosing a vehicle
+  // just added must not reach the server before the vehicle does.
+  const queue = useRef<Promise<void>>(Promise.resolve());
   const [merged, setMerged] = useState(0);
   const userId = session.status === "signed-in" ? session.user.id : null;
   const signedOut = session.status === "signed-out";
@@ -148,14 +151,14 @@ export function GarageSync() {
     const chosen = current !== null && current !== before.current && !added.includes(current) ? current : null;
     if (!added.length && !removed.length && chosen === null) return;
     synced.current = { keys, current: current ?? before.current };
-    void (async () => {
+    queue.current = queue.current.then(async () => {
       for (const key of added) await shopApi.POST("/api/garage", { body: { vehicle_id: Number(key), make_current: key === current } }).then(unwrap);
       for (const key of removed) {
         const { response } = await shopApi.DELETE("/api/garage/{vehicle_id}", { params: { path: { vehicle_id: Number(key) } } });
         if (!response.ok && response.status !== 404) throw new ApiError(response.status, `HTTP ${response.status}`);
       }
       if (chosen !== null) await shopApi.PUT("/api/garage/{vehicle_id}/current", { params: { path: { vehicle_id: Number(chosen) } } }).then(unwrap);
-    })().then(
+    }).then(
       () => report(null),
       (exc: unknown) => report(why(exc)),
     );
