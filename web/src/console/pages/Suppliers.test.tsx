@@ -61,6 +61,13 @@ function detail(over: Partial<SupplierDetail> = {}): SupplierDetail {
   };
 }
 
+const reportsPage = (offset: number, total = 1) => ({
+  total,
+  offset,
+  limit: 10,
+  items: total === 0 ? [] : detail().recent_imports.map((r) => ({ ...r, id: r.id + offset, file_name: `feed-${offset}.csv` })),
+});
+
 function renderSupplier() {
   return renderConsole(
     <Routes>
@@ -116,13 +123,25 @@ describe("the Suppliers pages", () => {
   });
 
   it("shows the mapping as source column, our field and why, as text", async () => {
-    stubFetch((c) => (c.path === "/api/admin/suppliers/4" ? { body: detail() } : undefined));
+    const calls = stubFetch((c) => {
+      if (c.path === "/api/admin/suppliers/4") return { body: detail() };
+      if (c.path === "/api/admin/feeds/reports") return { body: reportsPage(Number(c.query.get("offset")), 23) };
+      return undefined;
+    });
     const { container } = renderSupplier();
     const table = await screen.findByRole("table", { name: "Field mapping" });
     expect(within(table).getByRole("row", { name: /cost/ })).toHaveTextContent("net_cost <b>cost80%<i>net</i> is a cost");
     expect(within(table).getByRole("row", { name: /msrp/ })).toHaveTextContent("retail_pricemsrp—set or accepted by a person");
     expect(container.querySelector("b, i")).toBeNull();
-    expect(screen.getByRole("link", { name: /b90d-snake\.csv/ })).toHaveAttribute("href", "/console/feeds/reports/17");
+    expect(await screen.findByRole("link", { name: /feed-0\.csv/ })).toHaveAttribute("href", "/console/feeds/reports/17");
+    expect(screen.getByText("1–1 of 23")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Older imports" }));
+    expect(await screen.findByRole("link", { name: /feed-10\.csv/ })).toHaveAttribute("href", "/console/feeds/reports/27");
+    const asked = calls.filter((c) => c.path === "/api/admin/feeds/reports");
+    expect(asked.map((c) => [c.query.get("supplier_id"), c.query.get("offset")])).toEqual([
+      ["4", "0"],
+      ["4", "10"],
+    ]);
   });
 
   it("shows a waiting proposal with why, linked to the review that decides it", async () => {
@@ -135,7 +154,10 @@ describe("the Suppliers pages", () => {
       unsure_fields: ["cost"],
       notes: [],
     };
-    stubFetch((c) => (c.path === "/api/admin/suppliers/4" ? { body: detail({ profile: null, proposal, open_reviews: [31] }) } : undefined));
+    stubFetch((c) => {
+      if (c.path === "/api/admin/feeds/reports") return { body: reportsPage(0, 0) };
+      return c.path === "/api/admin/suppliers/4" ? { body: detail({ profile: null, proposal, open_reviews: [31] }) } : undefined;
+    });
     renderSupplier();
     expect(await screen.findByRole("heading", { name: "Layout the agent proposes" })).toBeInTheDocument();
     expect(screen.getByRole("table", { name: "Layout mapping" })).toHaveTextContent("Price255%lowest of four price columns");
@@ -149,6 +171,7 @@ describe("the Suppliers pages", () => {
       changes: [{ changed_by: "ops@example.com", reason: "retail is a street price", before: {}, after: {}, changed_at: "2026-12-03T15:00:00Z" }],
     });
     const calls = stubFetch((c) => {
+      if (c.path === "/api/admin/feeds/reports") return { body: reportsPage(0) };
       if (c.method === "GET" && c.path === "/api/admin/suppliers/4") return { body: detail() };
       if (c.method === "PATCH" && c.path === "/api/admin/suppliers/4/profile") return { body: saved };
       return undefined;
@@ -177,7 +200,10 @@ describe("the Suppliers pages", () => {
   });
 
   it("asks which kind of file a first mapping is for when the supplier has none", async () => {
-    const calls = stubFetch((c) => (c.method === "GET" ? { body: detail({ profile: null }) } : { body: detail() }));
+    const calls = stubFetch((c) => {
+      if (c.path === "/api/admin/feeds/reports") return { body: reportsPage(0) };
+      return c.method === "GET" ? { body: detail({ profile: null }) } : { body: detail() };
+    });
     renderSupplier();
     await userEvent.click(await screen.findByRole("button", { name: "Edit the profile" }));
     const form = screen.getByRole("form", { name: "Edit the profile" });
@@ -197,6 +223,7 @@ describe("the Suppliers pages", () => {
 
   it("shows the server's reason when it refuses an edit, and keeps the form", async () => {
     stubFetch((c) => {
+      if (c.path === "/api/admin/feeds/reports") return { body: reportsPage(0) };
       if (c.method === "GET") return { body: detail() };
       return { status: 422, body: { detail: "mapping lacks cost: every file needs sku, brand, mpn, cost" } };
     });

@@ -237,6 +237,40 @@ export function ImportsList({ reports }: { reports: ReportRow[] }) {
   );
 }
 
+const IMPORTS_PAGE = 10;
+
+/** Every import of one supplier, newest first, a page at a time. */
+function SupplierImports({ supplierId }: { supplierId: number }) {
+  const [offset, setOffset] = useState(0);
+  const page = useQuery({
+    queryKey: ["console", "import-reports", "supplier", supplierId, offset],
+    queryFn: async () =>
+      unwrap(await adminApi.GET("/api/admin/feeds/reports", { params: { query: { supplier_id: supplierId, limit: IMPORTS_PAGE, offset } } })),
+    placeholderData: (previous) => previous,
+  });
+  if (page.isPending) return <Loading what="imports" />;
+  if (page.error) return <ErrorNote error={page.error} />;
+  const { total, items } = page.data;
+  return (
+    <>
+      <ImportsList reports={items} />
+      {total > IMPORTS_PAGE && (
+        <div className="mt-2 flex flex-wrap items-center gap-2">
+          <span className="text-sm text-slate-700" role="status">
+            {offset + 1}–{offset + items.length} of {total}
+          </span>
+          <button type="button" className={secondary} disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - IMPORTS_PAGE))}>
+            Newer imports
+          </button>
+          <button type="button" className={secondary} disabled={offset + items.length >= total} onClick={() => setOffset(offset + IMPORTS_PAGE)}>
+            Older imports
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
 export function SupplierPage() {
   const { supplierId = "" } = useParams();
   const [editing, setEditing] = useState(false);
@@ -286,8 +320,8 @@ export function SupplierPage() {
           )}
           {proposal && <LayoutView layout={proposal} />}
           <Card>
-            <h2 className="mb-2 font-semibold">Recent imports</h2>
-            <ImportsList reports={s.recent_imports} />
+            <h2 className="mb-2 font-semibold">Imports</h2>
+            <SupplierImports supplierId={s.id} />
           </Card>
           <Card>
             <h2 className="mb-2 font-semibold">Profile changes</h2>
