@@ -76,6 +76,16 @@ def _print(name: str, report: dict[str, Any]) -> None:
         console.print(f"[bold]{name}[/]")
         console.print_json(json.dumps(report, default=str))
         return
+    if "total" not in report:  # cases per file, and the set's own figures beside them
+        table = Table("file", "cases", "accuracy", title=name)
+        for file, m in report["files"].items():
+            table.add_row(file, str(m.get("cases", m.get("rows"))), _pct(m.get("accuracy")))
+        table.add_row("total", str(report.get("cases", "")), _pct(report.get("accuracy")))
+        console.print(table)
+        for key, value in report.items():
+            if key not in {"files", "cases", "accuracy"} and isinstance(value, int | float):
+                console.print(f"{key.replace('_', ' ')}: {value}")
+        return
     table = Table("file", "rows", "accuracy", "precision", "recall", title=name)
     for file, m in [*report["files"].items(), ("total", report["total"])]:
         table.add_row(

@@ -63,6 +63,14 @@ def test_eval_fitment_text_json_offline() -> None:
     assert report["invented_count"] == 0, report["invented"]
 
 
+def test_eval_fitment_text_as_a_table() -> None:
+    """Without --json the same figures come as a table (this once ended in a KeyError)."""
+    done = _eval("fitment_text", "--no-vectors", "--no-model")
+    assert done.returncode == 0, done.stderr
+    assert "holdout" in done.stdout and "total" in done.stdout
+    assert "invented count: 0" in done.stdout
+
+
 def test_eval_fitment_conflicts_json_offline() -> None:
     done = _eval("fitment_conflicts", "--json", "--no-vectors", "--no-model")
     assert done.returncode == 0, done.stderr
