@@ -41,6 +41,17 @@ HAVING count(*) FILTER (WHERE year BETWEEN first AND first + 2) = 3
                      AND bv.year < years.first)
 ORDER BY make, model LIMIT 1
 """
+# A base vehicle whose configurations have two engines or more, none electric.
+BASE_WITH_TWO_ENGINES = """
+SELECT bv.year, ma.name AS make, mo.name AS model,
+       array_agg(DISTINCT v.engine_liters) AS engines
+FROM base_vehicles bv JOIN vehicles v ON v.base_vehicle_id = bv.id
+JOIN makes ma ON ma.id = bv.make_id JOIN models mo ON mo.id = bv.model_id
+WHERE v.engine_liters IS NOT NULL
+GROUP BY bv.id, ma.name, mo.name
+HAVING count(DISTINCT v.engine_liters) >= 2 AND count(*) FILTER (WHERE v.fuel = 'Electric') = 0
+ORDER BY bv.id LIMIT 1
+"""
 WITH_SUBMODEL = """
 SELECT bv.year, ma.name AS make, mo.name AS model, v.submodel
 FROM vehicles v JOIN base_vehicles bv ON bv.id = v.base_vehicle_id
@@ -343,3 +354,22 @@ async def test_the_fitment_agent_does_not_overrule_a_persons_row(
     rows = {r.id: r for r in (await list_fitments(conn, part["id"])).rows}
     assert (rows[person_row].status, rows[person_row].confidence) == ("published", 1.0)
     assert (rows[feed_row].status, rows[feed_row].explanation) == ("pending_review", held)
+
+
+def test_an_engine_constraint_narrows_the_fit_check_to_that_engine(
+    api: TestClient, accounts: dict[Role, Account], store: dict[str, Any], db_url: str
+) -> None:
+    (base,) = _query(db_url, BASE_WITH_TWO_ENGINES)
+    engine, other = base["engines"][:2]
+    body = _add(store, year_start=base["year"], year_end=base["year"], make=base["make"],
+                model=base["model"], engine_liters=float(engine))  # fmt: skip
+    added = api.post(_url(store["part_id"]), json=body, headers=accounts[Role.operator].headers)
+    assert added.status_code == 201, added.text
+    assert [r["engine_liters"] for r in added.json()["rows"]] == [float(engine)]
+    check = {"part_id": store["part_id"], "year": base["year"], "make": base["make"],
+             "model": base["model"]}  # fmt: skip
+    assert api.post("/api/fit-check", json=check).json()["verdict"] == "need_more_information"
+    fits = api.post("/api/fit-check", json=check | {"engine_liters": float(engine)}).json()
+    assert fits["verdict"] == "fits"
+    other_engine = check | {"engine_liters": float(other)}
+    assert api.post("/api/fit-check", json=other_engine).json()["verdict"] == "does_not_fit"
