@@ -6,11 +6,19 @@ passenger cars, MPVs and trucks, model years 1990 on; seeded, so runs compare),
 decoded and normalized as the store decodes a shopper's VIN, and looked up in the
 store's database. It needs the full vehicle base there (`automechanica vehicles load
 --full`, which `up` runs on first start); without it the set says so.
+
+A VIN finds its exact configuration when `vin_match` would say so: a stored
+configuration of its year/make/model agrees on every attribute a match compares
+that the VIN states (trim, engine size, cylinders, fuel, drive, body). The share
+whose stored row is identical on every column, blanks included, is reported
+beside it (`identical_row`).
 """
 
 from __future__ import annotations
 
-from dataclasses import astuple, replace
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +29,7 @@ import ultravin
 from automechanica.catalog.vehicle_base_load import full_base_loaded, store_years
 from automechanica.catalog.vehicle_config import VehicleConfig
 from automechanica.catalog.vin_decode import configuration_from_decode
+from automechanica.catalog.vin_match import MATCHED, agrees, stated_attributes
 
 SAMPLE = 1500
 SEED = 41
@@ -47,6 +56,48 @@ def drawn_vins(n: int, seed: int, now: datetime) -> dict[str, list[VehicleConfig
     return drawn
 
 
+#: Columns of STORED, by name, after year, make and model.
+_COLUMNS = (
+    "submodel", "engine_liters", "engine_cylinders", "engine_code", "fuel", "aspiration",
+    "drive", "body", "doors", "transmission",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How many drawn VINs the stored base knows: by year/make/model, by the exact
+    configuration a VIN match finds, and by an identical row."""
+
+    vins: int
+    year_make_model: int
+    exact_configuration: int
+    identical_row: int
+
+
+class StoredBase:
+    """The stored configurations (rows of STORED), indexed for coverage checks."""
+
+    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
+        self.rows = {tuple(r) for r in rows}
+        self.by_ymm: dict[tuple[Any, ...], set[tuple[Any, ...]]] = defaultdict(set)
+        for r in self.rows:
+            named = dict(zip(_COLUMNS, r[3:], strict=True))
+            self.by_ymm[tuple(r[:3])].add(tuple(named[k] for k in MATCHED))
+
+    def coverage(self, configs: Iterable[VehicleConfig]) -> Coverage:
+        vins = ymm = exact = identical = 0
+        for c in configs:
+            vins += 1
+            candidates = self.by_ymm.get((c.year, c.make, c.model))
+            if not candidates:
+                continue
+            ymm += 1
+            stated = stated_attributes(c)
+            exact += any(agrees(dict(zip(MATCHED, m, strict=True)), stated) for m in candidates)
+            identical += astuple(replace(c, source_vin=None))[:13] in self.rows
+        return Coverage(vins, ymm, exact, identical)
+
+
 async def eval_vins(folder: Path, ctx: Any) -> dict[str, Any]:
     if ctx.database_url is None:
         return {"available": False, "reason": "needs the store's database"}
@@ -58,21 +109,25 @@ async def eval_vins(folder: Path, ctx: Any) -> dict[str, Any]:
                 "reason": "the full vehicle base is not loaded: run "
                 "`automechanica vehicles load --full` (up does on first start)",
             }
-        rows = [tuple(r) for r in await (await conn.execute(STORED)).fetchall()]
-    ymm = {r[:3] for r in rows}
-    exact = set(rows)
+        base = StoredBase(await (await conn.execute(STORED)).fetchall())
     report: dict[str, Any] = {"files": {}, "seed": SEED}
-    total = ymm_hits = exact_hits = 0
+    total = Coverage(0, 0, 0, 0)
     for name, configs in drawn_vins(SAMPLE, SEED, now).items():
-        found = sum((c.year, c.make, c.model) in ymm for c in configs)
-        same = sum(astuple(c)[:13] in exact for c in configs)
-        report["files"][name] = {
-            "vins": len(configs),
-            "year_make_model": round(found / len(configs), 4) if configs else None,
-            "exact_configuration": round(same / len(configs), 4) if configs else None,
-        }
-        total, ymm_hits, exact_hits = total + len(configs), ymm_hits + found, exact_hits + same
-    report["year_make_model"] = round(ymm_hits / total, 4) if total else None
-    report["exact_configuration"] = round(exact_hits / total, 4) if total else None
+        found = base.coverage(configs)
+        report["files"][name] = _shares(found)
+        total = Coverage(*(a + b for a, b in zip(astuple(total), astuple(found), strict=True)))
+    report.update(_shares(total))
     report["targets"] = {"year_make_model": 0.99, "exact_configuration": 0.95}
     return report
+
+
+def _shares(c: Coverage) -> dict[str, Any]:
+    def share(n: int) -> float | None:
+        return round(n / c.vins, 4) if c.vins else None
+
+    return {
+        "vins": c.vins,
+        "year_make_model": share(c.year_make_model),
+        "exact_configuration": share(c.exact_configuration),
+        "identical_row": share(c.identical_row),
+    }

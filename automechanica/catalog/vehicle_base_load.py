@@ -76,7 +76,7 @@ async def load_full_base(
         totals = await count_base(conn)
         return BaseLoad(source, True, BaseCounts(), totals, 0, 0.0)
     progress("patterns", 0, 1)
-    seeds = pattern_vins()
+    seeds = pattern_vins(now=clock)
     return await load_base(conn, seeds, years=years, source=source, now=clock, progress=progress)
 
 

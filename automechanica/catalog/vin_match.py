@@ -7,6 +7,7 @@ engine first, then trim — and the message says which attributes differ.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -14,6 +15,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from automechanica.catalog.fitment import vehicle_name
+from automechanica.catalog.vehicle_config import VehicleConfig
 from automechanica.catalog.vehicles import CASCADE_CONFIGURATIONS
 from automechanica.catalog.vin_decode import decode_vin
 
@@ -37,8 +39,22 @@ _LABELS = {
 }
 
 
-def _differences(candidate: dict[str, Any], stated: dict[str, Any]) -> list[str]:
+#: The attributes a match compares, in order of weight.
+MATCHED = tuple(_WEIGHTS)
+
+
+def stated_attributes(config: VehicleConfig) -> dict[str, Any]:
+    """The compared attributes a VIN's decode states (those it leaves blank match any)."""
+    return {k: getattr(config, k) for k in MATCHED if getattr(config, k) is not None}
+
+
+def _differences(candidate: Mapping[str, Any], stated: Mapping[str, Any]) -> list[str]:
     return [k for k, v in stated.items() if candidate[k] != v]
+
+
+def agrees(candidate: Mapping[str, Any], stated: Mapping[str, Any]) -> bool:
+    """Whether a stored configuration is the VIN's exactly: equal on all it states."""
+    return not _differences(candidate, stated)
 
 
 async def match_vin(conn: AsyncConnection[Any], vin: str) -> dict[str, Any]:
@@ -49,8 +65,8 @@ async def match_vin(conn: AsyncConnection[Any], vin: str) -> dict[str, Any]:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(CASCADE_CONFIGURATIONS, (config.year, config.make, config.model))
         candidates = await cur.fetchall()
-    stated = {k: getattr(config, k) for k in _WEIGHTS if getattr(config, k) is not None}
-    matches = [c for c in candidates if not _differences(c, stated)]
+    stated = stated_attributes(config)
+    matches = [c for c in candidates if agrees(c, stated)]
     name = f"{config.year} {config.make} {config.model}"
     exact = bool(matches)
     if matches:
