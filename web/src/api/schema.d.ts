@@ -1144,6 +1144,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/catalog/parts/{part_id}/fitments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fitments
+         * @description The part's rows of every source and status, by make, model and year.
+         */
+        get: operations["fitments_api_admin_catalog_parts__part_id__fitments_get"];
+        put?: never;
+        /**
+         * Add
+         * @description Add the application for every year of the range; every year must exist.
+         */
+        post: operations["add_api_admin_catalog_parts__part_id__fitments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/catalog/parts/{part_id}/fitment-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * History
+         * @description Who changed the part's fitment and why, and what the Fitment agent decided about
+         *     it, newest first.
+         */
+        get: operations["history_api_admin_catalog_parts__part_id__fitment_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/catalog/parts/{part_id}/fitments/{fitment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove
+         * @description Reject the row: out of fit checks and reverse fitment, kept as history.
+         */
+        delete: operations["remove_api_admin_catalog_parts__part_id__fitments__fitment_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit
+         * @description Change a row's position, quantity, qualifiers, notes, status or confidence.
+         */
+        patch: operations["edit_api_admin_catalog_parts__part_id__fitments__fitment_id__patch"];
+        trace?: never;
+    };
     "/api/admin/feeds/upload": {
         parameters: {
             query?: never;
@@ -1158,6 +1227,109 @@ export interface paths {
          * @description Store the file and start its onboarding; the answer names the workflow to follow.
          */
         post: operations["upload_api_admin_feeds_upload_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/suppliers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Suppliers
+         * @description Every supplier: its profile in brief and how its newest import went.
+         */
+        get: operations["suppliers_api_admin_suppliers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/suppliers/{supplier_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Supplier
+         * @description A supplier's profile with its mapping and why, its recent imports, and who edited
+         *     the profile and why.
+         */
+        get: operations["supplier_api_admin_suppliers__supplier_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/suppliers/{supplier_id}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit
+         * @description Correct a supplier's mapping, own brand or cost price type, with a reason; the
+         *     next file is read by the corrected profile.
+         */
+        patch: operations["edit_api_admin_suppliers__supplier_id__profile_patch"];
+        trace?: never;
+    };
+    "/api/admin/feeds/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reports
+         * @description Import reports, newest first, by supplier and status, a page at a time.
+         */
+        get: operations["reports_api_admin_feeds_reports_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/feeds/reports/{report_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report
+         * @description One import: its counts, the layout its file was read by and why, and a page of
+         *     its rejected rows and of its warnings (each paged on its own offset).
+         */
+        get: operations["report_api_admin_feeds_reports__report_id__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1277,6 +1449,50 @@ export interface paths {
          *     part type over the window; LLM spend by agent and model; queue health.
          */
         get: operations["dashboard_api_admin_analytics_dashboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events
+         * @description Agent events by meaning (ranked by similarity, with the score) or newest first.
+         *
+         *     `backlog` counts the matching events whose embedding has not finished: search by
+         *     meaning cannot find those yet.
+         */
+        get: operations["events_api_admin_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Event
+         * @description The whole event (input, output, evidence, rationale, cost, its embedding state) and
+         *     the five events most like it.
+         */
+        get: operations["event_api_admin_events__event_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1673,6 +1889,113 @@ export interface components {
             customer_email: string | null;
         };
         /**
+         * AgentEventDetail
+         * @description The whole event, as recorded.
+         */
+        AgentEventDetail: {
+            /** Id */
+            id: number;
+            /** Workflow Id */
+            workflow_id: string | null;
+            /** Task Id */
+            task_id: number | null;
+            /** Step Key */
+            step_key: string | null;
+            /** Agent */
+            agent: string;
+            /** Decision Type */
+            decision_type: string;
+            /** Subject Kind */
+            subject_kind: string | null;
+            /** Subject Id */
+            subject_id: string | null;
+            /** Input */
+            input: unknown;
+            /** Output */
+            output: unknown;
+            /** Confidence */
+            confidence: number | null;
+            /** Rationale */
+            rationale: string | null;
+            /** Evidence */
+            evidence: unknown;
+            /** Outcome */
+            outcome: string;
+            /** Model Used */
+            model_used: string | null;
+            /** Tokens In */
+            tokens_in: number | null;
+            /** Tokens Out */
+            tokens_out: number | null;
+            /** Cost Usd */
+            cost_usd: string | null;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Embedding
+             * @enum {string}
+             */
+            embedding: "embedded" | "waiting" | "dead" | "none";
+            /**
+             * Similar
+             * @description the events most like this one, best first
+             */
+            similar: components["schemas"]["AgentEventHit"][];
+        };
+        /**
+         * AgentEventHit
+         * @description One event in a list: enough to recognise it and open it.
+         */
+        AgentEventHit: {
+            /** Id */
+            id: number;
+            /** Agent */
+            agent: string;
+            /** Decision Type */
+            decision_type: string;
+            /** Outcome */
+            outcome: string;
+            /** Confidence */
+            confidence: number | null;
+            /** Rationale */
+            rationale: string | null;
+            /** Cost Usd */
+            cost_usd: string | null;
+            /** Workflow Id */
+            workflow_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Similarity */
+            similarity: number | null;
+            /** Searchable */
+            searchable: boolean;
+        };
+        /** AgentEventPage */
+        AgentEventPage: {
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "similar" | "newest";
+            /** Model */
+            model: string | null;
+            /** Hits */
+            hits: components["schemas"]["AgentEventHit"][];
+            /** Next Before */
+            next_before: number | null;
+            backlog: components["schemas"]["EventEmbeddingBacklog"];
+            /** Notes */
+            notes: string[];
+        };
+        /**
          * AnalyticsReport
          * @description One period's stored report: the figures, what stood out, the summary.
          */
@@ -2040,6 +2363,16 @@ export interface components {
             /** Vehicle Ids */
             vehicle_ids: number[];
         };
+        /**
+         * EventEmbeddingBacklog
+         * @description Events the filters keep that search by meaning cannot find yet.
+         */
+        EventEmbeddingBacklog: {
+            /** Waiting */
+            waiting: number;
+            /** Dead */
+            dead: number;
+        };
         /** EventEntry */
         EventEntry: {
             /** Id */
@@ -2119,6 +2452,20 @@ export interface components {
             count: number;
         };
         /**
+         * FieldMapping
+         * @description Where one of our fields comes from, and why we think so.
+         */
+        FieldMapping: {
+            /** Source */
+            source: string;
+            /** Confidence */
+            confidence: number;
+            /** Reason */
+            reason: string;
+            /** Samples */
+            samples?: string[];
+        };
+        /**
          * Fit
          * @description The line's fit against the cart's vehicle, and what to answer when it is unsure.
          */
@@ -2182,6 +2529,69 @@ export interface components {
             /** Drive */
             drive?: string | null;
         };
+        /** FitmentChangeOut */
+        FitmentChangeOut: {
+            /**
+             * Rows
+             * @description the rows as they are now
+             */
+            rows: components["schemas"]["FitmentRowOut"][];
+            /**
+             * Added
+             * @description new rows (a restated application updates its row)
+             */
+            added: number;
+            /**
+             * Event Id
+             * @description the person's decision recorded with the change
+             */
+            event_id: number;
+        };
+        /**
+         * FitmentEdit
+         * @description The fields to change, at least one (those left out stay; null clears a position or
+         *     quantity); the vehicle is the row's identity.
+         */
+        FitmentEdit: {
+            /** Position */
+            position?: string | null;
+            /** Quantity */
+            quantity?: number | null;
+            /** Qualifiers */
+            qualifiers?: components["schemas"]["QualifierIn"][];
+            /** Notes */
+            notes?: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status?: "published" | "pending_review" | "rejected";
+            /** Confidence */
+            confidence?: number;
+            /**
+             * Reason
+             * @description why: kept with the change as the person's rationale
+             */
+            reason: string;
+        };
+        /** FitmentList */
+        FitmentList: {
+            part: components["schemas"]["PartHeader"];
+            /**
+             * Total
+             * @description rows matching the filters
+             */
+            total: number;
+            /**
+             * Counts
+             * @description the part's rows by status, unfiltered
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /** Rows */
+            rows: components["schemas"]["FitmentRowOut"][];
+        };
         /** FitmentRange */
         FitmentRange: {
             /** Make */
@@ -2206,6 +2616,64 @@ export interface components {
             qualifiers: string[];
             /** Label */
             label: string;
+        };
+        /** FitmentRowOut */
+        FitmentRowOut: {
+            /** Id */
+            id: number;
+            /** Base Vehicle Id */
+            base_vehicle_id: number;
+            /** Year */
+            year: number;
+            /** Make */
+            make: string;
+            /** Model */
+            model: string;
+            /** Submodel */
+            submodel: string | null;
+            /** Engine Liters */
+            engine_liters: number | null;
+            /** Engine Cylinders */
+            engine_cylinders: number | null;
+            /** Engine Code */
+            engine_code: string | null;
+            /** Fuel */
+            fuel: string | null;
+            /** Aspiration */
+            aspiration: string | null;
+            /** Drive */
+            drive: string | null;
+            /** Body */
+            body: string | null;
+            /** Transmission */
+            transmission: string | null;
+            /** Position */
+            position: string | null;
+            /** Quantity */
+            quantity: number | null;
+            /** Qualifiers */
+            qualifiers: {
+                [key: string]: unknown;
+            }[];
+            /** Notes */
+            notes: string[];
+            /** Source */
+            source: string;
+            /** Supplier */
+            supplier: string | null;
+            /** Confidence */
+            confidence: number;
+            /** Status */
+            status: string;
+            /** Explanation */
+            explanation: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Reviewed At */
+            reviewed_at: string | null;
         };
         /** FulfillmentOptionView */
         FulfillmentOptionView: {
@@ -2311,20 +2779,6 @@ export interface components {
             status: "ok";
             /** Version */
             version: string;
-        };
-        /** HistoryEntry */
-        HistoryEntry: {
-            /** Status */
-            status: string;
-            /** Note */
-            note: string | null;
-            /** Actor */
-            actor: string;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
         };
         /** Interchange */
         Interchange: {
@@ -2449,6 +2903,61 @@ export interface components {
             /** Last Error */
             last_error: string | null;
         };
+        /** LastImport */
+        LastImport: {
+            /** Report Id */
+            report_id: number;
+            /** Status */
+            status: string;
+            /** File Name */
+            file_name: string;
+            /** Rows Read */
+            rows_read: number;
+            /** Offers */
+            offers: number;
+            /** Rows Rejected */
+            rows_rejected: number;
+            /** Warnings */
+            warnings: number;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Finished At */
+            finished_at: string | null;
+        };
+        /**
+         * LayoutMapping
+         * @description A supplier file's layout: our field -> its source, with confidence and reasons.
+         */
+        LayoutMapping: {
+            /**
+             * Format
+             * @enum {string}
+             */
+            format: "csv" | "jsonl";
+            /**
+             * Has Header
+             * @default true
+             */
+            has_header: boolean;
+            /** Fields */
+            fields?: {
+                [key: string]: components["schemas"]["FieldMapping"];
+            };
+            /** Brand */
+            brand?: string | null;
+            /**
+             * Confidence
+             * @default 1
+             */
+            confidence: number;
+            /** Unsure Fields */
+            unsure_fields?: string[];
+            /** Notes */
+            notes?: string[];
+        };
         /**
          * LineInput
          * @description A part and how many (1-99).
@@ -2518,6 +3027,20 @@ export interface components {
             /** Password */
             password: string;
         };
+        /**
+         * MappedField
+         * @description One mapped field as a person reads it: where it comes from and why, when known.
+         */
+        MappedField: {
+            /** Field */
+            field: string;
+            /** Source */
+            source: string;
+            /** Confidence */
+            confidence?: number | null;
+            /** Reason */
+            reason: string;
+        };
         /** Me */
         Me: {
             /** Id */
@@ -2556,6 +3079,71 @@ export interface components {
              * @default []
              */
             aliases: string[];
+        };
+        /**
+         * NewFitment
+         * @description One application over a year range: one row per base vehicle.
+         */
+        NewFitment: {
+            /** Year Start */
+            year_start: number;
+            /**
+             * Year End
+             * @description inclusive; year_start when left out
+             */
+            year_end?: number | null;
+            /** Make */
+            make: string;
+            /** Model */
+            model: string;
+            /** Submodel */
+            submodel?: string | null;
+            /** Engine Liters */
+            engine_liters?: number | null;
+            /** Engine Cylinders */
+            engine_cylinders?: number | null;
+            /** Engine Code */
+            engine_code?: string | null;
+            /** Fuel */
+            fuel?: string | null;
+            /** Aspiration */
+            aspiration?: string | null;
+            /** Drive */
+            drive?: ("FWD" | "RWD" | "AWD" | "4WD") | null;
+            /** Body */
+            body?: string | null;
+            /** Transmission */
+            transmission?: string | null;
+            /** Position */
+            position?: string | null;
+            /** Quantity */
+            quantity?: number | null;
+            /**
+             * Qualifiers
+             * @default []
+             */
+            qualifiers: components["schemas"]["QualifierIn"][];
+            /**
+             * Notes
+             * @default []
+             */
+            notes: string[];
+            /**
+             * Confidence
+             * @default 1
+             */
+            confidence: number;
+            /**
+             * Status
+             * @default published
+             * @enum {string}
+             */
+            status: "published" | "pending_review";
+            /**
+             * Reason
+             * @description why: kept with the change as the person's rationale
+             */
+            reason: string;
         };
         /** NewPartType */
         NewPartType: {
@@ -2608,6 +3196,28 @@ export interface components {
             password: string;
             /** Name */
             name?: string | null;
+        };
+        /** Note */
+        Note: {
+            /** Line */
+            line: number | null;
+            /** Element */
+            element: string | null;
+            /** Reason */
+            reason: string;
+            /** Raw */
+            raw: string | null;
+        };
+        /** NotePage */
+        NotePage: {
+            /** Total */
+            total: number;
+            /** Offset */
+            offset: number;
+            /** Limit */
+            limit: number;
+            /** Items */
+            items: components["schemas"]["Note"][];
         };
         /**
          * Offer
@@ -2717,7 +3327,7 @@ export interface components {
             /** Lines */
             lines: components["schemas"]["automechanica__api__routes__admin_orders__OrderLine"][];
             /** History */
-            history: components["schemas"]["HistoryEntry"][];
+            history: components["schemas"]["automechanica__api__routes__admin_orders__HistoryEntry"][];
             /** Purchase Orders */
             purchase_orders: components["schemas"]["PurchaseOrder"][];
             /** Returns */
@@ -2839,6 +3449,21 @@ export interface components {
             interchange: components["schemas"]["Interchange"][];
             /** Fitment */
             fitment: components["schemas"]["FitmentRange"][];
+        };
+        /** PartHeader */
+        PartHeader: {
+            /** Id */
+            id: number;
+            /** Brand */
+            brand: string;
+            /** Part Number */
+            part_number: string;
+            /** Title */
+            title: string;
+            /** Part Type */
+            part_type: string;
+            /** Fit Class */
+            fit_class: string;
         };
         /** PartPricing */
         PartPricing: {
@@ -3073,6 +3698,67 @@ export interface components {
              */
             created_at: string;
         };
+        /** ProfileChange */
+        ProfileChange: {
+            /** Changed By */
+            changed_by: string;
+            /** Reason */
+            reason: string;
+            /** Before */
+            before: {
+                [key: string]: unknown;
+            };
+            /** After */
+            after: {
+                [key: string]: unknown;
+            };
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+        };
+        /**
+         * ProfilePatch
+         * @description Change a supplier's profile; fields left out stay as they are.
+         */
+        ProfilePatch: {
+            /** Mapping */
+            mapping?: ({
+                [key: string]: string;
+            } | unknown | unknown) | null;
+            /** Brand */
+            brand?: string | null;
+            /**
+             * Cost Price Type
+             * @description the PIES price type that is the cost; null: NET, else lowest
+             */
+            cost_price_type?: ("NET" | "JBR" | "WD" | "DLR" | "RET" | "LST" | "RMP" | "MAP" | "USR" | "SRP") | null;
+            /** Format */
+            format?: ("csv" | "jsonl") | null;
+            /** Has Header */
+            has_header?: boolean | null;
+            /**
+             * Reason
+             * @description kept with the edit
+             */
+            reason: string;
+        };
+        /** ProfileView */
+        ProfileView: {
+            /** Format */
+            format: string | null;
+            /** Has Header */
+            has_header: boolean;
+            /** Confirmed */
+            confirmed: boolean;
+            /** Brand */
+            brand: string | null;
+            /** Cost Price Type */
+            cost_price_type: string | null;
+            /** Mapping */
+            mapping: components["schemas"]["MappedField"][];
+        };
         /** PurchaseOrder */
         PurchaseOrder: {
             /** Id */
@@ -3118,6 +3804,17 @@ export interface components {
             quantity: number;
             /** Unit Cost */
             unit_cost: string;
+        };
+        /** QualifierIn */
+        QualifierIn: {
+            /** Text */
+            text: string;
+            /**
+             * Verify
+             * @description the buyer must check it (shown as ⚠)
+             * @default true
+             */
+            verify: boolean;
         };
         /**
          * QueueHealth
@@ -3206,6 +3903,107 @@ export interface components {
              * @enum {string}
              */
             status: "handed_over" | "open" | "closed";
+        };
+        /** ReportDetail */
+        ReportDetail: {
+            /** Id */
+            id: number;
+            /** Supplier Id */
+            supplier_id: number;
+            /** Supplier */
+            supplier: string;
+            /** Display Name */
+            display_name: string;
+            /** File Name */
+            file_name: string;
+            /** Format */
+            format: string;
+            /** Status */
+            status: string;
+            /** Rows Read */
+            rows_read: number;
+            /** Parts Created */
+            parts_created: number;
+            /** Parts Updated */
+            parts_updated: number;
+            /** Offers */
+            offers: number;
+            /** Fitments */
+            fitments: number;
+            /** Rows Rejected */
+            rows_rejected: number;
+            /** Warnings */
+            warnings: number;
+            /** Error */
+            error: string | null;
+            /** Layout Reason */
+            layout_reason: string | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Parts Merged */
+            parts_merged: number;
+            /** @description the layout the file was read by */
+            layout: components["schemas"]["LayoutMapping"] | null;
+            rejections: components["schemas"]["NotePage"];
+            warning_list: components["schemas"]["NotePage"];
+        };
+        /** ReportPage */
+        ReportPage: {
+            /** Total */
+            total: number;
+            /** Offset */
+            offset: number;
+            /** Limit */
+            limit: number;
+            /** Items */
+            items: components["schemas"]["ReportRow"][];
+        };
+        /** ReportRow */
+        ReportRow: {
+            /** Id */
+            id: number;
+            /** Supplier Id */
+            supplier_id: number;
+            /** Supplier */
+            supplier: string;
+            /** Display Name */
+            display_name: string;
+            /** File Name */
+            file_name: string;
+            /** Format */
+            format: string;
+            /** Status */
+            status: string;
+            /** Rows Read */
+            rows_read: number;
+            /** Parts Created */
+            parts_created: number;
+            /** Parts Updated */
+            parts_updated: number;
+            /** Offers */
+            offers: number;
+            /** Fitments */
+            fitments: number;
+            /** Rows Rejected */
+            rows_rejected: number;
+            /** Warnings */
+            warnings: number;
+            /** Error */
+            error: string | null;
+            /** Layout Reason */
+            layout_reason: string | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Finished At */
+            finished_at: string | null;
         };
         /** ReturnReason */
         ReturnReason: {
@@ -3504,6 +4302,78 @@ export interface components {
             batches_done: number;
             /** Result */
             result: unknown;
+        };
+        /** SupplierDetail */
+        SupplierDetail: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Display Name */
+            display_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            profile: components["schemas"]["ProfileView"] | null;
+            /** @description an unsure layout waiting for a person */
+            proposal: components["schemas"]["LayoutMapping"] | null;
+            /**
+             * Open Reviews
+             * @description layout reviews waiting for this supplier: each decides its own run's layout (and, approved or edited, saves it as the profile's mapping)
+             */
+            open_reviews: number[];
+            /** Recent Imports */
+            recent_imports: components["schemas"]["ReportRow"][];
+            /** Changes */
+            changes: components["schemas"]["ProfileChange"][];
+            /**
+             * Fields
+             * @description our fields a mapping may name, in order
+             */
+            fields: string[];
+            /** Required Fields */
+            required_fields: string[];
+            /** Cost Price Types */
+            cost_price_types: ("NET" | "JBR" | "WD" | "DLR" | "RET" | "LST" | "RMP" | "MAP" | "USR" | "SRP")[];
+        };
+        /** SupplierRow */
+        SupplierRow: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Display Name */
+            display_name: string;
+            /** Has Profile */
+            has_profile: boolean;
+            /** Format */
+            format: string | null;
+            /**
+             * Confirmed
+             * @description a person set or accepted the mapping
+             */
+            confirmed: boolean | null;
+            /**
+             * Brand
+             * @description the supplier's own brand, for files without one
+             */
+            brand: string | null;
+            /** Cost Price Type */
+            cost_price_type: string | null;
+            /** Mapped Fields */
+            mapped_fields: number;
+            /**
+             * Proposal Waiting
+             * @description an unsure proposed layout waits for a person
+             */
+            proposal_waiting: boolean;
+            /** Profile Updated At */
+            profile_updated_at: string | null;
+            /** Imports */
+            imports: number;
+            last_import: components["schemas"]["LastImport"] | null;
         };
         /**
          * TaskIds
@@ -4005,6 +4875,46 @@ export interface components {
             wrong_fit_returns: number;
             /** Rate */
             rate: number | null;
+        };
+        /** HistoryEntry */
+        automechanica__api__routes__admin_fitment__HistoryEntry: {
+            /**
+             * Id
+             * @description the agent event (console: /console/events/{id})
+             */
+            id: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Agent
+             * @description `person:<email>` for a person, else the agent's name
+             */
+            agent: string;
+            /** Decision Type */
+            decision_type: string;
+            /** Outcome */
+            outcome: string;
+            /** Confidence */
+            confidence: number | null;
+            /** Rationale */
+            rationale: string | null;
+        };
+        /** HistoryEntry */
+        automechanica__api__routes__admin_orders__HistoryEntry: {
+            /** Status */
+            status: string;
+            /** Note */
+            note: string | null;
+            /** Actor */
+            actor: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** OrderLine */
         automechanica__api__routes__admin_orders__OrderLine: {
@@ -11057,6 +11967,608 @@ export interface operations {
             };
         };
     };
+    fitments_api_admin_catalog_parts__part_id__fitments_get: {
+        parameters: {
+            query?: {
+                year?: number | null;
+                make?: string | null;
+                model?: string | null;
+                status?: ("published" | "pending_review" | "rejected") | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                part_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FitmentList"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such part (or no such row of it) */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_api_admin_catalog_parts__part_id__fitments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                part_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewFitment"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FitmentChangeOut"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such part (or no such row of it) */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a year, make, model or configuration the vehicle base does not have (named), or a bad field */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    history_api_admin_catalog_parts__part_id__fitment_history_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                part_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["automechanica__api__routes__admin_fitment__HistoryEntry"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such part (or no such row of it) */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_api_admin_catalog_parts__part_id__fitments__fitment_id__delete: {
+        parameters: {
+            query: {
+                reason: string;
+            };
+            header?: never;
+            path: {
+                part_id: number;
+                fitment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FitmentChangeOut"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such part (or no such row of it) */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the row is rejected already */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    edit_api_admin_catalog_parts__part_id__fitments__fitment_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                part_id: number;
+                fitment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FitmentEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FitmentChangeOut"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such part (or no such row of it) */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the row says that already: nothing changed */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     upload_api_admin_feeds_upload_post: {
         parameters: {
             query: {
@@ -11119,6 +12631,541 @@ export interface operations {
             };
             /** @description The request body is larger than the limit (1 MiB) */
             413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    suppliers_api_admin_suppliers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupplierRow"][];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or the body is not valid */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    supplier_api_admin_suppliers__supplier_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                supplier_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupplierDetail"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such supplier */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    edit_api_admin_suppliers__supplier_id__profile_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                supplier_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfilePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupplierDetail"];
+                };
+            };
+            /** @description The body is not JSON (or not UTF-8) */
+            400: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such supplier */
+            404: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the edit does not fit the stored profile (no brand, no format) */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the limit (1 MiB) */
+            413: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reports_api_admin_feeds_reports_get: {
+        parameters: {
+            query?: {
+                supplier_id?: number | null;
+                status?: ("running" | "completed" | "failed") | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportPage"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    report_api_admin_feeds_reports__report_id__get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                rejected_offset?: number;
+                warning_offset?: number;
+            };
+            header?: never;
+            path: {
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDetail"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such import report */
+            404: {
                 headers: {
                     /** @description this request's id; quoted in error bodies and in the server's log */
                     "X-Request-ID": string;
@@ -11691,6 +13738,210 @@ export interface operations {
             };
             /** @description The account's role does not allow this */
             403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_api_admin_events_get: {
+        parameters: {
+            query?: {
+                /** @description words to search by meaning; without, newest first */
+                q?: string | null;
+                agent?: string | null;
+                decision_type?: string | null;
+                outcome?: ("accepted" | "held" | "rejected" | "retried" | "failed" | "refused") | null;
+                /** @description only events at or after this time */
+                since?: string | null;
+                /** @description newest: the page's `next_before` */
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentEventPage"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the limit (4 KiB) */
+            414: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the body names the request id */
+            500: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description q was given and the API has no embedding model */
+            503: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    /** @description seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    event_api_admin_events__event_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentEventDetail"];
+                };
+            };
+            /** @description Not signed in, or the token is expired */
+            401: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's role does not allow this */
+            403: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such event */
+            404: {
                 headers: {
                     /** @description this request's id; quoted in error bodies and in the server's log */
                     "X-Request-ID": string;
