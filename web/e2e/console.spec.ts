@@ -73,6 +73,8 @@ test("an operator sees the dashboard: what needs a person and the queue's health
 test("an operator decides a review beside its evidence and the diff", async ({ page, request }) => {
   await signIn(page);
   await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: /Reviews/ }).click();
+  // The demo store's onboarding may have left other reviews (fitment text to read): pick the layout's.
+  await page.getByRole("link", { name: /feed\.layout_mapping/ }).first().click();
   const review = page.getByRole("article");
   await expect(review.getByRole("heading", { level: 2 })).toContainText("feed.layout_mapping");
   await expect(review.getByRole("table", { name: "Current versus proposed" })).toBeVisible();
