@@ -105,6 +105,14 @@ SET quantity = EXCLUDED.quantity, qualifiers = EXCLUDED.qualifiers, notes = EXCL
     confidence = EXCLUDED.confidence, status = EXCLUDED.status
 RETURNING id
 """
+# "No fitment data" stops being true once a person publishes some (carts and checkout
+# say "check it yourself" for a no_fitment part).
+BECOMES_SPECIFIC = """
+UPDATE parts SET fit_class = 'vehicle_specific', updated_at = now()
+WHERE id = %(part)s AND fit_class = 'no_fitment'
+"""
+#: Parts whose fit checks answer without fitment rows.
+NO_ROWS_READ = {"universal": "universal (it fits any vehicle)", "non_vehicle": "not a vehicle part"}
 REJECT_ROW = "UPDATE fitments SET status = 'rejected' WHERE id = %(id)s AND part_id = %(part)s"
 
 
@@ -180,6 +188,8 @@ class FitmentChange:
     before: list[FitmentRow]
     after: list[FitmentRow]
     added: int = 0
+    #: A part listed as having no fitment data that now has some: 'vehicle_specific'.
+    fit_class: str | None = None
 
 
 def person_source(email: str) -> str:
@@ -228,6 +238,11 @@ async def add_fitments(
     """One row per base vehicle of `years` (inclusive); every year must exist in the
     vehicle base and, when constraints are given, have a configuration they match."""
     part = await _part(conn, part_id)
+    if part["fit_class"] in NO_ROWS_READ:
+        raise ConflictError(
+            f"{part['brand']} {part['part_number']} is {NO_ROWS_READ[part['fit_class']]}: fit "
+            "checks do not read its fitment rows, so nothing was added."
+        )
     start, end = years
     if end < start:
         raise InvalidInputError(f"year_end {end} is before year_start {start}: swap them.")
@@ -271,7 +286,11 @@ async def add_fitments(
     ids = [int(r["id"]) for r in await _all(conn, INSERT_ROWS, params)]
     after = await _rows(conn, ids)
     before = [r for r in existing if r.id in ids]
-    return FitmentChange(part, before, after, added=len(ids) - len(before))
+    change = FitmentChange(part, before, after, added=len(ids) - len(before))
+    if part["fit_class"] == "no_fitment" and application.status == "published":
+        await conn.execute(BECOMES_SPECIFIC, {"part": part_id})
+        change.fit_class = part["fit_class"] = "vehicle_specific"
+    return change
 
 
 async def edit_fitment(

@@ -373,3 +373,21 @@ def test_an_engine_constraint_narrows_the_fit_check_to_that_engine(
     assert fits["verdict"] == "fits"
     other_engine = check | {"engine_liters": float(other)}
     assert api.post("/api/fit-check", json=other_engine).json()["verdict"] == "does_not_fit"
+
+
+def test_a_part_without_fitment_data_becomes_vehicle_specific_and_a_universal_one_refuses(
+    api: TestClient, accounts: dict[Role, Account], store: dict[str, Any], db_url: str
+) -> None:
+    headers, part = accounts[Role.operator].headers, store["part_id"]
+    _query(db_url, "UPDATE parts SET fit_class = 'no_fitment' WHERE id = %s RETURNING id", (part,))
+    added = api.post(_url(part), json=_add(store), headers=headers)
+    assert added.status_code == 201, added.text
+    listed = api.get(_url(part), headers=headers).json()
+    assert listed["part"]["fit_class"] == "vehicle_specific"
+    (event,) = _query(db_url, EVENTS)
+    assert event["output"]["fit_class"] == "vehicle_specific"
+
+    _query(db_url, "UPDATE parts SET fit_class = 'universal' WHERE id = %s RETURNING id", (part,))
+    refused = api.post(_url(part), json=_add(store, position="Rear"), headers=headers)
+    assert refused.status_code == 409 and "universal" in refused.json()["detail"]
+    assert api.get(_url(part), headers=headers).json()["total"] == 3

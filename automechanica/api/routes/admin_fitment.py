@@ -233,10 +233,11 @@ async def history(
     status_code=status.HTTP_201_CREATED,
     responses=NO_PART
     | {
+        409: {"description": "the part is universal or not a vehicle part"},
         422: {
             "description": "a year, make, model or configuration the "
             "vehicle base does not have (named), or a bad field"
-        }
+        },
     },
 )
 async def add(
@@ -340,7 +341,8 @@ async def _record(
                 "request": body.model_dump(mode="json") if body is not None else {},
                 "before": [r.to_json() for r in change.before],
             },
-            output={"rows": [r.to_json() for r in change.after]},
+            output={"rows": [r.to_json() for r in change.after]}
+            | ({"fit_class": change.fit_class} if change.fit_class else {}),
             confidence=1.0,
             rationale=f"{summary} of {part['brand']} {part['part_number']}: {reason}",
             evidence=[{"kind": "fitment", "ref": str(i)} for i in ids],
