@@ -208,6 +208,14 @@ describe("the fitment editor", () => {
     expect(del?.query.get("reason")).toBe("wrong caliper returns");
   });
 
+  it("offers no add form for a universal part, and says why", async () => {
+    stub((c) => (c.method === "GET" && c.path === "/api/admin/catalog/parts/7/fitments" ? { body: { ...list([]), part: { ...part, fit_class: "universal" } } } : undefined));
+    show();
+    expect(await screen.findByText(/Wagner BD1234 is universal: it fits any vehicle; fit checks do not read/)).toBeInTheDocument();
+    expect(screen.getByText("This part has no fitment rows yet.")).toBeInTheDocument();
+    expect(screen.queryByRole("form", { name: "Add an application" })).toBeNull();
+  });
+
   it("says when a part id is not one", () => {
     stub();
     renderConsole(

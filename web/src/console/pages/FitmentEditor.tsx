@@ -593,7 +593,14 @@ export function FitmentEditorPage() {
             )}
           </Card>
         )}
-        <AddForm partId={id} onDone={done("Added")} />
+        {part && ["universal", "non_vehicle"].includes(part.fit_class) ? (
+          <Empty>
+            {part.brand} {part.part_number} is {part.fit_class === "universal" ? "universal: it fits any vehicle" : "not a vehicle part"}; fit checks do not read
+            fitment rows for it, so none can be added.
+          </Empty>
+        ) : (
+          <AddForm partId={id} onDone={done("Added")} />
+        )}
         <History partId={id} />
       </div>
     </>
