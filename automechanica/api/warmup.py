@@ -16,11 +16,13 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI
 from psycopg import AsyncConnection
 
 from automechanica.catalog.search_words import SearchWordsCache
 from automechanica.catalog.storefront_warm import warm_connection
+from automechanica.errors import AutoMechanicaError
 from automechanica.memory import Embedder, OnnxEmbedder, embed_async
 
 log = logging.getLogger("automechanica.api")
@@ -46,9 +48,13 @@ def search_words(app: FastAPI) -> SearchWordsCache:
 
 async def warm_app(app: FastAPI, embedder: Embedder | None) -> None:
     """Build the search words and load a local query model (a remote one is not called:
-    that would be a paid request, and it has nothing to load)."""
-    async with app.state.pool.connection() as conn:
-        await search_words(app).get(conn)
+    that would be a paid request, and it has nothing to load). A failure is logged: the
+    server starts, and the first search does the work as it did before."""
+    try:
+        async with app.state.pool.connection() as conn:
+            await search_words(app).get(conn)
+    except (psycopg.Error, AutoMechanicaError) as exc:
+        log.warning("could not build the search words at startup: %s", exc)
     if isinstance(embedder, OnnxEmbedder):
         try:
             await embed_async(embedder, ["warm-up"])  # not through QueryVectors: no cache entry

@@ -163,3 +163,16 @@ def test_a_warm_app_serves_the_browse_from_its_first_request(demo_url: str) -> N
         assert body["understood"]["part_types"][0]["slug"] == "brake-pads"
         assert body["total"] > 0
         assert all(item["part_type_slug"] == "brake-pads" for item in body["items"])
+
+
+def test_a_server_whose_warm_up_fails_still_starts(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE part_types RENAME TO part_types_away")  # words cannot load
+    app = create_app(db_url, pool_min_size=1, pool_max_size=2, secret_key=SECRET, warm=True)
+    with caplog.at_level(logging.WARNING), TestClient(app) as client:
+        assert client.get("/api/health").status_code == 200
+        assert client.get("/api/vehicles/years").status_code == 200
+    assert "could not build the search words at startup" in caplog.text
+    assert "could not warm a new connection" in caplog.text
