@@ -25,6 +25,9 @@ BENCHMARKS = (
     "commerce",
     "mcp",
     "seo",
+    "fitment_editor",
+    "events_search",
+    "import_reports",
 )
 
 

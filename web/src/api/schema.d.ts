@@ -12147,6 +12147,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the part is universal or not a vehicle part */
+            409: {
+                headers: {
+                    /** @description this request's id; quoted in error bodies and in the server's log */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is larger than the limit (1 MiB) */
             413: {
                 headers: {
