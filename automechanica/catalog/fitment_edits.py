@@ -19,6 +19,7 @@ from typing import Any, Literal
 from psycopg import AsyncConnection, errors, sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
+from pydantic import BaseModel
 
 from automechanica.catalog.fitment import ASK_ORDER
 from automechanica.catalog.fitment_facts import same_value
@@ -138,8 +139,9 @@ class Application:
     status: Status = "published"
 
 
-@dataclass
-class FitmentRow:
+class FitmentRow(BaseModel):
+    """One fitment row as an operator sees it (and the admin API returns it)."""
+
     id: int
     base_vehicle_id: int
     year: int
@@ -168,8 +170,7 @@ class FitmentRow:
 
     def to_json(self) -> dict[str, Any]:
         """The row as an event records it (dates as ISO text)."""
-        out = {k: v for k, v in self.__dict__.items() if k not in {"created_at", "reviewed_at"}}
-        return out | {"created_at": self.created_at.isoformat()}
+        return self.model_dump(mode="json", exclude={"reviewed_at"})
 
 
 @dataclass
@@ -428,12 +429,7 @@ async def _count(conn: AsyncConnection[Any], params: dict[str, Any], offset: int
 
 
 def _row(r: dict[str, Any]) -> FitmentRow:
-    values = {k: r[k] for k in FitmentRow.__dataclass_fields__}
-    liters = values["engine_liters"]
-    values["engine_liters"] = float(liters) if isinstance(liters, Decimal) else liters
-    values["confidence"] = round(float(values["confidence"]), 3)
-    values["notes"] = list(values["notes"])
-    return FitmentRow(**values)
+    return FitmentRow.model_validate(r | {"confidence": round(float(r["confidence"]), 3)})
 
 
 def _keep_parameters(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from automechanica.catalog.fitment_edits import (
     Application,
     FitmentChange,
     FitmentPage,
+    FitmentRow,
     Qualifier,
     add_fitments,
     edit_fitment,
@@ -134,39 +135,11 @@ class PartHeader(BaseModel):
     fit_class: str
 
 
-class FitmentRowOut(BaseModel):
-    id: int
-    base_vehicle_id: int
-    year: int
-    make: str
-    model: str
-    submodel: str | None
-    engine_liters: float | None
-    engine_cylinders: int | None
-    engine_code: str | None
-    fuel: str | None
-    aspiration: str | None
-    drive: str | None
-    body: str | None
-    transmission: str | None
-    position: str | None
-    quantity: int | None
-    qualifiers: list[dict[str, Any]]
-    notes: list[str]
-    source: str
-    supplier: str | None
-    confidence: float
-    status: str
-    explanation: str | None
-    created_at: datetime
-    reviewed_at: datetime | None
-
-
 class FitmentList(BaseModel):
     part: PartHeader
     total: int = Field(description="rows matching the filters")
     counts: dict[str, int] = Field(description="the part's rows by status, unfiltered")
-    rows: list[FitmentRowOut]
+    rows: list[FitmentRow]
 
 
 class HistoryEntry(BaseModel):
@@ -180,7 +153,7 @@ class HistoryEntry(BaseModel):
 
 
 class FitmentChangeOut(BaseModel):
-    rows: list[FitmentRowOut] = Field(description="the rows as they are now")
+    rows: list[FitmentRow] = Field(description="the rows as they are now")
     added: int = Field(description="new rows (a restated application updates its row)")
     event_id: int = Field(description="the person's decision recorded with the change")
 
@@ -211,7 +184,7 @@ async def fitments(
         part=PartHeader.model_validate(page.part),
         total=page.total,
         counts=page.counts,
-        rows=[FitmentRowOut.model_validate(r.__dict__) for r in page.rows],
+        rows=page.rows,
     )
 
 
@@ -359,7 +332,7 @@ async def _answer(
     if cache is not None:
         (await cache.get(conn)).vehicles.clear()
     return FitmentChangeOut(
-        rows=[FitmentRowOut.model_validate(r.__dict__) for r in change.after],
+        rows=change.after,
         added=change.added,
         event_id=event_id,
     )

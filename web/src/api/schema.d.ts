@@ -2535,7 +2535,7 @@ export interface components {
              * Rows
              * @description the rows as they are now
              */
-            rows: components["schemas"]["FitmentRowOut"][];
+            rows: components["schemas"]["FitmentRow"][];
             /**
              * Added
              * @description new rows (a restated application updates its row)
@@ -2590,7 +2590,7 @@ export interface components {
                 [key: string]: number;
             };
             /** Rows */
-            rows: components["schemas"]["FitmentRowOut"][];
+            rows: components["schemas"]["FitmentRow"][];
         };
         /** FitmentRange */
         FitmentRange: {
@@ -2617,8 +2617,11 @@ export interface components {
             /** Label */
             label: string;
         };
-        /** FitmentRowOut */
-        FitmentRowOut: {
+        /**
+         * FitmentRow
+         * @description One fitment row as an operator sees it (and the admin API returns it).
+         */
+        FitmentRow: {
             /** Id */
             id: number;
             /** Base Vehicle Id */

@@ -7,7 +7,7 @@ import type { components } from "../../api/schema";
 import { adminApi } from "../auth/session";
 import { Card, danger, ErrorNote, inputClass, primary, secondary } from "../ui/ui";
 
-export type Row = components["schemas"]["FitmentRowOut"];
+export type Row = components["schemas"]["FitmentRow"];
 export type Change = components["schemas"]["FitmentChangeOut"];
 type RowStatus = Row["status"];
 export const STATUSES = ["published", "pending_review", "rejected"] as const;

@@ -6,7 +6,7 @@ import type { components } from "../../api/schema";
 import { renderConsole, stubFetch, type Answer, type Call } from "../../test/console";
 import { FitmentEditorPage } from "./FitmentEditor";
 
-type Row = components["schemas"]["FitmentRowOut"];
+type Row = components["schemas"]["FitmentRow"];
 
 const row = (id: number, year: number, extra: Partial<Row> = {}): Row => ({
   id,
