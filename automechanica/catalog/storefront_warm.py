@@ -6,8 +6,9 @@ pgvector into itself on their first call: the storefront's first search, product
 or fit check on a new pooled connection took 15-30 ms more than the same call after
 it (bench/storefront_calls.py). The pool hands requests round its connections, so a
 shopper met a cold one on most calls of a fresh server. `warm_connection` runs each of
-those statements once, for ids no row has (nothing is read but index roots), when the
-pool opens the connection: before any request can have it.
+those statements once, for ids no row has (little is read: the universal parts a
+vehicle browse lists anyway), when the pool opens the connection: before any request
+can have it.
 
 Nothing is cached in Python: every request still reads the database as it is then.
 """
