@@ -203,6 +203,10 @@ class _Walk:
     seen: tuple[Any, ...]
 
 
+def _blanks(config: VehicleConfig) -> int:
+    return sum(v is None for v in astuple(config))
+
+
 def _moved(config: VehicleConfig, year: int) -> VehicleConfig:
     vin = config.source_vin
     return replace(config, year=year, source_vin=with_model_year(vin, year) if vin else None)
@@ -242,6 +246,7 @@ class _Enumeration:
         self.splits: dict[int, set[Pins]] = {}
         self.draws: dict[int, set[Pins]] = {}
         self.todo: dict[str, GroupKey] = {}
+        self.walked: list[_Group] = []
 
     def decode(
         self,
@@ -285,8 +290,10 @@ class _Enumeration:
                 fixes.setdefault(fix, key)
 
     def repair(self) -> None:
-        """Positions vPIC flags set to a character it allows, decoded again (twice at most)."""
+        """Positions vPIC flags set to a character it allows, decoded again (twice at most),
+        for groups none of whose VINs decoded (the mixes reach the others' repairs)."""
         for attempt in range(2):
+            self.todo = {v: k for v, k in self.todo.items() if self.groups[k].config is None}
             fixes: dict[str, GroupKey] = {}
             for decoded in self.decode(list(self.todo), f"repairs, pass {attempt + 1}"):
                 self._take(decoded, self.todo[decoded["vin"]], fixes)
@@ -294,8 +301,16 @@ class _Enumeration:
             if not fixes:
                 break
 
-    def live(self) -> list[_Group]:
-        return [g for g in self.groups.values() if g.config is not None]
+    def by_model(self) -> list[_Group]:
+        """Each group's configurations split by make and model, each part walked on its own
+        (a schema may drop one of its models a year before another)."""
+        parts: dict[tuple[Any, ...], _Group] = {}
+        for key, group in self.groups.items():
+            # the richest decode walks first: the fewer blanks it has, the surer a year
+            # that decodes it alike is the same schema's
+            for config in sorted(group.configs.values(), key=_blanks):
+                parts.setdefault((*key, config.make, config.model), _Group()).add(config)
+        return list(parts.values())
 
     def mix(self, per_group: int) -> None:
         """The combinations of each group's patterns, decoded at the group's year."""
@@ -321,7 +336,8 @@ class _Enumeration:
         holds the same configurations; a year where it changed (a schema joined or
         left) has each configuration's VIN decoded again."""
         walkers: list[_Walk] = []
-        for group in self.live():
+        self.walked = self.by_model()
+        for group in self.walked:
             assert group.config is not None
             group.years[group.config.year] = list(group.configs.values())
             for step in (-1, 1):
@@ -374,7 +390,7 @@ class _Enumeration:
     def collect(self) -> list[VehicleConfig]:
         """Every configuration of every group, in the store's years, once."""
         configs: dict[tuple[Any, ...], VehicleConfig] = {}
-        for group in self.live():
+        for group in self.walked:
             for year, found in group.years.items():
                 if self.years[0] <= year <= self.years[1]:
                     for config in found:

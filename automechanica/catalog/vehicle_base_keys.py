@@ -152,7 +152,7 @@ def mixes(
     draws: Iterable[Pins],
     *,
     limit: int,
-    per_draw: int = 24,
+    per_draw: int = 16,
     mass: float = 0.95,
 ) -> list[str]:
     """VINs (check digit not yet set) reaching a schema's mixes of patterns, `limit` at most.

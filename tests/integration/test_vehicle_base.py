@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 import ultravin
 
+from automechanica.catalog.vehicle_base import with_model_year
 from automechanica.catalog.vehicle_base_load import (
     RECORD_LOAD,
     full_source,
@@ -104,3 +105,25 @@ async def test_a_vin_matches_its_exact_configuration_once_the_base_has_it(
     assert "exactly" in after["message"]
     best = after["matches"][0]
     assert (best["submodel"], best["engine_liters"]) == ("Sport", Decimal("2.0"))
+
+
+async def test_a_vin_mixing_one_patterns_trim_with_anothers_engine_finds_its_configuration(
+    conn: psycopg.AsyncConnection[Any],
+) -> None:
+    # Costin's schema sets the model at position 4, the trim at 5 and the engine at 7;
+    # no single pattern's VIN has the top trim with the engine, a real VIN does.
+    vin = "TMCSC11A3YC672184"
+    seeds = [v for v in ultravin.sweep(["pattern"]) if v.startswith("TMC")]
+    assert vin not in seeds
+    result = await load_base(
+        conn, seeds, years=(1995, 2005), source="test:costin", now=datetime(2026, 6, 1)
+    )
+    assert result.added.vehicles > 0
+    found = await match_vin(conn, vin)
+    assert found["exact"], found["message"]
+    best = found["matches"][0]
+    assert (best["submodel"], best["engine_liters"]) == ("Top level", Decimal("1.6"))
+    # and the schema's earlier years hold it too (its band ends in 2000)
+    earlier = await match_vin(conn, with_model_year(vin, 1997))
+    assert earlier["decoded"]["year"] == 1997 and earlier["exact"], earlier["message"]
+    assert 2001 not in await _base_vehicles(conn, "Costin Sports Car", "Sports car")
