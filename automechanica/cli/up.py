@@ -73,7 +73,9 @@ def up(
                 "--kinds",
                 "embedding,workflow.step,workflow.prune",
             ]
-            command += ["--log-level", "WARNING"]
+            # Below the API's priority: on a shared machine (the first start embeds the
+            # whole demo catalog) shoppers' requests come first.
+            command += ["--log-level", "WARNING", "--nice", "10"]
             embedder = subprocess.Popen(command) if embedding_worker else None
             try:
                 uvicorn.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
 import signal
 from collections.abc import Coroutine
 from typing import Annotated, Any
@@ -149,8 +150,19 @@ def worker(
         bool, typer.Option(help="fire due schedules (once per period across all workers)")
     ] = True,
     schedule_seconds: Annotated[float, typer.Option(help="look for due schedules this often")] = 30,
+    nice: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=19,
+            help="lower this process's CPU priority by this much (Unix nice), when it "
+            "shares a machine with the API",
+        ),
+    ] = 0,
 ) -> None:
     """Run queued tasks until SIGTERM or Ctrl-C (a second signal stops at once)."""
+    if nice:
+        os.nice(nice)
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -32,6 +32,12 @@ def cli(url: str, *args: str, ok: bool = True) -> str:
     return done.stdout + done.stderr
 
 
+def _nice(pid: int) -> int:
+    """A process's nice value (field 19 of /proc/PID/stat, after the command's brackets)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])
+
+
 def one(url: str, sql: str) -> object:
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(sql).fetchone()
@@ -54,13 +60,15 @@ def test_an_operator_runs_a_worker_and_handles_a_dead_letter(db_url: str, tmp_pa
     with log.open("w") as sink:
         worker = subprocess.Popen(
             [*CLI, "worker", "--tasks", "tests.integration.queue_fixtures", "--concurrency", "4",
-             "--kinds", "test.effect,test.poison_raise", "--grace-seconds", "0.5"],
+             "--kinds", "test.effect,test.poison_raise", "--grace-seconds", "0.5",
+             "--nice", "5"],
             env=_env(db_url), cwd=REPO, stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
     deadline = time.monotonic() + 120
     while one(db_url, f"SELECT status FROM tasks WHERE id = {poison}") != "dead":
         assert time.monotonic() < deadline and worker.poll() is None, log.read_text()
         time.sleep(0.2)
+    assert _nice(worker.pid) == os.nice(0) + 5  # below the API it may share a machine with
     worker.send_signal(signal.SIGTERM)  # the sleeping task is cut short and released
     assert worker.wait(timeout=60) == 0, log.read_text()
     assert "Stopped:" in log.read_text()
