@@ -62,11 +62,6 @@ async def full_base_missing(url: str) -> bool:
         return not await full_base_loaded(conn)
 
 
-def load_and_say(url: str) -> None:
-    """Load the full base and say what it did (`up` runs this in a thread on first start)."""
-    say_load(asyncio.run(load_full(url)))
-
-
 def say_load(result: BaseLoad) -> None:
     t = result.totals
     totals = (
