@@ -174,6 +174,8 @@ def mixes(
     else:
         ranked: list[list[tuple[int, ...]]] = []
         components = sorted(set(draws)) or [()]
+        # the limit cuts the interleaving after a few rounds: rank no further than that
+        depth = min(per_draw, -(-3 * limit // len(components)))
         for spec in components:
             allowed = dict(spec)
             weights = [
@@ -183,7 +185,7 @@ def mixes(
                 ]
                 for i in indexes
             ]
-            ranked.append(likeliest(weights, per_draw, mass))
+            ranked.append(likeliest(weights, depth, mass))
         picks = [p for rank in itertools.zip_longest(*ranked) for p in rank if p is not None]
     found: dict[str, None] = {}
     for pick in picks:
