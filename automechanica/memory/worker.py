@@ -278,10 +278,17 @@ class EmbeddingWorker:
         return found
 
     async def _embed(self, todo: list[Job]) -> tuple[dict[int, Vectors], list[JobFailure]]:
-        """Vectors by job id; a failed call is retried text by text to isolate poison."""
+        """Vectors by job id; a failed call is retried text by text to isolate poison.
+
+        Texts go to the model shortest first: a call pads every text to its longest, so
+        a short part title batched with a long event rationale would cost as much as
+        the rationale (1.6x the CPU per text on a random mix of a store's part and event
+        texts; batches leased one kind at a time, as onboarding's mostly are, gain
+        nothing measurable)."""
         vectors: dict[int, Vectors] = {}
         failures: list[JobFailure] = []
         size = self.options.embed_batch
+        todo = sorted(todo, key=lambda job: len(job.content))
         for start in range(0, len(todo), size):
             chunk = todo[start : start + size]
             try:
