@@ -28,6 +28,11 @@ from automechanica.memory import Hit, VectorStore
 
 #: Characters of a rationale shown in a list; the whole text is in the event.
 SUMMARY_CHARS = 280
+WORDS_NOTE = (
+    "Searched by words, not meaning: the embedding model is not available to this API "
+    "process (`automechanica up` runs it), so only events whose rationale or decision "
+    "type contains these words are listed, newest first."
+)
 #: With `since`, the vector search looks at this many nearest events (payload filters
 #: applied) and keeps those recent enough: the store filters on equality only.
 SINCE_CANDIDATES = 1000
@@ -118,7 +123,9 @@ class EventEmbeddingBacklog(BaseModel):
 
 
 class AgentEventPage(BaseModel):
-    mode: Literal["similar", "newest"]
+    #: similar: by meaning; newest: no query; words: no embedding model, so the events
+    #: whose rationale or decision type holds the words, newest first.
+    mode: Literal["similar", "newest", "words"]
     model: str | None  # the embedding model the query and the vectors share
     hits: list[AgentEventHit]
     next_before: int | None  # newest: pass as `before` for the next page
@@ -192,25 +199,35 @@ async def newest_events(
     model: str | None,
     before: int | None = None,
     limit: int = 25,
+    words: str | None = None,
 ) -> AgentEventPage:
-    """The newest events the filters keep, older than event `before` when given."""
+    """The newest events the filters keep, older than event `before` when given; with
+    `words`, only those whose rationale or decision type contains them (the fallback
+    when there is no embedding model to search by meaning)."""
     conditions, params = filters.conditions()
     if before is not None:
         conditions = sql.SQL("{} AND e.id < %(before)s").format(conditions)
         params["before"] = before
+    if words:
+        conditions = sql.SQL(
+            "{} AND (e.rationale ILIKE %(words)s OR e.decision_type ILIKE %(words)s)"
+        ).format(conditions)
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["words"] = f"%{escaped}%"
     params |= {"summary": SUMMARY_CHARS, "model": model or "", "limit": limit + 1}
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(sql.SQL(NEWEST).format(conditions=conditions), params)
         rows = await cur.fetchall()
     more = len(rows) > limit
     hits = [_hit(r, None) for r in rows[:limit]]
+    notes = [WORDS_NOTE] if words else []
     return AgentEventPage(
-        mode="newest",
+        mode="words" if words else "newest",
         model=model,
         hits=hits,
         next_before=hits[-1].id if more else None,
         backlog=await embedding_backlog(conn, filters),
-        notes=[],
+        notes=notes,
     )
 
 

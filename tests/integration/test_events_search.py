@@ -312,15 +312,22 @@ def test_customers_and_strangers_are_refused_and_bad_input_explained(
         assert api.get("/api/admin/events", params=bad, headers=ops).status_code == 422, bad
 
 
-def test_without_a_model_search_says_why_and_listing_still_works(
+def test_without_a_model_search_goes_by_the_words_and_says_so(
     db_url: str, stored: dict[str, int]
 ) -> None:
     app = create_app(db_url, pool_min_size=1, pool_max_size=2, secret_key=SECRET)
     add_user(db_url, "ops@example.com", Role.operator)
     with TestClient(app) as plain:
         ops = sign_in(plain, "ops@example.com").headers
-        refused = plain.get("/api/admin/events", params={"q": "price"}, headers=ops)
-        assert refused.status_code == 503 and "embedding model" in refused.json()["detail"]
+        found = plain.get("/api/admin/events", params={"q": "Electrical"}, headers=ops)
+        assert found.status_code == 200, found.text
+        page = found.json()
+        assert page["mode"] == "words" and "not meaning" in page["notes"][0]
+        assert [h["id"] for h in page["hits"]] == [stored["refund"]]
+        assert all(h["similarity"] is None for h in page["hits"])
+        # A LIKE wildcard in the words is a character, not a pattern.
+        none = plain.get("/api/admin/events", params={"q": "%"}, headers=ops).json()
+        assert none["hits"] == []
         listed = plain.get("/api/admin/events", headers=ops)
         assert listed.status_code == 200 and len(listed.json()["hits"]) == 5
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import AwareDatetime
 
 from automechanica.api.deps import Conn, Vectors
@@ -28,10 +28,6 @@ from automechanica.orchestrator.event_search import (
 router = APIRouter(prefix="/api/admin", tags=["admin: agent events"])
 Outcome = Literal["accepted", "held", "rejected", "retried", "failed", "refused"]
 Label = Annotated[str | None, Query(min_length=1, max_length=100)]
-NO_MODEL = (
-    "Search by meaning needs the embedding model, and this API process was started "
-    "without one; start it with `automechanica up` (or list the newest events: leave q out)."
-)
 
 
 def vector_store(request: Request) -> VectorStore:
@@ -43,7 +39,6 @@ def vector_store(request: Request) -> VectorStore:
 @router.get(
     "/events",
     response_model=AgentEventPage,
-    responses={503: {"description": "q was given and the API has no embedding model"}},
 )
 async def events(
     request: Request,
@@ -64,7 +59,8 @@ async def events(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> AgentEventPage:
-    """Agent events by meaning (ranked by similarity, with the score) or newest first.
+    """Agent events by meaning (ranked by similarity, with the score) or newest first;
+    by the words themselves when the API has no embedding model (`mode: words`).
 
     `backlog` counts the matching events whose embedding has not finished: search by
     meaning cannot find those yet.
@@ -74,13 +70,10 @@ async def events(
     words = (q or "").strip()
     if not words:
         return await newest_events(conn, filters, model=model, before=before, limit=limit)
-    if vectors is None:
-        raise HTTPException(status_code=503, detail=NO_MODEL)
-    vector = await vectors.vector(words)
-    if vector is None:
-        raise HTTPException(
-            status_code=503,
-            detail=f"The embedding model {vectors.model} is unavailable; try again shortly.",
+    vector = await vectors.vector(words) if vectors is not None else None
+    if vectors is None or vector is None:  # no model here, or it is down: by the words
+        return await newest_events(
+            conn, filters, model=model, before=before, limit=limit, words=words
         )
     found = np.asarray(vector, dtype=np.float32)
     return await similar_events(

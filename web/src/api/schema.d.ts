@@ -1466,7 +1466,8 @@ export interface paths {
         };
         /**
          * Events
-         * @description Agent events by meaning (ranked by similarity, with the score) or newest first.
+         * @description Agent events by meaning (ranked by similarity, with the score) or newest first;
+         *     by the words themselves when the API has no embedding model (`mode: words`).
          *
          *     `backlog` counts the matching events whose embedding has not finished: search by
          *     meaning cannot find those yet.
@@ -1984,7 +1985,7 @@ export interface components {
              * Mode
              * @enum {string}
              */
-            mode: "similar" | "newest";
+            mode: "similar" | "newest" | "words";
             /** Model */
             model: string | null;
             /** Hits */
@@ -13895,7 +13896,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description q was given and the API has no embedding model */
+            /** @description The database is unavailable; see Retry-After */
             503: {
                 headers: {
                     /** @description this request's id; quoted in error bodies and in the server's log */

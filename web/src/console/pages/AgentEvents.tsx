@@ -160,7 +160,11 @@ export function AgentEventsPage() {
       {first && (
         <>
           <p className="mb-2 text-sm text-slate-700" data-testid="mode">
-            {first.mode === "similar" ? `Closest in meaning first (${first.model ?? "embedding model"}).` : "Newest first."}
+            {first.mode === "similar"
+              ? `Closest in meaning first (${first.model ?? "embedding model"}).`
+              : first.mode === "words"
+                ? "Containing these words, newest first."
+                : "Newest first."}
           </p>
           <BacklogNote backlog={first.backlog} searching={first.mode === "similar"} />
           {first.notes.map((note) => (
