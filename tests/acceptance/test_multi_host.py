@@ -50,6 +50,10 @@ N = 10_000
 #: Enqueued at the start; the rest trickles in once w1's cable is back (work to return to).
 FIRST = 6_000
 LEASE_SECONDS = 3.0
+#: Each task takes this long (inside its transaction), as real ones do: workers hold
+#: leases at any moment, and on a quiet machine the first tasks last well past the cut
+#: (instant tasks were all done before w1's cable was pulled, which then tested nothing).
+TASK_SECONDS = 0.05
 #: How long w1 stays cut off: well past a lease, so w2 takes w1's leases back meanwhile.
 CUT_SECONDS = 3 * LEASE_SECONDS
 WORKERS_PER_HOST = 2
@@ -201,7 +205,11 @@ def enqueue(url: str, numbers: range) -> None:
     async def insert() -> None:
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
             await insert_tasks(
-                conn, [new_task("test.effect", {"n": i}, max_attempts=25) for i in numbers]
+                conn,
+                [
+                    new_task("test.effect", {"n": i, "sleep": TASK_SECONDS}, max_attempts=25)
+                    for i in numbers
+                ],
             )
 
     asyncio.run(insert())
@@ -298,6 +306,7 @@ def cut_off(lan: Lan, url: str, role: str, workers: list[str]) -> Cut:
         "SELECT count(*) FROM tasks WHERE status IN ('leased', 'running') AND leased_by = ANY(%s)",
         [workers],
     )
+    assert held > 0, f"{role} held no lease when its cable was pulled: nothing to take back"
     before = counts(url)
     expired = [f"lease expired: worker {name} %" for name in workers]
 
@@ -318,13 +327,20 @@ def cut_off(lan: Lan, url: str, role: str, workers: list[str]) -> Cut:
         )
         return int(expired_leases), int(open_transactions)
 
-    wait_for(
-        lambda: (
-            time.monotonic() - cut_at >= CUT_SECONDS and taken_back() > 0 and pinned() == (0, 0)
-        ),
-        60,
-        f"the other host to take back every lease {role} held",
-    )
+    try:
+        wait_for(
+            lambda: (
+                time.monotonic() - cut_at >= CUT_SECONDS and taken_back() > 0 and pinned() == (0, 0)
+            ),
+            120,
+            f"the other host to take back every lease {role} held",
+        )
+    except AssertionError as exc:
+        expired_leases, open_transactions = pinned()
+        raise AssertionError(
+            f"{exc} ({held} held at the cut, {taken_back()} taken back, {expired_leases} "
+            f"expired and still held, {open_transactions} of its sessions idle in a transaction)"
+        ) from None
     during, rescued, seconds = counts(url), taken_back(), time.monotonic() - cut_at
     lan.plug(role)
     ((plugged_at,),) = query(url, "SELECT now()")
@@ -378,6 +394,7 @@ def test_workers_on_two_hosts_survive_a_cut_link(
         wait_for(api_up, 60, "the API to answer from w2")
         # Both hosts busy: each of w1's workers has completed a good number of tasks.
         wait_for(lambda: min(effects_by(url, workers["w1"]).values()) >= 200, 120, "w1 to work")
+        assert counts(url)["completed"] < FIRST - 500, "the first tasks ran out before the cut"
         cut = cut_off(lan, url, "w1", workers["w1"])
         plugged = time.monotonic()
         trickle = Trickle(url, range(FIRST, N))  # so w1 has work to come back to
