@@ -2,6 +2,7 @@
 // runs), the review it waits on, the layout the agent used or proposed, and the import
 // report once the file is stored. Supplier text (file names, reasons, raw rows) is text.
 import { useQuery } from "@tanstack/react-query";
+import type { ReactNode } from "react";
 import { unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { adminApi } from "../auth/session";
@@ -53,6 +54,38 @@ function Figure({ label, value }: { label: string; value: number }) {
   );
 }
 
+/** Rejected rows or warnings as a table: where in the file, why, and the raw row (as text). */
+export function NotesTable({ title, where, rows }: { title: string; where: string; rows: { key: number; where: ReactNode; reason: string; raw: ReactNode }[] }) {
+  return (
+    <div className="overflow-x-auto" tabIndex={0} role="region" aria-label={`${title} (scrolls sideways)`}>
+      <table className="mt-2 w-full text-left text-sm" aria-label={title}>
+        <thead>
+          <tr className="border-b border-slate-300">
+            <th scope="col" className="py-1 pr-3">
+              {where}
+            </th>
+            <th scope="col" className="py-1 pr-3">
+              Reason
+            </th>
+            <th scope="col" className="py-1">
+              Row
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.key} className="border-b border-slate-200 align-top">
+              <td className="py-1 pr-3">{r.where}</td>
+              <td className="py-1 pr-3 whitespace-pre-wrap">{r.reason}</td>
+              <td className="py-1 font-mono break-all">{r.raw}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function Notes({ title, rows, total }: { title: string; rows: RowNote[]; total: number }) {
   if (total === 0) return null;
   return (
@@ -61,32 +94,7 @@ function Notes({ title, rows, total }: { title: string; rows: RowNote[]; total: 
         {title} ({total.toLocaleString()}
         {rows.length < total ? `, the first ${rows.length} shown` : ""})
       </h3>
-      <div className="overflow-x-auto" tabIndex={0} role="region" aria-label={`${title} (scrolls sideways)`}>
-        <table className="mt-2 w-full text-left text-sm" aria-label={title}>
-          <thead>
-            <tr className="border-b border-slate-300">
-              <th scope="col" className="py-1 pr-3">
-                Line
-              </th>
-              <th scope="col" className="py-1 pr-3">
-                Reason
-              </th>
-              <th scope="col" className="py-1">
-                Row
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r, i) => (
-              <tr key={i} className="border-b border-slate-200 align-top">
-                <td className="py-1 pr-3">{r.line ?? r.where}</td>
-                <td className="py-1 pr-3 whitespace-pre-wrap">{r.reason}</td>
-                <td className="py-1 font-mono break-all">{r.raw}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <NotesTable title={title} where="Line" rows={rows.map((r, i) => ({ key: i, where: r.line ?? r.where, reason: r.reason, raw: r.raw }))} />
     </div>
   );
 }

@@ -7,7 +7,7 @@ import { useParams, useSearchParams } from "react-router";
 import { unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { adminApi } from "../auth/session";
-import { LayoutView } from "../feeds/FeedRun";
+import { LayoutView, NotesTable } from "../feeds/FeedRun";
 import { reviewLayout, type Layout } from "../feeds/report";
 import { Card, ErrorNote, Loading, PageTitle, secondary, Status, TextLink, when } from "../ui/ui";
 
@@ -40,32 +40,11 @@ function NotesPage({ title, page, onOffset }: { title: string; page: NotePage; o
       <p className="text-sm text-slate-700" role="status">
         {page.items.length > 0 ? `${(page.offset + 1).toLocaleString()}–${last.toLocaleString()} of ${page.total.toLocaleString()}` : "past the last one"}
       </p>
-      <div className="overflow-x-auto" tabIndex={0} role="region" aria-label={`${title} (scrolls sideways)`}>
-        <table className="mt-2 w-full text-left text-sm" aria-label={title}>
-          <thead>
-            <tr className="border-b border-slate-300">
-              <th scope="col" className="py-1 pr-3">
-                Where
-              </th>
-              <th scope="col" className="py-1 pr-3">
-                Reason
-              </th>
-              <th scope="col" className="py-1">
-                Row
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.items.map((r, i) => (
-              <tr key={page.offset + i} className="border-b border-slate-200 align-top">
-                <td className="py-1 pr-3">{r.line !== null ? `line ${r.line}` : (r.element ?? "file")}</td>
-                <td className="py-1 pr-3 whitespace-pre-wrap">{r.reason}</td>
-                <td className="py-1 font-mono break-all">{r.raw}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <NotesTable
+        title={title}
+        where="Where"
+        rows={page.items.map((r, i) => ({ key: page.offset + i, where: r.line !== null ? `line ${r.line}` : (r.element ?? "file"), reason: r.reason, raw: r.raw }))}
+      />
       <div className="mt-2 flex gap-2">
         <button type="button" className={secondary} disabled={page.offset === 0} onClick={() => onOffset(Math.max(0, page.offset - page.limit))}>
           Previous {title.toLowerCase()}
