@@ -1,9 +1,11 @@
 """Who may do what: users and roles, password hashing, sessions and tokens, login throttling."""
 
+from automechanica.accounts.active import ActiveSessions
+from automechanica.accounts.listener import SessionListener
 from automechanica.accounts.passwords import PasswordHasher
+from automechanica.accounts.principal import Principal
 from automechanica.accounts.roles import Role
 from automechanica.accounts.sessions import (
-    Principal,
     SessionPolicy,
     Sessions,
     TokenPair,
@@ -19,13 +21,16 @@ from automechanica.accounts.users import (
     find_user,
     list_users,
     set_password,
+    set_role,
 )
 
 __all__ = [
+    "ActiveSessions",
     "LoginThrottle",
     "PasswordHasher",
     "Principal",
     "Role",
+    "SessionListener",
     "SessionPolicy",
     "Sessions",
     "TokenPair",
@@ -38,4 +43,5 @@ __all__ = [
     "find_user",
     "list_users",
     "set_password",
+    "set_role",
 ]

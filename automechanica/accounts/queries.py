@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from automechanica.accounts.active import CHANNEL
+
+# Statements that end a session or change what it may do also notify CHANNEL (in the
+# same transaction, so delivered on commit): each API process's cache of active
+# sessions drops the session (`s:<id>`) or the user's sessions (`u:<id>`).
+_NOTIFY = f"pg_notify('{CHANNEL}', "
+
 USER_COLUMNS = "id, email, role, name, created_at, disabled_at"
 
 INSERT_USER = f"""
@@ -37,9 +44,11 @@ INSERT INTO auth_sessions (id, user_id, refresh_digest, expires_at, client_ip, u
 VALUES (%(id)s, %(user_id)s, %(digest)s, now() + %(lifetime)s, %(ip)s, %(agent)s)
 """
 
-# The access check on every signed-in request: one primary-key lookup and a join.
+# The access check on a signed-in request the process does not remember: one
+# primary-key lookup and a join; `seconds_left` bounds how long it may be remembered.
 SELECT_ACTIVE_SESSION = """
-SELECT u.id AS user_id, u.email, u.role, s.id AS session_id
+SELECT u.id AS user_id, u.email, u.role, s.id AS session_id,
+       extract(epoch FROM s.expires_at - now()) AS seconds_left
 FROM auth_sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id = %(id)s AND s.revoked_at IS NULL AND s.expires_at > now()
   AND u.disabled_at IS NULL
@@ -47,23 +56,44 @@ WHERE s.id = %(id)s AND s.revoked_at IS NULL AND s.expires_at > now()
 
 # Rotation: only the holder of the current refresh token moves the session on; a
 # second use of the same token (a copy in someone else's hands) updates nothing.
-ROTATE_REFRESH = """
-UPDATE auth_sessions SET refresh_digest = %(new)s, refreshed_at = now()
-WHERE id = %(id)s AND refresh_digest = %(old)s AND revoked_at IS NULL AND expires_at > now()
-  AND user_id IN (SELECT id FROM users WHERE disabled_at IS NULL)
-RETURNING user_id
+ROTATE_REFRESH = f"""
+WITH rotated AS (
+  UPDATE auth_sessions SET refresh_digest = %(new)s, refreshed_at = now()
+  WHERE id = %(id)s AND refresh_digest = %(old)s AND revoked_at IS NULL AND expires_at > now()
+    AND user_id IN (SELECT id FROM users WHERE disabled_at IS NULL)
+  RETURNING id, user_id
+)
+SELECT user_id, {_NOTIFY}'s:' || id::text) AS notified FROM rotated
 """
 
-REVOKE_SESSION = """
-UPDATE auth_sessions SET revoked_at = now(), revoked_reason = %(reason)s
-WHERE id = %(id)s AND revoked_at IS NULL
+REVOKE_SESSION = f"""
+WITH revoked AS (
+  UPDATE auth_sessions SET revoked_at = now(), revoked_reason = %(reason)s
+  WHERE id = %(id)s AND revoked_at IS NULL
+  RETURNING id
+)
+SELECT {_NOTIFY}'s:' || id::text) FROM revoked
 """
 
-REVOKE_USER_SESSIONS = """
-UPDATE auth_sessions SET revoked_at = now(), revoked_reason = %(reason)s
-WHERE user_id = %(user_id)s AND revoked_at IS NULL
+# Always notifies: its callers also change the user (password, disabled) in the same
+# transaction, and every one of the user's sessions must be read again.
+REVOKE_USER_SESSIONS = f"""
+WITH revoked AS (
+  UPDATE auth_sessions SET revoked_at = now(), revoked_reason = %(reason)s
+  WHERE user_id = %(user_id)s AND revoked_at IS NULL
+)
+SELECT {_NOTIFY}'u:' || %(user_id)s::bigint::text)
 """
 
+UPDATE_ROLE = f"""
+UPDATE users SET role = %(role)s WHERE lower(email) = lower(%(email)s)
+RETURNING {USER_COLUMNS}
+"""
+
+# What a user's sessions may do changed (role): read them again, don't end them.
+NOTIFY_USER = f"SELECT {_NOTIFY}'u:' || %(user_id)s::bigint::text)"
+
+# Sessions expired 30 days ago: none is in a cache (entries live at most until expiry).
 PRUNE_SESSIONS = "DELETE FROM auth_sessions WHERE expires_at < now() - interval '30 days'"
 
 # Failed logins in the window, from one address and against one account, with the

@@ -3,13 +3,17 @@
 An access token is short-lived and names its session (`sid`); the API checks
 that session on every request, so logout and password changes end a token at
 once rather than when it expires. Only HS256 is accepted: a token signed with
-another algorithm, or with `alg: none`, is refused like a forged one.
+another algorithm, or with `alg: none`, is refused like a forged one. A token
+read once is remembered by its exact text (bounded, least recently used out), so
+its signature is checked once; its expiry is checked on every read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -29,15 +33,24 @@ class AccessClaims:
     user_id: int
     session_id: UUID
     expires_at: datetime
+    exp: float  # expires_at as a Unix time, compared on every read
 
 
 class TokenSigner:
     """Signs and reads access tokens with one shared secret (every API process the same)."""
 
-    def __init__(self, secret: str, *, lifetime: timedelta = timedelta(minutes=15)) -> None:
+    def __init__(
+        self,
+        secret: str,
+        *,
+        lifetime: timedelta = timedelta(minutes=15),
+        remember: int = 4096,
+    ) -> None:
         check_secret(secret)
         self._secret = secret
         self.lifetime = lifetime
+        self.remember = remember
+        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
 
     def sign(self, user_id: int, session_id: UUID, *, now: datetime | None = None) -> str:
         issued = now or datetime.now(UTC)
@@ -52,6 +65,20 @@ class TokenSigner:
 
     def read(self, token: str) -> AccessClaims:
         """The token's claims; AuthenticationError when forged, expired or malformed."""
+        known = self._verified.get(token)
+        if known is not None:
+            if time.time() >= known.exp:  # as PyJWT: expired from `exp` on
+                self._verified.pop(token, None)
+                raise AuthenticationError("The access token has expired; refresh it.")
+            self._verified.move_to_end(token)
+            return known
+        claims = self._decode(token)
+        self._verified[token] = claims
+        if len(self._verified) > self.remember:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _decode(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token,
@@ -64,6 +91,7 @@ class TokenSigner:
                 user_id=int(claims["sub"]),
                 session_id=UUID(claims["sid"]),
                 expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+                exp=float(claims["exp"]),
             )
         except jwt.ExpiredSignatureError as exc:
             raise AuthenticationError("The access token has expired; refresh it.") from exc

@@ -12,6 +12,7 @@ from psycopg.rows import dict_row
 from pydantic import BaseModel
 
 from automechanica.accounts import queries
+from automechanica.accounts.active import forget_user_here
 from automechanica.accounts.passwords import PasswordHasher
 from automechanica.accounts.roles import Role
 from automechanica.errors import (
@@ -99,6 +100,7 @@ async def set_password(
         await conn.execute(
             queries.REVOKE_USER_SESSIONS, {"user_id": user.id, "reason": "password reset"}
         )
+    forget_user_here(user.id)
     return user
 
 
@@ -120,6 +122,7 @@ async def change_password(
         await conn.execute(
             queries.REVOKE_USER_SESSIONS, {"user_id": user_id, "reason": "password changed"}
         )
+    forget_user_here(user_id)
 
 
 async def disable_user(conn: AsyncConnection[Any], email: str) -> User:
@@ -129,4 +132,15 @@ async def disable_user(conn: AsyncConnection[Any], email: str) -> User:
         await conn.execute(
             queries.REVOKE_USER_SESSIONS, {"user_id": user.id, "reason": "account disabled"}
         )
+    forget_user_here(user.id)
+    return user
+
+
+async def set_role(conn: AsyncConnection[Any], email: str, role: Role) -> User:
+    """A new role, in force on the user's very next request (sessions stay signed in)."""
+    async with conn.transaction():
+        row = await _one(conn, queries.UPDATE_ROLE, {"email": email, "role": role.value})
+        user = User.model_validate(row)
+        await conn.execute(queries.NOTIFY_USER, {"user_id": user.id})
+    forget_user_here(user.id)
     return user

@@ -13,7 +13,13 @@ from fastapi import Depends, FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from automechanica import __version__
-from automechanica.accounts import PasswordHasher, SessionPolicy, Sessions, TokenSigner
+from automechanica.accounts import (
+    PasswordHasher,
+    SessionListener,
+    SessionPolicy,
+    Sessions,
+    TokenSigner,
+)
 from automechanica.accounts.tokens import new_secret
 from automechanica.api.access import require_admin, require_operator
 from automechanica.api.deps import QueryVectors
@@ -96,10 +102,14 @@ def create_app(
         if warm:
             await warm_app(app, embedder)
         app.state.llm_router = llm(app.state.pool) if llm is not None else None
+        # Hears session revocations; until it does, access checks read the database.
+        app.state.session_listener = SessionListener(database_url, app.state.sessions.active)
+        await app.state.session_listener.start()
         try:
             async with mcp_lifespan(app):  # the MCP door's session manager (api/mcp.py)
                 yield
         finally:
+            await app.state.session_listener.stop()
             if app.state.llm_router is not None:
                 await app.state.llm_router.aclose()
             await app.state.pool.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -17,13 +18,19 @@ from automechanica.memory import Embedder, embed_async
 log = logging.getLogger("automechanica.api")
 
 
-async def connection(request: Request) -> AsyncIterator[AsyncConnection[Any]]:
+def pooled(request: Request) -> AbstractAsyncContextManager[AsyncConnection[Any]]:
     """A pooled connection; waiting longer than the policy's timeout raises PoolTimeout
-    (an OperationalError), which the app answers with 503."""
+    (an OperationalError), which the app answers with 503. The access check takes one
+    this way, only when its cache cannot answer."""
     pool: AsyncConnectionPool[Any] = request.app.state.pool
     policy = getattr(request.app.state, "policy", None)
     timeout = policy.db_timeout_seconds if policy is not None else None
-    async with pool.connection(timeout=timeout) as conn:
+    return pool.connection(timeout=timeout)
+
+
+async def connection(request: Request) -> AsyncIterator[AsyncConnection[Any]]:
+    """A pooled connection for the request (see `pooled`)."""
+    async with pooled(request) as conn:
         yield conn
 
 
