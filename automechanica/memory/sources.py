@@ -1,7 +1,8 @@
 """What memory embeds: per kind, its source table, its vector table, payload and display text.
 
 The text itself is computed by the database (`memory_*_text` functions of
-migration 0002), in the triggers that write embedding jobs. Here: where each
+migration 0002; an event's embedded text by `memory_event_recall_text` of 0013), in
+the triggers that write embedding jobs. Here: where each
 kind's vectors live, the fields search can filter on (the payload), and how a
 hit is shown.
 """
@@ -70,8 +71,8 @@ SOURCES: dict[Kind, Source] = {
         """INSERT INTO embedding_jobs (kind, ref_id, content, content_hash, model)
            SELECT 'event', e.id::text, x.content, md5(x.content), %(model)s
            FROM agent_events e
-           CROSS JOIN LATERAL (SELECT memory_event_text(e.agent, e.decision_type,
-                  e.subject_kind, e.subject_id, e.rationale, e.outcome, e.input) AS content) x
+           CROSS JOIN LATERAL (SELECT memory_event_recall_text(e.agent, e.decision_type,
+                  e.subject_kind, e.rationale, e.outcome, e.input) AS content) x
            WHERE NOT EXISTS (SELECT 1 FROM event_embeddings v
                              WHERE v.event_id = e.id AND v.model = %(model)s)
              AND NOT EXISTS (SELECT 1 FROM embedding_jobs j WHERE j.kind = 'event'

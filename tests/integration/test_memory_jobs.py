@@ -105,8 +105,10 @@ async def test_events_issues_and_chunks_get_jobs(pool: Pool) -> None:  # noqa: F
     await rows(
         pool,
         """INSERT INTO agent_events (agent, decision_type, subject_kind, subject_id, rationale,
-                                     outcome) VALUES ('pricing', 'reprice', 'part', '7',
-                                     'held: below MAP', 'held') RETURNING id""",
+                                     outcome, input) VALUES ('pricing', 'reprice', 'part', '7',
+                                     'held: below MAP', 'held',
+                                     '{"part_id": 7, "offers": [3, 4], "reason": "MAP raised",
+                                       "file": "acme.csv", "note": ""}') RETURNING id""",
     )
     part = (await add_parts(pool, ["Some Part"]))[0]
     await rows(
@@ -126,7 +128,10 @@ async def test_events_issues_and_chunks_get_jobs(pool: Pool) -> None:  # noqa: F
         "VALUES (%s, 0, 'Returns within 30 days') RETURNING id",
         document[0]["id"],
     )
-    assert (await jobs_of(pool, "event"))[0]["content"].startswith("pricing reprice on part 7")
+    # An event is embedded by what it says: its ids and numbers are not words to embed.
+    assert (await jobs_of(pool, "event"))[0]["content"] == (
+        "pricing reprice on part: held\nheld: below MAP\nfile: acme.csv; reason: MAP raised"
+    )
     assert (await jobs_of(pool, "issue"))[0]["content"] == "wrong_fit: pads too small"
     assert (await jobs_of(pool, "document"))[0]["content"] == "Returns\nReturns within 30 days"
 
