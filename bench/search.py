@@ -3,22 +3,28 @@
     .venv/bin/python -m bench.search [--rate 200] [--seconds 10] [--rounds 2] [--vectors]
 
 Builds the demo store (5,200 parts, the demo's vehicles), serves `create_app` in a
-uvicorn process on loopback (the search rate limit too high to trigger) and sends
-GET /api/parts?q=... open loop at --rate requests/s: queries that name a part type
-and a vehicle ("2014 honda civic brake pads", "f-150 2015 coil pack"), as the labeled
-set's vehicle rows write them. Each request's latency is measured from its scheduled
-start (p50/p99). Alternating with it (so drift cancels), the baseline request: the
-same part type and vehicle given as parameters (?part_type=T&vehicle_id=V, the
-storefront's browse: no words read, no vehicle looked up).
+uvicorn process on loopback, warmed as `automechanica up` warms it (the search rate
+limit too high to trigger), and sends GET /api/parts?q=... open loop at --rate
+requests/s: queries that name a part type and a vehicle ("2014 honda civic brake
+pads", "f-150 2015 coil pack"), as the labeled set's vehicle rows write them. Each
+request's latency is measured from its scheduled start (p50/p99). Alternating with
+it (so drift cancels), the baseline request: the same part type and vehicle given as
+parameters (?part_type=T&vehicle_id=V, the storefront's browse: no words read, no
+vehicle looked up).
 
 Beside it, in the same run: the bare search statement — the one SQL statement the
 endpoint's first search sends for each of those queries (the part types meant, the
 vehicle's configurations), timed in-process on one connection; the vehicle look-up
 statement; and `understand` (reading the words) alone, in µs.
 
-Then each request kind closed loop (8 clients) for the rate the server sustains on
-the machine as it is at that moment: when it is near --rate, the open-loop tail is
-queueing, not the search.
+Each open-loop round runs beside the stall probe (bench/_stalls.py): p50/p99 are
+printed over all requests and over those clear of the machine's stalls.
+
+Then each request kind closed loop (8 clients, --rounds rounds alternating) for the
+rate the server sustains on the machine as it is at that moment (when it is near
+--rate, the open-loop tail is queueing, not the search), with the CPU each request
+cost the API process and the embedded PostgreSQL's processes, read from /proc as
+bench/api_security.py does: steadier than rates or latencies on a shared machine.
 
 With --vectors the server embeds each query (all-MiniLM-L6-v2; repeated queries hit
 its cache) and the parts are embedded first (minutes).
@@ -50,7 +56,19 @@ from automechanica.catalog.search_words import load_search_words
 from automechanica.catalog.shopper_search import plan
 from automechanica.db import migrate
 from bench._setup import bench_database, percentile, serve_bench_module
-from bench.api_security import _Client, closed_loop, get, open_loop
+from bench._stalls import StallProbe
+from bench.api_security import (
+    Closed,
+    CpuMeter,
+    Server,
+    _Client,
+    _statuses,
+    closed_loop,
+    get,
+    measure_closed,
+    open_loop,
+)
+from bench.fitment_query import Timed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,7 +92,9 @@ def _serve(port: int, vectors: bool) -> None:
 
         embedder = OnnxEmbedder.default()
     policy = ApiPolicy(search_per_minute=1e9, search_burst=10**9)  # never triggers
-    app = create_app(os.environ["AUTOMECHANICA_DATABASE_URL"], policy=policy, embedder=embedder)
+    app = create_app(
+        os.environ["AUTOMECHANICA_DATABASE_URL"], policy=policy, embedder=embedder, warm=True
+    )
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
@@ -177,16 +197,8 @@ def main() -> None:
             print(
                 f"{len(queries)} shopper queries naming a vehicle, {args.rate:.0f} req/s open loop"
             )
-            runs = [("q=… (words read)", requests), ("part_type=&vehicle_id= (baseline)", browse)]
-            for r in range(args.rounds):
-                for name, sent in runs if r % 2 == 0 else runs[::-1]:
-                    timed, statuses = asyncio.run(open_loop(base, sent, args.rate, args.seconds))
-                    latencies = [ms for _, ms in timed]
-                    print(_line(f"API {name} round {r + 1}", latencies))
-                    print(f"    statuses: {dict(Counter(statuses))}")
-            for name, sent in runs:  # what the server sustains: the machine's share today
-                rate, statuses = asyncio.run(closed_loop(base, sent, 8, args.seconds / 2))
-                print(f"  API {name} closed loop, 8 clients: {rate:,.0f} req/s")
+            runs = {"q=… (words read)": requests, "part_type=&vehicle_id= (baseline)": browse}
+            measure(Server(base, proc.pid), CpuMeter(work / "pgdata"), runs, args)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -197,8 +209,57 @@ def main() -> None:
         print(_line("understand (reading the words)", times["understand"], "µs", 1000.0))
 
 
+def measure(
+    server: Server, meter: CpuMeter, runs: dict[str, list[bytes]], args: argparse.Namespace
+) -> None:
+    """Open-loop rounds (each beside a stall probe), then closed-loop rounds with the CPU
+    per request; the kinds alternate, the first kind going first in odd rounds."""
+    names = list(runs)
+    timed: dict[str, Timed] = {n: [] for n in names}
+    probes: dict[str, list[StallProbe]] = {n: [] for n in names}
+    for r in range(args.rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            with StallProbe() as probe:
+                got, statuses = asyncio.run(
+                    open_loop(server.base, runs[name], args.rate, args.seconds)
+                )
+            timed[name] += got
+            probes[name].append(probe)
+            print(_line(f"API {name} round {r + 1}", [ms for _, ms in got]))
+            print(f"    statuses: {dict(Counter(statuses))}; {probe.summary()}")
+    print(f"over all rounds, {args.rate:.0f} req/s open loop:")
+    for name in names:
+        latencies = [ms for _, ms in timed[name]]
+        clear = [
+            ms
+            for at, ms in timed[name]
+            if not any(p.overlaps(at, at + ms / 1000) for p in probes[name])
+        ]
+        print(_line(f"API {name}", latencies))
+        print(_line("  ...clear of machine stalls", clear))
+    closed = {n: Closed() for n in names}
+    for r in range(args.rounds):  # what the server sustains: the machine's share today
+        for name in names if r % 2 == 0 else names[::-1]:
+            rate, counts, api, pg = measure_closed(server, runs[name], 8, args.seconds / 2, meter)
+            c = closed[name]
+            c.rates.append(rate)
+            c.api_cpu, c.pg_cpu = c.api_cpu + api, c.pg_cpu + pg
+            c.answers += sum(counts.values())
+            if set(counts) != {200}:
+                print(f"    {name} closed loop answers: {_statuses(counts)}")
+    print("closed loop, 8 clients (CPU from /proc: the API process, PostgreSQL's processes):")
+    for name in names:
+        print(f"  API {name}: {closed[name].row()}")
+    words, browse = (closed[n] for n in names)
+    ratio = words.cpu_per_request() / browse.cpu_per_request()
+    print(f"  search / browse CPU per request: {ratio:.2f}×")
+
+
 async def _warm(base: str, requests: list[bytes]) -> None:
-    """Each query once (vocabulary built, plans cached, query vectors made)."""
+    """Each query once (query vectors made), then 2 s closed loop with more clients than
+    the pool has connections: the pool opens all of them (each warmed as `up` warms
+    it) before any measured round, as on a server that has served a while. Without
+    this, the first round met a pool growing under load (p50 of seconds)."""
     from bench.fitment_query import _address
 
     host, port = _address(base)
@@ -209,6 +270,8 @@ async def _warm(base: str, requests: list[bytes]) -> None:
             assert status == 200, status
     finally:
         client.close()
+    _, statuses = await closed_loop(base, requests, 12, 2.0)
+    assert set(statuses) == {200}, statuses
 
 
 if __name__ == "__main__":

@@ -124,19 +124,28 @@ MENTIONED_VEHICLE = (
 )
 #: Parts fitting any of %(vehicle_ids)s (the configurations a query's vehicle can be),
 #: or universal: the same index path as FITS_VEHICLE, for a list of configurations.
+#: Both lists are arrays (ARRAY(subquery): one InitPlan each), which fixes the generic
+#: plan's shape: the fitting ids first, then those parts by id, and the meant types'
+#: ids inside the fitments index condition (base vehicle, part type). As IN (subquery)
+#: the types were a join after the index, so each configuration read every fitment of
+#: its base vehicle (a 2012 Silverado, 17 configurations: 1,258 heap blocks, not 374).
 FITS_ANY = (
-    """p.id IN (
+    """p.id = ANY(ARRAY(
 SELECT f.part_id FROM fitments f JOIN vehicles v ON v.base_vehicle_id = f.base_vehicle_id
 WHERE v.id = ANY(%(vehicle_ids)s) AND f.status = 'published' AND"""
     + CONSTRAINTS_MATCH
     + " {types} UNION ALL "
     + UNIVERSAL_PARTS
-    + " {universal_types})"
+    + " {universal_types}))"
 )
 #: The part types a query means (search_intent), as a filter on p and on fitments.
 OF_TYPES = "p.part_type_id IN (SELECT id FROM part_types WHERE slug = ANY(%(types)s))"
-FITMENT_OF_TYPES = "AND f.part_type_id IN (SELECT id FROM part_types WHERE slug = ANY(%(types)s))"
-UNIVERSAL_OF_TYPES = "AND u.part_type_id IN (SELECT id FROM part_types WHERE slug = ANY(%(types)s))"
+FITMENT_OF_TYPES = (
+    "AND f.part_type_id = ANY(ARRAY(SELECT id FROM part_types WHERE slug = ANY(%(types)s)))"
+)
+UNIVERSAL_OF_TYPES = (
+    "AND u.part_type_id = ANY(ARRAY(SELECT id FROM part_types WHERE slug = ANY(%(types)s)))"
+)
 #: A position the query named ("front", "driver side"): a fitment of the part (on the
 #: named vehicle, when there is one) listed at that position, each word a pattern.
 AT_POSITION = """

@@ -17,7 +17,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
 
 from automechanica.catalog.fitment_text import VehicleVocabulary
-from automechanica.catalog.search_intent import ShopperWords
+from automechanica.catalog.search_intent import IntentCache, ShopperWords
 from automechanica.catalog.search_vehicle import VehicleCache
 from automechanica.catalog.taxonomy import list_part_types
 from automechanica.catalog.vehicles import SELECT_MAKE_MODEL_PAIRS
@@ -35,6 +35,11 @@ class SearchWords:
     vocabulary: VehicleVocabulary
     #: Vehicles resolved lately; a new SearchWords (the models changed) starts afresh.
     vehicles: VehicleCache = field(default_factory=VehicleCache)
+    #: Queries read lately, with these words: a new SearchWords starts afresh.
+    intents: IntentCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "intents", IntentCache(self.words, self.vocabulary))
 
 
 async def load_search_words(conn: AsyncConnection[Any]) -> SearchWords:

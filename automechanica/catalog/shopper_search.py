@@ -26,7 +26,12 @@ from psycopg import AsyncConnection
 
 from automechanica.catalog.fitment_text import VehicleVocabulary
 from automechanica.catalog.search import SearchQuery, search_page
-from automechanica.catalog.search_intent import SearchIntent, ShopperWords, understand
+from automechanica.catalog.search_intent import (
+    IntentCache,
+    SearchIntent,
+    ShopperWords,
+    understand,
+)
 from automechanica.catalog.search_vehicle import ResolvedVehicle, VehicleCache, resolve_vehicle
 from automechanica.catalog.vocabulary import TAXONOMY
 
@@ -78,8 +83,12 @@ async def shopper_search(
     embed: Embed | None = None,
     model: str | None = None,
     vehicles: VehicleCache | None = None,
+    intents: IntentCache | None = None,
 ) -> str:
-    """A page of results as JSON text (PartSearch), with `understood` in front."""
+    """A page of results as JSON text (PartSearch), with `understood` in front.
+
+    `vehicles` and `intents` (search_words.SearchWords holds both) remember resolved
+    vehicles and read queries, so a repeated query reads neither again."""
     base = SearchQuery(
         request.q,
         request.part_type,
@@ -90,7 +99,10 @@ async def shopper_search(
     )
     if not request.q or not request.q.strip():
         return await search_page(conn, base)
-    intent = understand(request.q, words, vocabulary)
+    if intents is not None:
+        intent = intents.understand(request.q)
+    else:
+        intent = understand(request.q, words, vocabulary)
     resolved = None
     if intent.vehicle is not None:
         resolve = vehicles.resolve if vehicles is not None else resolve_vehicle

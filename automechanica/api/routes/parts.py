@@ -80,6 +80,7 @@ async def search(
         embed=vectors.vector if vectors is not None else None,
         model=vectors.model if vectors is not None else None,
         vehicles=words.vehicles,
+        intents=words.intents,
     )
     return Response(page_json, media_type="application/json")  # already shaped as PartSearch
 
