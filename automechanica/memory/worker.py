@@ -7,7 +7,9 @@
 One round: lease up to `batch_size` due jobs under one token; of several jobs for
 the same row keep the newest; skip jobs whose content hash the store already has
 for this model; read the payloads (filterable fields) of the rest from their
-source rows; embed them `embed_batch` texts at a time in a thread; then write
+source rows; embed each distinct text once (jobs whose text the worker embedded
+recently take that vector: a model gives one text one vector), `embed_batch` texts
+at a time in a thread; then write
 the vectors and complete the jobs in one transaction (pgvector), or write the
 vectors first and then complete (Qdrant). An embedding call that fails is retried
 text by text, so one poison input fails alone: it is retried with backoff, and
@@ -36,9 +38,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -77,6 +79,7 @@ class EmbeddingWorkerOptions:
     rescue_seconds: float = 30.0
     retention_seconds: float | None = 24 * 3600.0  # done jobs kept this long (None: forever)
     backfill: bool = True  # at start: jobs for rows without a vector of this model
+    recent_texts: int = 4096  # vectors remembered by their text's hash (~1.5 KB each)
 
 
 @dataclass
@@ -84,6 +87,7 @@ class EmbeddingReport:
     """What the worker did."""
 
     embedded: int = 0
+    shared: int = 0  # of those, vectors taken from an identical text instead of the model
     skipped: int = 0  # the store already had this content for this model
     superseded: int = 0  # a newer job for the same row was in the batch
     gone: int = 0  # the source row was deleted before its turn
@@ -116,6 +120,7 @@ class EmbeddingWorker:
         self._stopping = asyncio.Event()
         self._kick = asyncio.Event()
         self._broken: tuple[str, BaseException] | None = None  # a background loop that failed
+        self._recent = RecentVectors(self.options.recent_texts)
 
     # -- control -----------------------------------------------------------------------
 
@@ -278,6 +283,35 @@ class EmbeddingWorker:
         return found
 
     async def _embed(self, todo: list[Job]) -> tuple[dict[int, Vectors], list[JobFailure]]:
+        """Vectors by job id, each distinct text embedded once.
+
+        Routine decisions say the same few things (10,000 product pages: a few hundred
+        distinct event texts), so jobs with the text of a job in this batch, or of one
+        embedded recently, share its vector."""
+        vectors: dict[int, Vectors] = {}
+        alike: dict[str, list[Job]] = defaultdict(list)
+        for job in todo:
+            known = self._recent.get(job.content_hash)
+            if known is not None:
+                vectors[job.id] = known
+            else:
+                alike[job.content_hash].append(job)
+        self.report.shared += len(vectors)
+        embedded, first_failures = await self._embed_texts([group[0] for group in alike.values()])
+        failures: list[JobFailure] = []
+        for content_hash, group in alike.items():
+            vector = embedded.get(group[0].id)
+            if vector is not None:
+                self._recent.put(content_hash, vector)
+                vectors |= {job.id: vector for job in group}
+                self.report.shared += len(group) - 1
+        hash_of_first = {group[0].id: content_hash for content_hash, group in alike.items()}
+        for failure in first_failures:
+            group = alike[hash_of_first[failure.job_id]]
+            failures += [replace(failure, job_id=job.id) for job in group]
+        return vectors, failures
+
+    async def _embed_texts(self, todo: list[Job]) -> tuple[dict[int, Vectors], list[JobFailure]]:
         """Vectors by job id; a failed call is retried text by text to isolate poison.
 
         Texts go to the model shortest first: a call pads every text to its longest, so
@@ -396,6 +430,28 @@ class EmbeddingWorker:
             await job()
         except DATABASE_AWAY as exc:
             log.warning("embedding worker: %s skipped, the database is away (%s)", what, exc)
+
+
+class RecentVectors:
+    """The vectors of the last `size` distinct texts embedded, by the text's hash."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._vectors: OrderedDict[str, Vectors] = OrderedDict()
+
+    def get(self, content_hash: str) -> Vectors | None:
+        vector = self._vectors.get(content_hash)
+        if vector is not None:
+            self._vectors.move_to_end(content_hash)
+        return vector
+
+    def put(self, content_hash: str, vector: Vectors) -> None:
+        if self.size <= 0:
+            return
+        self._vectors[content_hash] = vector
+        self._vectors.move_to_end(content_hash)
+        while len(self._vectors) > self.size:
+            self._vectors.popitem(last=False)
 
 
 def _newest_per_row(batch: list[Job]) -> tuple[list[Job], list[Job]]:

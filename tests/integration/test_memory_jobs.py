@@ -234,6 +234,64 @@ async def test_poison_is_dead_at_once_and_a_transient_failure_retries(pool: Pool
     assert status["memory"].vectors == {"flaky-test-model": 3}
 
 
+class Counting:
+    """The real model, with the texts it was given counted."""
+
+    def __init__(self, inner: OnnxEmbedder) -> None:
+        self.inner = inner
+        self.model, self.dimension = inner.model, inner.dimension
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        self.texts += texts
+        return self.inner.embed(texts)
+
+
+async def test_each_distinct_text_is_embedded_once(
+    pool: Pool,  # noqa: F811
+    embedder: OnnxEmbedder,  # noqa: F811
+) -> None:
+    routine = "SEO page written from the part's data; no price: no offer"
+    texts = [routine] * 30 + [f"held: price below MAP for offer {n}" for n in range(10)]
+    await rows(
+        pool,
+        "INSERT INTO memory_items (namespace, content) SELECT 'n', t "
+        "FROM unnest(%s::text[]) t RETURNING id",
+        texts,
+    )
+    counting = Counting(embedder)
+    options = EmbeddingWorkerOptions(batch_size=16)  # three batches: the text recurs in each
+    report = await EmbeddingWorker(pool, counting, PgVectorStore(pool), options).drain()
+    assert sorted(counting.texts) == sorted(set(texts))
+    assert (report.embedded, report.shared, report.batches) == (40, 29, 3)
+    stored = await rows(
+        pool,
+        "SELECT m.content, v.embedding::text AS vector FROM memory_embeddings v "
+        "JOIN memory_items m ON m.id = v.item_id",
+    )
+    assert len(stored) == 40
+    by_text: dict[str, set[str]] = {}
+    for row in stored:
+        by_text.setdefault(row["content"], set()).add(row["vector"])
+    assert len(by_text[routine]) == 1  # one vector, stored for every event that says it
+    (alone,) = embedder.embed([routine])
+    (shared,) = by_text[routine]
+    assert np.allclose(np.array(shared.strip("[]").split(","), dtype=np.float32), alone, atol=1e-6)
+
+
+async def test_a_poison_text_fails_every_job_that_carries_it(pool: Pool) -> None:  # noqa: F811
+    await rows(
+        pool,
+        "INSERT INTO memory_items (namespace, content) SELECT 'n', t "
+        "FROM unnest(%s::text[]) t RETURNING id",
+        ["POISON pill"] * 3 + ["fine"],
+    )
+    report = await EmbeddingWorker(pool, Flaky(), PgVectorStore(pool)).drain()
+    assert (report.embedded, report.dead) == (1, 3)
+    statuses = [(j["content"], j["status"]) for j in await jobs_of(pool, "memory")]
+    assert statuses == [("POISON pill", "dead")] * 3 + [("fine", "done")]
+
+
 async def memory_status_of(pool: Pool) -> list[Any]:  # noqa: F811
     async with pool.connection() as conn:
         return await memory_status(conn)
