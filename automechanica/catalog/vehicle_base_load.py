@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +50,14 @@ def full_source(years: tuple[int, int]) -> str:
     return f"vpic:{month}:v{METHOD_VERSION}:{years[0]}-{years[1]}"
 
 
+def cores() -> int:
+    """The cores this process may run on (the load's decoding pool spreads over them)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def store_years(now: datetime) -> tuple[int, int]:
     """Model years the store sells: from vPIC's first through next year's."""
     return (FIRST_YEAR, now.year + 1)
@@ -66,9 +75,11 @@ async def load_full_base(
     *,
     now: datetime | None = None,
     force: bool = False,
+    workers: int | None = None,
     progress: Progress = no_progress,
 ) -> BaseLoad:
-    """Every vPIC car, MPV and truck of the store's years; skipped when already loaded."""
+    """Every vPIC car, MPV and truck of the store's years, decoded on `workers` processes
+    (every core by default); skipped when already loaded."""
     clock = now or datetime.now()
     years = store_years(clock)
     source = full_source(years)
@@ -77,7 +88,15 @@ async def load_full_base(
         return BaseLoad(source, True, BaseCounts(), totals, 0, 0.0)
     progress("patterns", 0, 1)
     seeds = pattern_vins(now=clock)
-    return await load_base(conn, seeds, years=years, source=source, now=clock, progress=progress)
+    return await load_base(
+        conn,
+        seeds,
+        years=years,
+        source=source,
+        now=clock,
+        workers=cores() if workers is None else workers,
+        progress=progress,
+    )
 
 
 async def load_base(
@@ -87,11 +106,13 @@ async def load_base(
     years: tuple[int, int],
     source: str,
     now: datetime | None = None,
+    workers: int = 1,
     progress: Progress = no_progress,
 ) -> BaseLoad:
-    """Enumerate from `seeds`, store in bulk, record the load; commits."""
+    """Enumerate from `seeds` (decoded on `workers` processes), store in bulk, record the
+    load; commits."""
     started = time.perf_counter()
-    found = enumerate_base(seeds, years=years, now=now, progress=progress)
+    found = enumerate_base(seeds, years=years, now=now, workers=workers, progress=progress)
     progress("storing", 0, len(found.configs))
     async with conn.transaction():
         added = await store_base(conn, found.configs)

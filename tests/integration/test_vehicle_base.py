@@ -9,7 +9,6 @@ from typing import Any
 import psycopg
 import ultravin
 
-from automechanica.catalog.vehicle_base import with_model_year
 from automechanica.catalog.vehicle_base_load import (
     RECORD_LOAD,
     full_source,
@@ -18,6 +17,7 @@ from automechanica.catalog.vehicle_base_load import (
     store_years,
 )
 from automechanica.catalog.vehicle_base_store import BaseCounts, count_base, store_base
+from automechanica.catalog.vehicle_base_vins import with_model_year
 from automechanica.catalog.vehicle_config import VehicleConfig
 from automechanica.catalog.vehicles import DEMO_CLOCK
 from automechanica.catalog.vin_match import match_vin
