@@ -1,7 +1,7 @@
 """What sign-in, access checks and the request edge cost, through the HTTP API (issue 10).
 
     .venv/bin/python -m bench.api_security [--accounts 400] [--login-rate 0] [--wrong 0.2]
-        [--rate 150] [--seconds 6] [--closed-seconds 4] [--rounds 3] [--only login|pairs]
+        [--rate 150] [--seconds 6] [--closed-seconds 4] [--rounds 3] [--only login|pairs|access]
 
 Builds the demo store and `--accounts` customer accounts (one argon2id hash made
 with the app's parameters, shared by every account: verifying costs the same), and
@@ -14,9 +14,10 @@ search rate limiter, with a limit too high to trigger; operator routes behind
     prepared statements (with one process per variant, the PostgreSQL CPU per search
     differed by 5-17% between two processes running the same statements, likely each
     pool's own prepared plans);
-  - an unguarded copy of the operator queue routes under /bench/open, just before the
-    guarded ones in the route table (so the guarded route is matched one router later:
-    FastAPI tries routes one by one, a few µs each).
+  - an unguarded copy of the queue stats route under /bench/open, just before the
+    guarded queue router, whose first route it is (so the guarded route is matched one
+    route later: FastAPI tries routes one by one, a few µs each; until 2026-12-03 the
+    copy was of the whole router, eight routes, all matched before the guarded stats).
 
 Figures (each closed-loop run also reads from /proc the CPU the API process and the
 embedded PostgreSQL's processes spent, per request: steadier than rates on this
@@ -33,8 +34,10 @@ shared machine):
   2. On vs off, alternating (on, off, off, on, on, off...) so drift cancels: closed-loop
      requests/s with 16 clients, and open-loop p50/p99 at --rate, for
      GET /api/parts?part_type=T&vehicle_id=V, GET /api/parts?q=WORDS (rate-limited),
-     and GET /api/admin/queue/stats with a bearer token (its session read on every
-     request) against the same handler at /bench/open/... (the token is sent too).
+     and GET /api/admin/queue/stats with a bearer token (one session, so after the
+     first request the check is answered by the process's caches of verified tokens
+     and active sessions, with the revocation listener connected) against the same
+     handler at /bench/open/... (the token is sent too). --only access: this pair alone.
 Target: on no more than 5% slower than off.
 """
 
@@ -58,7 +61,8 @@ from typing import Any
 import argon2
 import httpx
 import psycopg
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -154,17 +158,30 @@ def bench_app(url: str) -> FastAPI:
         i for i, r in enumerate(routes) if getattr(r, "original_router", None) is admin_queue.router
     )
     before = len(routes)
-    app.include_router(admin_queue.router, prefix=OPEN_PREFIX)
+    app.include_router(_open_stats())
     added = routes[before:]
     del routes[before:]
-    routes[guarded:guarded] = added  # where the guarded copy is matched (FastAPI matches
-    # routes one by one, about 3 µs each here: the place in the table is not free)
+    # Just before the guarded router, whose first route is stats: FastAPI matches routes
+    # one by one (a few µs each here), so the guarded stats pays one route's matching
+    # more, not a whole router's (the place in the table is not the access check's cost).
+    routes[guarded:guarded] = added
     app.user_middleware = [
         Middleware(_EdgeSwitch, policy=policy) if _is_edge(m.cls) else m
         for m in app.user_middleware
     ]
     app.state.search_buckets = _SwitchedLimiter(app.state.search_buckets)
     return app
+
+
+def _open_stats() -> APIRouter:
+    """GET /api/admin/queue/stats's handler, unguarded, under OPEN_PREFIX."""
+    stats = next(r for r in admin_queue.router.routes if getattr(r, "path", "").endswith("/stats"))
+    assert isinstance(stats, APIRoute)
+    router = APIRouter(prefix=OPEN_PREFIX + admin_queue.router.prefix)
+    router.add_api_route(
+        "/stats", stats.endpoint, response_model=stats.response_model, methods=["GET"]
+    )
+    return router
 
 
 def _is_edge(cls: object) -> bool:
@@ -462,10 +479,95 @@ async def edge_and_access(url: str) -> dict[str, float]:
             sessions.signer.read(token)
 
         out["TokenSigner.read (JWT)"] = await per_call(read, 5_000)
-        out["Sessions.authenticate (JWT + session)"] = await per_call(
+        out["Sessions.authenticate (cache off: session read)"] = await per_call(
             lambda: sessions.authenticate(conn, token), 2_000
         )
+        sessions.active.listen_started()  # as when the listener is connected
+        out["Sessions.authenticate (cache on: remembered)"] = await per_call(
+            lambda: sessions.authenticate(conn, token), 20_000
+        )
     return out
+
+
+async def interleaved_access(url: str, meter: CpuMeter, blocks: int, per_block: int) -> None:
+    """The guarded and the unguarded queue stats in one process, without HTTP, one request
+    at a time, in alternating blocks (on, off; off, on; ...): CPU per request of this
+    process and of PostgreSQL, and wall time. On a shared machine whose load moves
+    between closed-loop runs, alternation every few hundred requests lets drift cancel."""
+    app = bench_app(url)
+    statuses: Counter[int] = Counter()
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            statuses[message["status"]] += 1
+
+    async with app.router.lifespan_context(app):
+        listener = app.state.session_listener
+        async with app.state.pool.connection() as conn:
+            pair = await app.state.sessions.login(conn, OPERATOR, PASSWORD, client_ip="10.255.0.2")
+        headers = [
+            (b"host", b"bench"),
+            (SWITCH.lower().encode(), b"on"),
+            (b"authorization", f"Bearer {pair.access_token}".encode()),
+        ]
+        paths = {"on": "/api/admin/queue/stats", "off": f"{OPEN_PREFIX}/api/admin/queue/stats"}
+
+        async def block(path: str) -> tuple[float, float, float]:
+            cpu, pg, wall = time.process_time(), meter.postgres(), time.perf_counter()
+            for _ in range(per_block):
+                scope: Scope = {
+                    "type": "http",
+                    "asgi": {"version": "3.0"},
+                    "http_version": "1.1",
+                    "method": "GET",
+                    "scheme": "http",
+                    "path": path,
+                    "raw_path": path.encode(),
+                    "root_path": "",
+                    "query_string": b"",
+                    "headers": headers,
+                    "client": ("127.0.0.1", 40000),
+                    "server": ("bench", 80),
+                }
+                await app(scope, receive, send)
+            return (
+                time.process_time() - cpu,
+                meter.postgres() - pg,
+                time.perf_counter() - wall,
+            )
+
+        for path in paths.values():  # warm up: plans prepared, session remembered
+            await block(path)
+        totals = {v: [0.0, 0.0, 0.0] for v in paths}
+        pairs: list[float] = []  # API CPU on ÷ off of each pair of neighbouring blocks
+        for b in range(blocks):
+            got = {}
+            for variant in ("on", "off") if b % 2 == 0 else ("off", "on"):
+                got[variant] = await block(paths[variant])
+                for i, x in enumerate(got[variant]):
+                    totals[variant][i] += x
+            pairs.append(got["on"][0] / got["off"][0])
+        connected = listener.connected
+    n = blocks * per_block
+    print(
+        f"\nqueue stats in-process, interleaved ({blocks} blocks of {per_block} each, one at a "
+        f"time; listener connected: {connected}; answers {_statuses(statuses)}):"
+    )
+    for variant, (cpu, pg, wall) in totals.items():
+        print(
+            f"  {variant:3} CPU per request: API {cpu / n * 1e6:,.0f} µs, PostgreSQL "
+            f"{pg / n * 1e6:,.0f} µs; wall {wall / n * 1e6:,.0f} µs"
+        )
+    on, off = totals["on"], totals["off"]
+    print(
+        f"  on / off: API CPU {on[0] / off[0]:.3f}×, API + PostgreSQL CPU "
+        f"{(on[0] + on[1]) / (off[0] + off[1]):.3f}×, wall {on[2] / off[2]:.3f}×; "
+        f"API CPU per pair of blocks: median {statistics.median(pairs):.3f}×, quartiles "
+        + " / ".join(f"{q:.3f}" for q in statistics.quantiles(pairs, n=4))
+    )
 
 
 # --- the runs ------------------------------------------------------------------------
@@ -642,7 +744,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6, help="each open-loop run")
     parser.add_argument("--closed-seconds", type=float, default=4, help="each closed-loop run")
     parser.add_argument("--rounds", type=int, default=3, help="on/off pairs per endpoint")
-    parser.add_argument("--only", choices=("login", "pairs"), help="one half of the figures")
+    parser.add_argument(
+        "--only", choices=("login", "pairs", "access"), help="a part of the figures"
+    )
+    parser.add_argument(
+        "--blocks", type=int, default=40, help="in-process interleaved blocks, access check"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -663,7 +770,7 @@ def main() -> None:
         words = search_words(url)
         print(f"demo store and accounts built in {time.perf_counter() - started:.0f} s")
         meter = CpuMeter(work / "pgdata")
-        if args.only != "pairs":
+        if args.only not in ("pairs", "access"):
             # its own server: thousands of sign-ins leave a heap the pairs should not inherit
             proc, base = serve(url)
             try:
@@ -683,29 +790,27 @@ def main() -> None:
             print("\n2. Access checks and limits on vs off (rounds: on, off; off, on; ...)")
             parts = asyncio.run(edge_and_access(url))
             print("in-process, µs per call: " + "; ".join(f"{k} {v:.1f}" for k, v in parts.items()))
-            ratios = [
-                pair_figures(
+            asyncio.run(interleaved_access(url, meter, args.blocks, 250))
+            pairs = [
+                (
                     "GET /api/parts?part_type=T&vehicle_id=V (edge on vs off)",
                     (server, [get(t, on) for t in fitment]),
                     (server, [get(t, off) for t in fitment]),
-                    meter,
-                    args,
                 ),
-                pair_figures(
+                (
                     "GET /api/parts?q=WORDS (edge and search limiter on vs off)",
                     (server, [get(t, on) for t in search]),
                     (server, [get(t, off) for t in search]),
-                    meter,
-                    args,
                 ),
-                pair_figures(
+                (
                     "GET /api/admin/queue/stats, bearer checked vs the same handler unguarded",
                     (server, [get("/api/admin/queue/stats", on + bearer)]),
                     (server, [get(f"{OPEN_PREFIX}/api/admin/queue/stats", on + bearer)]),
-                    meter,
-                    args,
                 ),
             ]
+            if args.only == "access":
+                pairs = pairs[-1:]
+            ratios = [pair_figures(name, a, b, meter, args) for name, a, b in pairs]
             print("\non / off closed-loop rates: " + ", ".join(f"{r:.3f}" for r in ratios))
         finally:
             proc.terminate()
