@@ -4,16 +4,19 @@
 one year of its schema's band, and most of them with filler characters that
 match no pattern at the other positions (error 5/14, a model left blank). So:
 
-1. keep the patterns of WMIs whose vehicle type is a car, MPV or truck;
-2. repair each VIN: every position vPIC reports as wrong gets the first
-   character its "Possible Values" allow (check digit fixed), decoded again;
-3. one representative VIN per (WMI, configuration) is walked out year by
-   year — the 10th character (model-year code) rewritten, the check digit
-   recomputed, and the year passed as vPIC's model-year hint (position 10 is
-   a 30-year cycle that position 7 settles, and a filler there may point the
-   other way) — for as long as it still decodes to the same make and model.
+1. keep the patterns of WMIs whose vehicle type is a car, MPV or truck (and a
+   few VINs drawn per such WMI), decoded in full: each one's configuration, and
+   the schemas and pattern keys it went through, grouped by (WMI, model schema);
+2. repair the VINs of groups where none decoded: every position vPIC reports
+   as wrong gets the first character its "Possible Values" allow;
+3. mix each group's patterns (`vehicle_base_keys.mixes`): the combinations of
+   characters a VIN whose free positions are random falls into, likeliest first;
+4. walk every configuration's VIN out year by year — the 10th character
+   rewritten, the check digit recomputed, the year passed as vPIC's model-year
+   hint — for as long as it still decodes to the same make and model.
 
-Pure computation: no database here (`vehicle_base_store` writes the result).
+Decoding runs on a pool of processes (`vehicle_base_decode`). No database here
+(`vehicle_base_store` writes the result).
 """
 
 from __future__ import annotations
@@ -91,15 +94,11 @@ def _pins(keys: str) -> Pins:
     return pinned(keys)
 
 
-def _blanks(attrs: Attrs) -> int:
-    return sum(v is None for v in attrs)
-
-
 @dataclass(slots=True)
 class _Group:
-    """What one WMI reaches through one model schema (or, once split, one make and model
-    of it): each configuration with the VIN that decoded it and that VIN's year, the
-    schemas its decodes touched, and the configurations of each model year walked."""
+    """What one WMI reaches through one model schema: each configuration with the VIN
+    that decoded it and that VIN's year, and the schemas its decodes touched; its first
+    VIN is the one its mixes are made from."""
 
     vin: str = ""
     year: int = 0
@@ -130,6 +129,7 @@ def enumerate_base(
     years: tuple[int, int],
     now: datetime | None = None,
     per_group: int = 96,
+    max_group: int = 1024,
     workers: int = 1,
     progress: Progress = no_progress,
 ) -> BaseEnumeration:
@@ -139,7 +139,7 @@ def enumerate_base(
         run = _Enumeration(years, decoder, progress)
         run.seed(list(dict.fromkeys(seeds)))
         run.repair()
-        run.mix(per_group)
+        run.mix(per_group, max_group)
         run.walk()
     return BaseEnumeration(run.collect(), run.decodes, len(seeds))
 
@@ -217,15 +217,18 @@ class _Enumeration:
             if not fixes:
                 break
 
-    def mix(self, per_group: int) -> None:
-        """The combinations of each group's patterns, decoded at the group's year."""
+    def mix(self, per_group: int, max_group: int) -> None:
+        """The combinations of each group's patterns, decoded at the group's year:
+        `per_group`, or as many as the patterns a VIN is drawn from (each one's likeliest
+        mix, up to `max_group`) — a large schema's VINs spread over far more mixes."""
         keys = [key for key, group in self.groups.items() if group.attrs is not None]
         jobs: list[MixJob] = []
         for key in keys:
             group = self.groups[key]
             splits = {p for sid in group.schemas for p in self.splits.get(sid, ())}
             draws = {p for sid in group.schemas for p in self.draws.get(sid, ())}
-            jobs.append((group.vin, group.year, tuple(splits), tuple(draws), per_group))
+            limit = min(max(per_group, len(draws)), max_group)
+            jobs.append((group.vin, group.year, tuple(splits), tuple(draws), limit))
         for key, (decoded, hits) in zip(
             keys, self.decode(decode_mixes, jobs, "mixes", chunk=64), strict=True
         ):

@@ -8,7 +8,10 @@ configuration is normalized once per distinct set of raw vPIC values (most VINs
 of a schema share theirs), so the parent process does almost nothing per VIN.
 
 `Decoder` spreads the chunks over a process pool (the machine's cores), or
-decodes inline when asked for one worker (tests, small loads).
+decodes inline when asked for one worker (tests, small loads). The workers are
+forked: they share the vPIC data the parent has loaded, and do not import the
+entry point again (`python -m automechanica` runs its CLI at import). Mixes are
+ranked in the workers too (`decode_mixes`).
 """
 
 from __future__ import annotations

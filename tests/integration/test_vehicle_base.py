@@ -9,8 +9,10 @@ from typing import Any
 import psycopg
 import ultravin
 
+from automechanica.catalog.vehicle_base import METHOD_VERSION
 from automechanica.catalog.vehicle_base_load import (
     RECORD_LOAD,
+    full_base_loaded,
     full_source,
     load_base,
     load_full_base,
@@ -83,6 +85,18 @@ async def test_a_full_load_already_recorded_is_skipped(conn: psycopg.AsyncConnec
     result = await load_full_base(conn, now=DEMO_CLOCK)
     assert result.skipped and result.source == source
     assert result.added == BaseCounts() and result.totals == totals
+
+
+async def test_a_load_by_an_older_method_leaves_the_new_one_to_run(
+    conn: psycopg.AsyncConnection[Any],
+) -> None:
+    source = full_source(store_years(DEMO_CLOCK))
+    older = source.replace(f":v{METHOD_VERSION}:", f":v{METHOD_VERSION - 1}:")
+    assert older != source
+    await conn.execute(RECORD_LOAD, (older, 1, 1, 1, 1, 1.0))
+    assert not await full_base_loaded(conn, now=DEMO_CLOCK)
+    await conn.execute(RECORD_LOAD, (source, 1, 1, 1, 1, 1.0))
+    assert await full_base_loaded(conn, now=DEMO_CLOCK)
 
 
 async def test_a_vin_matches_its_exact_configuration_once_the_base_has_it(
