@@ -232,6 +232,7 @@ def run_raw(url: str, s: Setting) -> None:
     """
     one_commit = s.contender == "raw-ours"
     with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET plan_cache_mode = force_generic_plan")  # as our worker plans
         done: list[int] = []
         while True:
             if one_commit:
@@ -277,6 +278,14 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
             p.kill()
 
 
+#: How often `drain` counts finished tasks. The count is a scan of the contender's whole
+#: table, run on the machine being measured: every 50 ms it took 5-10% of a core on our
+#: wider table at 50,000 tasks (less on the raw ceiling's narrow one). The rate comes
+#: from the database's own timestamps, so polling less often changes no figure but the
+#: wall time (by at most this interval), and it is the same for every contender.
+POLL_SECONDS = 0.25
+
+
 def drain(url: str, procs: list[subprocess.Popen[bytes]], done: str, total: int) -> float:
     """Wait until `done` (a count query) reaches `total`; the wall time."""
     started = time.monotonic()
@@ -287,7 +296,7 @@ def drain(url: str, procs: list[subprocess.Popen[bytes]], done: str, total: int)
                 return time.monotonic() - started
             if any(p.poll() not in (None, 0) for p in procs):
                 raise SystemExit("a worker process failed; see its output above")
-            time.sleep(0.05)
+            time.sleep(POLL_SECONDS)
 
 
 def scalar(url: str, query: str) -> float:
@@ -593,17 +602,17 @@ def report(lines: list[Line], levels: list[int], workers: int) -> None:
         b = best(contender)
         if b is None:
             continue
-        ratio = ""
+        versus = ""
         if ours_best and contender != "ours":
             pct = ours_best.figures["processed"] / b.figures["processed"]
-            ratio = (
+            versus = (
                 f"  -> ours best is {pct:.1f}x"
                 if not contender.startswith("raw")
                 else (f"  -> ours best is {pct:.0%} of it")
             )
         print(
             f"  best of {contender:<14}{b.figures['processed']:>10,.0f}/s  "
-            f"[{b.setting.describe(workers)}]{ratio}"
+            f"[{b.setting.describe(workers)}]{versus}"
         )
 
 
@@ -694,9 +703,9 @@ def main() -> int:
                     )
                 drop_database(admin, name)
     lines = []
-    for s, figures in runs.items():
-        best = max(figures, key=lambda f: f["processed"])
-        lines.append(Line(s, figures[0] | best))  # round 1's extras, the best round's rate
+    for s, per_round in runs.items():
+        top = max(per_round, key=lambda f: f["processed"])
+        lines.append(Line(s, per_round[0] | top))  # round 1's extras, the best round's rate
     if args.rounds > 1:
         print(f"\nbest of {args.rounds} rounds per setting:")
         for contender in wanted:

@@ -113,7 +113,8 @@ async def test_leasing_takes_priority_then_run_at_and_skips_what_is_not_due(acon
     leases = await _lease(aconn)
     assert [le.id for le in leases] == [ids[2], ids[1], ids[0]]
     assert all(le.attempt == 1 and le.token for le in leases)
-    assert len({le.token for le in leases}) == 3
+    # One token for the claim; a lease is its task id and that token.
+    assert len({le.token for le in leases}) == 1 and len({le.key for le in leases}) == 3
     row = await (
         await aconn.execute(
             "SELECT lease_expires_at - heartbeat_at AS left, status FROM tasks WHERE id = %s",
@@ -160,8 +161,8 @@ async def test_a_result_for_a_lease_taken_back_is_rejected(aconn: Conn) -> None:
     assert (await get_task(aconn, first.id)).status == "leased"
     assert (await get_task(aconn, second.id)).result == "fresh"
     assert await heartbeat(aconn, [first, second], lease_seconds=30) == set()
-    assert await heartbeat(aconn, [again], lease_seconds=30) == {again.token}
-    assert await heartbeat(aconn, [first, again], lease_seconds=30) == {again.token}  # newest
+    assert await heartbeat(aconn, [again], lease_seconds=30) == {again.key}
+    assert await heartbeat(aconn, [first, again], lease_seconds=30) == {again.key}  # newest
 
 
 async def test_failure_schedules_a_retry_with_backoff_or_dead_letters(aconn: Conn) -> None:
@@ -182,7 +183,7 @@ async def test_failure_schedules_a_retry_with_backoff_or_dead_letters(aconn: Con
     assert dead.finished_at is not None
 
 
-async def test_exchange_settles_and_leases_in_one_transaction(aconn: Conn) -> None:
+async def test_exchange_settles_and_leases_in_one_statement(aconn: Conn) -> None:
     await insert_tasks(aconn, [new_task("k", {"i": i}) for i in range(5)])
     settled, first = await exchange(
         aconn, Settlement(), worker="t", kinds=["k"], limit=2, lease_seconds=30
@@ -197,9 +198,15 @@ async def test_exchange_settles_and_leases_in_one_transaction(aconn: Conn) -> No
         lease_seconds=30,
     )
     assert settled.completed == {first[1].id} and settled.released == {first[0].id}
-    assert len(more) == 4  # the released task was runnable again for the lease
+    # One statement, one snapshot: the task it released is not leased again by it...
+    assert len(more) == 3 and first[0].id not in {le.id for le in more}
     released = await get_task(aconn, first[0].id)
-    assert (released.status, released.attempts) == ("leased", 1)  # the release uncounted it
+    assert (released.status, released.attempts) == ("pending", 0)  # the release uncounted it
+    # ...but by the next exchange, as a task released by another worker would be.
+    _, again = await exchange(
+        aconn, Settlement(), worker="t", kinds=["k"], limit=10, lease_seconds=30
+    )
+    assert [le.id for le in again] == [first[0].id] and again[0].attempt == 1
 
 
 async def test_rescue_counts_an_expired_lease_as_a_failed_attempt(aconn: Conn) -> None:

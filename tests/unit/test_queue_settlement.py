@@ -29,3 +29,12 @@ def test_duplicates_of_one_lease_are_sent_once() -> None:
     held = _lease(7, 1)
     kept = newest_outcomes(Settlement(released=[held, held]))
     assert kept.released == [held]
+
+
+def test_a_bundle_of_completions_keeps_one_per_task_and_drops_their_running_marks() -> None:
+    stale, fresh, other, running = _lease(1, 1), _lease(1, 2), _lease(2, 1), _lease(3, 1)
+    bundle = Settlement(started=[other, running], completed=[(other, "1"), (running, "2")])
+    kept = newest_outcomes(bundle)
+    assert [le.id for le, _ in kept.completed] == [2, 3] and kept.started == []
+    kept = newest_outcomes(Settlement(completed=[(stale, "old"), (fresh, "new"), (other, "1")]))
+    assert kept.completed == [(fresh, "new"), (other, "1")]
