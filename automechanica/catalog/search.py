@@ -21,9 +21,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
@@ -185,8 +187,10 @@ INTENT_VECTOR_RANK = "coalesce(1 - (e.embedding <=> %(vector)s::vector), 0)"
 #: it costs about three times running it (1-3 ms against 0.2-0.9 ms on the demo): it
 #: is prepared on its first run on a connection (not psycopg's fifth: the pool hands
 #: requests round the connections, so most never reached five) and runs with a generic
-#: plan, made once per connection; the session is set back to the default right after.
-#: Words searched for a vehicle run the same way (`generic_plan`).
+#: plan, made once per connection. The session asks for generic plans just before it
+#: (the setting is read when a statement is bound) and the statement itself sets the
+#: default back as it runs (GENERIC_PAGE's last column). Words searched for a vehicle
+#: run the same way (`generic_plan`).
 GENERIC_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', false)"
 DEFAULT_PLANS = "SELECT set_config('plan_cache_mode', 'auto', false)"
 #: Loose words: any of the query's words (OR), for the fallback when all of them
@@ -224,6 +228,12 @@ SELECT json_build_object(
         JOIN part_types t ON t.id = p.part_type_id) x)
 )::text AS page
 """
+
+
+#: PAGE for a statement run with a generic plan: it puts the session's default back.
+GENERIC_PAGE = PAGE.replace(
+    ")::text AS page", ")::text AS page, set_config('plan_cache_mode', 'auto', false) AS plans"
+)
 
 
 @dataclass
@@ -285,8 +295,9 @@ def page_statement(query: SearchQuery) -> tuple[sql.Composed, dict[str, Any]]:
         "offset": (query.page - 1) * query.per_page,
         "page": query.page,
     }
+    page = sql.SQL(GENERIC_PAGE if generic_plan(query) else PAGE)
     if query.part_types:
-        return _intent_statement(query, where, params)
+        return _intent_statement(query, where, params, page)
     words, years = vehicle_mentions(query.q or "") if query.vehicle_id is None else ([], [])
     if words and years and not query.vehicle_ids:
         params |= {"vehicle_words": words, "vehicle_years": years}
@@ -305,11 +316,11 @@ def page_statement(query: SearchQuery) -> tuple[sql.Composed, dict[str, Any]]:
     else:
         rank = sql.SQL(TEXT_RANK) if query.q else sql.SQL("0::real")
         head = sql.SQL(MATCHED).format(rank=rank, where=sql.SQL(" AND ").join(where))
-    return sql.Composed([head, sql.SQL(PAGE)]), params
+    return sql.Composed([head, page]), params
 
 
 def _intent_statement(
-    query: SearchQuery, where: list[sql.Composable], params: dict[str, Any]
+    query: SearchQuery, where: list[sql.Composable], params: dict[str, Any], page: sql.SQL
 ) -> tuple[sql.Composed, dict[str, Any]]:
     """Every part of the meant types passing the filters, ranked by the words and vector."""
     if query.q:
@@ -327,7 +338,7 @@ def _intent_statement(
         vector_join=sql.SQL(INTENT_VECTOR_JOIN if hybrid else ""),
         where=sql.SQL(" AND ").join(where),
     )
-    return sql.Composed([head, sql.SQL(PAGE)]), params
+    return sql.Composed([head, page]), params
 
 
 def any_words_query(text: str) -> str | None:
@@ -349,24 +360,30 @@ async def search_page(conn: AsyncConnection[Any], query: SearchQuery) -> str:
     """
     statement, params = page_statement(query)
     generic = generic_plan(query)
-    if not generic and not is_hybrid(query):
-        async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(statement, params)
-            row = await cur.fetchone()
-    else:
-        # One round trip: the HNSW settings (not SET LOCAL in a transaction: BEGIN and
-        # COMMIT cost more than the settings themselves), the generic-plan setting, the
-        # statement, and the setting back.
-        async with conn.pipeline():
-            if is_hybrid(query) and not query.part_types:
+    prepare = True if generic else None
+    try:
+        if is_hybrid(query) and not query.part_types:
+            # One round trip: the HNSW settings (not SET LOCAL in a transaction: BEGIN
+            # and COMMIT cost more than the settings themselves), the generic-plan
+            # setting, and the statement.
+            async with conn.pipeline():
                 await conn.cursor().execute(VECTOR_SETTINGS, vector_settings(query))
-            if generic:
-                await conn.cursor().execute(GENERIC_PLANS)
-            cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(statement, params, prepare=True if generic else None)
-            if generic:
-                await conn.cursor().execute(DEFAULT_PLANS)
-        row = await cur.fetchone()
+                if generic:
+                    await conn.cursor().execute(GENERIC_PLANS, prepare=True)
+                cur = conn.cursor(row_factory=dict_row)
+                await cur.execute(statement, params, prepare=prepare)
+            row = await cur.fetchone()
+        else:
+            if generic:  # a round trip of its own: cheaper in the API than a pipeline
+                await conn.execute(GENERIC_PLANS, prepare=True)
+            async with conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(statement, params, prepare=prepare)
+                row = await cur.fetchone()
+    except psycopg.Error:
+        if generic and not conn.closed:  # stopped before the statement set the default back
+            with suppress(psycopg.Error):
+                await conn.execute(DEFAULT_PLANS)
+        raise
     assert row is not None
     return str(row["page"])
 
