@@ -12,7 +12,7 @@ without the database:
   not a Chevrolet Spark — and never a make or model the words do not name;
 - what is left (brand, "ceramic", a part number) is the text the search ranks by.
 
-Pure and fast (microseconds): the API calls it on every search.
+Pure, 0.1-0.4 ms a query: the API reads each query text once per process (IntentCache).
 """
 
 from __future__ import annotations
