@@ -355,6 +355,7 @@ def one_run(url: str, s: Setting, workers: int, n: int, extras: bool) -> dict[st
         if extras:
             out["enqueue_single"] = ones / singles
             out["enqueue_batched"] = (n - ones) / batched
+        settle_tables(url)  # as fill_raw does for the ceiling: every queue starts alike
     procs = [spawn(url, s) for _ in range(workers)]
     try:
         out["wall"] = drain(url, procs, SHAPES[family].done, n)
@@ -431,6 +432,14 @@ def enqueue_procrastinate(url: str, n: int, singles: int) -> tuple[float, float]
             return one, time.perf_counter() - started
 
     return asyncio.run(run())
+
+
+def settle_tables(url: str) -> None:
+    """VACUUM ANALYZE the freshly filled queue, as the raw ceiling's table always was:
+    hint bits and visibility set, statistics taken, for every contender alike (the
+    queues ran on whatever autovacuum had or had not done yet)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
 
 
 def fill_raw(url: str, n: int) -> None:
