@@ -23,7 +23,7 @@ from automechanica.queue.backoff import FailedStatus
 
 class Lease(NamedTuple):
     """One leased task, as its worker holds it (a named tuple: a worker makes one per
-    task, and a frozen dataclass took five times as long to build)."""
+    task, and a frozen dataclass took three times as long to build)."""
 
     id: int
     kind: str

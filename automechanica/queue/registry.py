@@ -30,7 +30,7 @@ DEFAULT_RETRY = RetryPolicy()
 
 class TaskContext(NamedTuple):
     """What a handler knows about the attempt it runs (immutable; a named tuple, as a
-    worker makes one per task and a frozen dataclass took four times as long)."""
+    worker makes one per task and a frozen dataclass took three times as long)."""
 
     task_id: int
     kind: str
