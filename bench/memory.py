@@ -309,9 +309,30 @@ async def end_to_end(url: str, n: int, embedder: OnnxEmbedder) -> None:
             f"\nend to end: {n:,} parts inserted (jobs by trigger) in {enqueued:.1f} s, "
             f"all searchable after {total:.1f} s ({n / total:,.0f} parts/s; {report})"
         )
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT DISTINCT content FROM embedding_jobs WHERE kind = 'part'"
+            )
+            texts = [row[0] for row in await cur.fetchall()]
+        bare = model_seconds(embedder, texts)
+        print(
+            f"  the bare model on the same {len(texts):,} distinct texts (batches of 64): "
+            f"{bare:.1f} s, {len(texts) / bare:,.0f} texts/s; the worker (enqueue excluded) at "
+            f"{bare / (total - enqueued):.0%} of the model's own rate"
+        )
         await hybrid_search(pool, embedder)
     finally:
         await pool.close()
+
+
+def model_seconds(embedder: OnnxEmbedder, texts: list[str]) -> float:
+    """Seconds the model alone takes on `texts`, 64 at a time, shortest first (as the
+    worker sends them)."""
+    ordered = sorted(texts, key=len)
+    started = time.perf_counter()
+    for start in range(0, len(ordered), 64):
+        embedder.embed(ordered[start : start + 64])
+    return time.perf_counter() - started
 
 
 SEARCHES = ("bosch wiper 26 inch", "brake disc", "ceramic brake pads front", "oil filter")

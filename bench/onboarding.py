@@ -66,7 +66,8 @@ from bench._stalls import StallProbe
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 SUPPLIER = "northstar"
-STEPS = ("map_layout", "normalize", "import", "product_data", "fitment")
+STEPS = tuple(step.key for step in ONBOARDING.steps)
+FAN_OUTS = {step.key: step.batch_size for step in ONBOARDING.steps if isinstance(step, FanOut)}
 TICK = os.sysconf("SC_CLK_TCK")
 Interval = tuple[str, float, float]  # (step key, start, end), epoch seconds
 
@@ -171,7 +172,6 @@ class Result:
     status: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
     waits: dict[str, list[float]] = field(default_factory=dict)  # step: queue waits (s)
-    batches: int = 0
     llm_calls: int = 0
     llm_ms: float = 0.0
     events: int = 0
@@ -330,26 +330,18 @@ def read_split(url: str, workflow_id: UUID, r: Result) -> None:
     ends: dict[str, float] = {"": r.started}
     for key, _, end in r.times:
         ends[key] = max(ends.get(key, 0.0), end)
-    before = {
-        "map_layout": "",
-        "normalize": "map_layout",
-        "import": "normalize",
-        "fitment": "product_data",
-    }
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         tasks = conn.execute(TASKS, {"id": workflow_id}).fetchall()
         run = conn.execute(RUN, {"id": workflow_id}).fetchone()
-    first_batch = True
     for task in tasks:
         key = task["step_key"]
-        if key == "product_data":
-            source = "import" if first_batch else "product_data:items"
-            first_batch = False
-        else:
-            source = before.get(key, "")
+        if key in r.waits and key in FAN_OUTS:  # a batch: its fan-out's items handler
+            source = f"{key}:items"
+        else:  # a step's first task: the previous step's last handler (a fan-in's last batch)
+            index = STEPS.index(key) if key in STEPS else 0
+            source = STEPS[index - 1] if index > 0 else ""
         wait = task["started"] - ends.get(source, r.started)
         r.waits.setdefault(key, []).append(wait)
-    r.batches = len(r.waits.get("product_data", [])) - 1
     assert run is not None
     r.events, r.llm_calls = run["events"], run["calls"]
     r.llm_ms, r.pages = float(run["llm_ms"]), run["pages"]
@@ -443,13 +435,13 @@ def report(r: Result) -> None:
     busy = union([(a, b) for _, a, b in r.times])
     print(
         f"  split of the workflow's {wall:.2f} s (start_workflow → settled, seen within 20 ms):"
-        " handler time per step (timed in process; product_data's batches overlap, counted"
+        " handler time per step (timed in process; a fan-out's batches overlap, counted"
         " once) and the queue wait of its tasks (lease after the enqueuing handler ended)"
     )
     for key in STEPS:
         t = union([(a, b) for k, a, b in r.times if k.split(":")[0] == key])
         waits = r.waits.get(key, [])
-        extra = f", {r.batches} batches of up to 200" if key == "product_data" else ""
+        extra = f", {len(waits) - 1} batches of up to {FAN_OUTS[key]}" if key in FAN_OUTS else ""
         print(
             f"    {key:<14}{t:8.2f} s  {t / wall:6.1%}   queue wait: {len(waits)} task(s),"
             f" sum {sum(waits):.3f} s, max {max(waits, default=0):.3f} s{extra}"

@@ -179,6 +179,30 @@ async def test_the_worker_drains_embeds_and_skips_what_is_unchanged(
     assert (report.embedded, report.skipped) == (0, 1)
 
 
+async def test_a_row_changed_between_batches_keeps_its_newest_text(
+    pool: Pool,  # noqa: F811
+    embedder: OnnxEmbedder,  # noqa: F811
+) -> None:
+    """The worker embeds a batch while the one before it is written: a row whose text
+    changed between the two batches keeps its newest text, and every job settles."""
+    first, second = await add_parts(pool, ["Bosch Wiper Blade 1", "Bosch Wiper Blade 2"])
+    await rows(pool, "UPDATE parts SET title = 'Denso Battery' WHERE id = %s RETURNING id", first)
+    options = EmbeddingWorkerOptions(batch_size=2)
+    report = await EmbeddingWorker(pool, embedder, PgVectorStore(pool), options).drain()
+    assert (report.batches, report.embedded) == (2, 3)
+    newest = await rows(
+        pool,
+        "SELECT DISTINCT ON (ref_id) ref_id, content_hash FROM embedding_jobs "
+        "WHERE kind = 'part' ORDER BY ref_id, id DESC",
+    )
+    stored = await rows(pool, "SELECT part_id, content_hash FROM part_embeddings")
+    assert {(int(r["ref_id"]), r["content_hash"]) for r in newest} == {
+        (r["part_id"], r["content_hash"]) for r in stored
+    }
+    assert {int(r["ref_id"]) for r in newest} == {first, second}
+    assert {j["status"] for j in await jobs_of(pool, "part")} == {"done"}
+
+
 class Flaky:
     """Refuses texts with POISON for good, and fails the first call for FLAKY."""
 
