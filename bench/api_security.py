@@ -7,17 +7,18 @@ Builds the demo store and `--accounts` customer accounts (one argon2id hash made
 with the app's parameters, shared by every account: verifying costs the same), and
 serves `create_app` as deployed in a uvicorn process as `automechanica up` runs it
 (request edge: body and query limits, NUL checks, security headers, request ids; the
-search rate limiter, with a limit too high to trigger; operator routes behind
-`require_operator`), with two changes for the baseline:
-  - in RequestEdge's place a switch: a request saying `X-Bench-Edge: off` skips the
-    edge and the search limiter. On and off run in one process, one pool, one set of
-    prepared statements (with one process per variant, the PostgreSQL CPU per search
-    differed by 5-17% between two processes running the same statements, likely each
-    pool's own prepared plans);
-  - an unguarded copy of the queue stats route under /bench/open, just before the
-    guarded queue router, whose first route it is (so the guarded route is matched one
-    route later: FastAPI tries routes one by one, a few µs each; until 2026-12-03 the
-    copy was of the whole router, eight routes, all matched before the guarded stats).
+search rate limiter, with a limit too high to trigger; console routes behind their
+route class's access check), with two switches for the baselines, read per request
+by one middleware in RequestEdge's place (both variants pay for reading them):
+  - `X-Bench-Edge: off` skips the edge and the search limiter;
+  - `X-Bench-Access: off` skips the console routes' access check (the same route, in
+    the same router at the same place in the table; until 2026-12-04 the baseline was
+    an unguarded copy of the route in a router of its own, which FastAPI 0.163 matched
+    more cheaply than the 15-route queue router: each request walks its router's routes
+    to check they have not changed, so the copy flattered "off" by ~3%).
+On and off run in one process, one pool, one set of prepared statements (with one
+process per variant, the PostgreSQL CPU per search differed by 5-17% between two
+processes running the same statements, likely each pool's own prepared plans).
 
 Figures (each closed-loop run also reads from /proc the CPU the API process and the
 embedded PostgreSQL's processes spent, per request: steadier than rates on this
@@ -37,7 +38,8 @@ shared machine):
      and GET /api/admin/queue/stats with a bearer token (one session, so after the
      first request the check is answered by the process's caches of verified tokens
      and active sessions, with the revocation listener connected) against the same
-     handler at /bench/open/... (the token is sent too). --only access: this pair alone.
+     request with the check switched off (the token is sent too). --only access: this
+     pair alone.
 Target: on no more than 5% slower than off.
 """
 
@@ -61,18 +63,24 @@ from typing import Any
 import argon2
 import httpx
 import psycopg
-from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
+from fastapi import FastAPI, Request
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from automechanica.accounts import LoginThrottle, PasswordHasher, Sessions, TokenSigner
+from automechanica.accounts import (
+    LoginThrottle,
+    PasswordHasher,
+    Principal,
+    Role,
+    Sessions,
+    TokenSigner,
+)
 from automechanica.accounts.tokens import new_secret
+from automechanica.api import access
 from automechanica.api.app import create_app
 from automechanica.api.middleware import RequestEdge
 from automechanica.api.policy import ApiPolicy
 from automechanica.api.ratelimit import TokenBuckets
-from automechanica.api.routes import admin_queue
 from bench._setup import bench_database, percentile, serve_bench_module
 from bench._stalls import StallProbe
 from bench.fitment_query import (
@@ -99,7 +107,6 @@ INSERT_OPERATOR = (
     "INSERT INTO users (email, password_hash, role) VALUES (%(email)s, %(hash)s, 'operator')"
 )
 SEARCH_WORDS = "SELECT lower(name) FROM part_types WHERE NOT universal ORDER BY id"
-OPEN_PREFIX = "/bench/open"
 CLIENTS = 16
 
 
@@ -114,9 +121,12 @@ def address(i: int) -> str:
 
 # --- the app, with its edge switchable per request ----------------------------------
 
-#: Set per request by _EdgeSwitch: whether this request runs without the edge and limiter.
+#: Set per request by _EdgeSwitch: whether this request runs without the edge and limiter,
+#: and whether without the console's access check.
 _OFF: ContextVar[bool] = ContextVar("bench_edge_off", default=False)
+_NO_ACCESS_CHECK: ContextVar[bool] = ContextVar("bench_access_off", default=False)
 SWITCH = "X-Bench-Edge"
+ACCESS_SWITCH = "X-Bench-Access"
 
 
 class _EdgeSwitch:
@@ -130,12 +140,25 @@ class _EdgeSwitch:
         self.edge = RequestEdge(app, policy)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        off = any(k == b"x-bench-edge" and v == b"off" for k, v in scope.get("headers", ()))
-        token = _OFF.set(off)
+        off = no_check = False
+        for key, value in scope.get("headers", ()):
+            if value == b"off":
+                off = off or key == b"x-bench-edge"
+                no_check = no_check or key == b"x-bench-access"
+        token, unchecked = _OFF.set(off), _NO_ACCESS_CHECK.set(no_check)
         try:
             await (self.bare if off else self.edge)(scope, receive, send)
         finally:
             _OFF.reset(token)
+            _NO_ACCESS_CHECK.reset(unchecked)
+
+
+_checked = access._allowed
+
+
+async def _switched_access(request: Request, role: Role) -> Principal | None:
+    """The console routes' check, skipped for requests saying `X-Bench-Access: off`."""
+    return None if _NO_ACCESS_CHECK.get() else await _checked(request, role)
 
 
 class _SwitchedLimiter:
@@ -149,39 +172,17 @@ class _SwitchedLimiter:
 
 
 def bench_app(url: str) -> FastAPI:
-    """`create_app` as deployed, with a search limit too high to trigger, the edge and
-    the limiter switchable per request, and an unguarded copy of the queue routes."""
+    """`create_app` as deployed, with a search limit too high to trigger, and the edge,
+    the limiter and the console's access check switchable per request."""
     policy = ApiPolicy(search_per_minute=1e9, search_burst=10**9)  # never triggers
+    access._allowed = _switched_access  # type: ignore[assignment]  # read at call time
     app = create_app(url, policy=policy, access_token_minutes=120)
-    routes = app.router.routes
-    guarded = next(
-        i for i, r in enumerate(routes) if getattr(r, "original_router", None) is admin_queue.router
-    )
-    before = len(routes)
-    app.include_router(_open_stats())
-    added = routes[before:]
-    del routes[before:]
-    # Just before the guarded router, whose first route is stats: FastAPI matches routes
-    # one by one (a few µs each here), so the guarded stats pays one route's matching
-    # more, not a whole router's (the place in the table is not the access check's cost).
-    routes[guarded:guarded] = added
     app.user_middleware = [
         Middleware(_EdgeSwitch, policy=policy) if _is_edge(m.cls) else m
         for m in app.user_middleware
     ]
     app.state.search_buckets = _SwitchedLimiter(app.state.search_buckets)
     return app
-
-
-def _open_stats() -> APIRouter:
-    """GET /api/admin/queue/stats's handler, unguarded, under OPEN_PREFIX."""
-    stats = next(r for r in admin_queue.router.routes if getattr(r, "path", "").endswith("/stats"))
-    assert isinstance(stats, APIRoute)
-    router = APIRouter(prefix=OPEN_PREFIX + admin_queue.router.prefix)
-    router.add_api_route(
-        "/stats", stats.endpoint, response_model=stats.response_model, methods=["GET"]
-    )
-    return router
 
 
 def _is_edge(cls: object) -> bool:
@@ -508,14 +509,18 @@ async def interleaved_access(url: str, meter: CpuMeter, blocks: int, per_block: 
         listener = app.state.session_listener
         async with app.state.pool.connection() as conn:
             pair = await app.state.sessions.login(conn, OPERATOR, PASSWORD, client_ip="10.255.0.2")
-        headers = [
-            (b"host", b"bench"),
-            (SWITCH.lower().encode(), b"on"),
-            (b"authorization", f"Bearer {pair.access_token}".encode()),
-        ]
-        paths = {"on": "/api/admin/queue/stats", "off": f"{OPEN_PREFIX}/api/admin/queue/stats"}
+        path = "/api/admin/queue/stats"
+        variants = {
+            check: [
+                (b"host", b"bench"),
+                (SWITCH.lower().encode(), b"on"),
+                (ACCESS_SWITCH.lower().encode(), check.encode()),
+                (b"authorization", f"Bearer {pair.access_token}".encode()),
+            ]
+            for check in ("on", "off")
+        }
 
-        async def block(path: str) -> tuple[float, float, float]:
+        async def block(headers: list[tuple[bytes, bytes]]) -> tuple[float, float, float]:
             cpu, pg, wall = time.process_time(), meter.postgres(), time.perf_counter()
             for _ in range(per_block):
                 scope: Scope = {
@@ -539,14 +544,14 @@ async def interleaved_access(url: str, meter: CpuMeter, blocks: int, per_block: 
                 time.perf_counter() - wall,
             )
 
-        for path in paths.values():  # warm up: plans prepared, session remembered
-            await block(path)
-        totals = {v: [0.0, 0.0, 0.0] for v in paths}
+        for headers in variants.values():  # warm up: plans prepared, session remembered
+            await block(headers)
+        totals = {v: [0.0, 0.0, 0.0] for v in variants}
         pairs: list[float] = []  # API CPU on ÷ off of each pair of neighbouring blocks
         for b in range(blocks):
             got = {}
             for variant in ("on", "off") if b % 2 == 0 else ("off", "on"):
-                got[variant] = await block(paths[variant])
+                got[variant] = await block(variants[variant])
                 for i, x in enumerate(got[variant]):
                     totals[variant][i] += x
             pairs.append(got["on"][0] / got["off"][0])
@@ -784,6 +789,7 @@ def main() -> None:
         try:
             server = Server(base, proc.pid)
             on, off = [(SWITCH, "on")], [(SWITCH, "off")]
+            checked, unchecked = [(ACCESS_SWITCH, "on")], [(ACCESS_SWITCH, "off")]
             fitment = [_target(q) for q in queries]
             search = [f"/api/parts?q={w.replace(' ', '+')}" for w in words]
             bearer = [("Authorization", f"Bearer {access_token(base)}")]
@@ -803,9 +809,9 @@ def main() -> None:
                     (server, [get(t, off) for t in search]),
                 ),
                 (
-                    "GET /api/admin/queue/stats, bearer checked vs the same handler unguarded",
-                    (server, [get("/api/admin/queue/stats", on + bearer)]),
-                    (server, [get(f"{OPEN_PREFIX}/api/admin/queue/stats", on + bearer)]),
+                    "GET /api/admin/queue/stats, bearer checked vs not checked",
+                    (server, [get("/api/admin/queue/stats", on + bearer + checked)]),
+                    (server, [get("/api/admin/queue/stats", on + bearer + unchecked)]),
                 ),
             ]
             if args.only == "access":

@@ -1,25 +1,31 @@
 """Who is calling, and whether their role allows it: the one place access is decided.
 
-Routers declare what they need with `SignedIn`, `OperatorAccess` or `AdminAccess`
-(or `dependencies=[...]` on a whole router); a bearer token that is forged,
-expired, signed with another algorithm or names an ended session is a 401, a
+A console router declares its role once, as its route class (`OperatorRoute`,
+`AdminRoute`); a route needing more, or the caller's identity, adds `OperatorAccess`
+or `AdminAccess`; a shopper's route `SignedIn` or `Caller`. A bearer token that is
+forged, expired, signed with another algorithm or names an ended session is a 401, a
 signed-in caller without the role a 403. Public routes do not read tokens at all.
 
-Each check is one FastAPI dependency (a security scheme, so the OpenAPI document
-still says "bearer"): it reads the header, asks the process's cache of active
-sessions, and takes a pooled connection only when the cache cannot answer
-(accounts/active.py). Three chained dependencies cost ~50 µs a request.
+The check reads the header, asks the process's cache of active sessions, and takes a
+pooled connection only when the cache cannot answer (accounts/active.py). On a console
+route it runs before FastAPI reads the body or solves the route's parameters: as a
+dependency it cost ~13 µs of FastAPI's own work a request, about 3% of the cheapest
+console endpoint (docs/benchmarks.md); the dependencies below answer from the
+principal the route found.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from typing import Annotated, Any, ClassVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from fastapi.security.base import SecurityBase
+from starlette.routing import BaseRoute
 
 from automechanica.accounts import Principal, Role, Sessions
 from automechanica.api.deps import pooled
@@ -32,6 +38,8 @@ bearer = HTTPBearer(auto_error=False, bearerFormat="JWT", description=BEARER_DES
 #: document lists these as "bearer or nothing" (api/openapi.py).
 OPTIONAL_SCHEME = "OptionalBearer"
 OPTIONAL_DESCRIPTION = "Optional: an access token makes the call the signed-in customer's."
+#: Where a console route leaves the principal it checked, for the dependencies below.
+PRINCIPAL_KEY = "automechanica.principal"
 
 
 def sessions(request: Request) -> Sessions:
@@ -73,9 +81,22 @@ class _Optional(SecurityBase):
         return None if token is None else await _principal(request, token)
 
 
+async def _allowed(request: Request, role: Role) -> Principal:
+    """The caller, signed in with at least `role`: 401 without a usable token, 403
+    without the role."""
+    who: Principal | None = request.scope.get(PRINCIPAL_KEY)
+    if who is None:
+        token = _token(request)
+        if token is None:
+            raise AuthenticationError("Sign in first: send `Authorization: Bearer <access token>`.")
+        who = await _principal(request, token)
+    if not who.role.includes(role):
+        raise PermissionDeniedError(role.value)
+    return who
+
+
 class _Require(SecurityBase):
-    """A caller signed in with at least `role`: 401 without a usable token, 403 without
-    the role."""
+    """A dependency: the caller signed in with at least `role`."""
 
     def __init__(self, role: Role) -> None:
         self.role = role
@@ -83,13 +104,64 @@ class _Require(SecurityBase):
         self.scheme_name = bearer.scheme_name
 
     async def __call__(self, request: Request) -> Principal:
-        token = _token(request)
-        if token is None:
-            raise AuthenticationError("Sign in first: send `Authorization: Bearer <access token>`.")
-        who = await _principal(request, token)
-        if not who.role.includes(self.role):
-            raise PermissionDeniedError(self.role.value)
-        return who
+        return await _allowed(request, self.role)
+
+
+class _CheckedRoute(APIRoute):
+    """A route whose every caller needs `needs`, checked before anything else of the
+    request is read; the OpenAPI document says "bearer" as for the dependencies."""
+
+    needs: ClassVar[Role]
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        extra = kwargs.get("openapi_extra") or {}
+        kwargs["openapi_extra"] = {"security": [{bearer.scheme_name: []}], **extra}
+        super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        role = self.needs
+
+        async def checked(request: Request) -> Response:
+            request.scope[PRINCIPAL_KEY] = await _allowed(request, role)
+            return await handler(request)
+
+        return checked
+
+
+class OperatorRoute(_CheckedRoute):
+    """The console's routes: operators and admins."""
+
+    needs = Role.operator
+
+
+class AdminRoute(_CheckedRoute):
+    """Account administration: admins only."""
+
+    needs = Role.admin
+
+
+CONSOLE_PREFIX = "/api/admin"
+
+
+def refuse_unguarded_console(app: FastAPI) -> None:
+    """Stop at start-up when a console route would answer without a role check (a
+    router added without `route_class`): an open door is found before it opens."""
+    for route in _api_routes(app.routes):
+        if route.path.startswith(CONSOLE_PREFIX) and not isinstance(route, _CheckedRoute):
+            raise RuntimeError(
+                f"{route.path} is a console route without an access check: give its "
+                "router route_class=OperatorRoute or AdminRoute (api/access.py)."
+            )
+
+
+def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    for route in routes:
+        included = getattr(route, "original_router", None)  # FastAPI ≥ 0.130 includes lazily
+        if included is not None:
+            yield from _api_routes(included.routes)
+        elif isinstance(route, APIRoute):
+            yield route
 
 
 caller = _Optional()

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from automechanica import __version__
@@ -21,7 +21,7 @@ from automechanica.accounts import (
     TokenSigner,
 )
 from automechanica.accounts.tokens import new_secret
-from automechanica.api.access import require_admin, require_operator
+from automechanica.api.access import refuse_unguarded_console
 from automechanica.api.deps import QueryVectors
 from automechanica.api.edge import protect
 from automechanica.api.mcp import mcp_lifespan, mount_mcp
@@ -137,25 +137,26 @@ def create_app(
         app.include_router(module.router)
     for module in (shop, orders, garage):  # shop: guests too; orders, garage: signed in
         app.include_router(module.router)
-    # Access is declared here, once per router: every console endpoint needs a role.
-    app.include_router(admin_queue.router, dependencies=[Depends(require_operator)])
-    app.include_router(admin_users.router, dependencies=[Depends(require_admin)])
-    app.include_router(admin_workflows.router, dependencies=[Depends(require_operator)])
-    app.include_router(admin_catalog.router, dependencies=[Depends(require_operator)])
-    app.include_router(admin_fitment.router, dependencies=[Depends(require_operator)])
-    app.include_router(admin_feeds.router, dependencies=[Depends(require_operator)])
-    app.include_router(admin_suppliers.router, dependencies=[Depends(require_operator)])
-    app.include_router(admin_llm.router, dependencies=[Depends(require_operator)])
-    app.include_router(admin_analytics.router, dependencies=[Depends(require_operator)])
-    app.include_router(admin_events.router, dependencies=[Depends(require_operator)])
-    app.include_router(admin_orders.router, dependencies=[Depends(require_operator)])
+    # Console routers declare their role as their route class (api/access.py).
+    app.include_router(admin_queue.router)
+    app.include_router(admin_users.router)
+    app.include_router(admin_workflows.router)
+    app.include_router(admin_catalog.router)
+    app.include_router(admin_fitment.router)
+    app.include_router(admin_feeds.router)
+    app.include_router(admin_suppliers.router)
+    app.include_router(admin_llm.router)
+    app.include_router(admin_analytics.router)
+    app.include_router(admin_events.router)
+    app.include_router(admin_orders.router)
     app.include_router(returns.router)  # a customer's own lines; a guest's by number + email
-    app.include_router(admin_pricing.router, dependencies=[Depends(require_operator)])
+    app.include_router(admin_pricing.router)
     app.include_router(support.router)  # a session's owner, checked per session
-    app.include_router(support.admin, dependencies=[Depends(require_operator)])
+    app.include_router(support.admin)
     app.include_router(seo.router)  # landing content, robots.txt, sitemap (before the shop)
     mount_mcp(app, app.state.policy)  # /mcp for outside AI agents, a shopper's rights
     mount_web(app, WEB_DIST)  # the web shop at every GET path the API does not own; last
+    refuse_unguarded_console(app)
     return app
 
 

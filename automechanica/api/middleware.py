@@ -10,12 +10,10 @@ without a length is counted as it arrives and cut off at the limit.
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Callable
+import secrets
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,6 +41,16 @@ SECURITY_HEADERS = {
 }
 
 
+def _raw(headers: dict[str, str]) -> tuple[tuple[bytes, bytes], ...]:
+    """Headers as ASGI carries them (lower-case names, latin-1), encoded once."""
+    return tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
+
+
+#: Added to every response that does not set them itself.
+_API_HEADERS = _raw({"Content-Security-Policy": API_CSP, **SECURITY_HEADERS})
+_DOCS_HEADERS = _raw({"Content-Security-Policy": DOCS_CSP, **SECURITY_HEADERS})
+
+
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"The request body is larger than {limit} bytes.")
@@ -59,34 +67,27 @@ class RequestEdge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _request_id(scope)
+        path: str = scope["path"]
+        request_id, length = _id_and_length(scope)
         scope.setdefault("state", {})["request_id"] = request_id
-        csp = DOCS_CSP if _is_docs(scope["path"]) else API_CSP
+        id_header = (b"x-request-id", request_id.encode("latin-1"))
+        defaults = _DOCS_HEADERS if _is_docs(path) else _API_HEADERS
+        limit = self.policy.body_limit(path)
         started = False
+        received = 0
 
         async def send_with_headers(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = MutableHeaders(scope=message)
-                headers["X-Request-ID"] = request_id
-                headers.setdefault("Content-Security-Policy", csp)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
+                # One pass (this runs on every response): the id replaces any the app
+                # set, the security headers fill in what the app did not set.
+                headers = [h for h in message.get("headers", ()) if h[0] != b"x-request-id"]
+                present = {name for name, _ in headers}
+                headers.append(id_header)
+                headers.extend(h for h in defaults if h[0] not in present)
+                message["headers"] = headers
             await send(message)
-
-        refusal = self._refuse(scope)
-        if refusal is not None:
-            await refusal(scope, receive, send_with_headers)
-            return
-        await self._run(scope, receive, send_with_headers, lambda: started)
-
-    async def _run(
-        self, scope: Scope, receive: Receive, send: Send, started: Callable[[], bool]
-    ) -> None:
-        """The app, with the body counted; an exception before the response is a problem."""
-        limit = self.policy.body_limit(scope["path"])
-        received = 0
 
         async def counted() -> Message:
             nonlocal received
@@ -97,22 +98,27 @@ class RequestEdge:
                     raise BodyTooLarge(limit)
             return message
 
+        refusal = self._refuse(scope, request_id, length, limit)
+        if refusal is not None:
+            await refusal(scope, receive, send_with_headers)
+            return
+        # The app, with the body counted; an exception before the response is a problem.
+        # (One coroutine, not two: this wraps every request.)
         try:
-            await self.app(scope, counted, send)
+            await self.app(scope, counted, send_with_headers)
         except BodyTooLarge as exc:  # read outside a route (a middleware, a stream)
-            if started():
+            if started:
                 raise
-            rid = scope["state"]["request_id"]
-            response = problems.problem(rid, 413, str(exc.detail), path=scope["path"])
-            await response(scope, receive, send)
+            response = problems.problem(request_id, 413, str(exc.detail), path=path)
+            await response(scope, receive, send_with_headers)
         except Exception as exc:
-            if started():
+            if started:
                 raise
-            await problems.internal_error(Request(scope), exc)(scope, receive, send)
+            await problems.internal_error(Request(scope), exc)(scope, receive, send_with_headers)
 
-    def _refuse(self, scope: Scope) -> Any:
+    def _refuse(self, scope: Scope, rid: str, length: int | None, limit: int) -> Any:
         """A response for a request refused on its head alone, or None."""
-        rid, path = scope["state"]["request_id"], scope["path"]
+        path = scope["path"]
         query: bytes = scope.get("query_string", b"")
         if len(query) > self.policy.max_query_bytes:
             return problems.problem(
@@ -126,8 +132,6 @@ class RequestEdge:
         if b"%00" in query or b"\x00" in query:
             names = [k for k, v in parse_qsl(query.decode("latin-1")) if "\x00" in k + v]
             return _nul(rid, path, ["query", names[0] if names else "?"])
-        length = _content_length(scope)
-        limit = self.policy.body_limit(path)
         if length is not None and length > limit:
             return problems.problem(
                 rid, 413, f"The request body is larger than {limit} bytes.", path=path
@@ -149,23 +153,23 @@ def _nul(rid: str, path: str, loc: list[str | int]) -> Any:
     )
 
 
-def _request_id(scope: Scope) -> str:
+def _id_and_length(scope: Scope) -> tuple[str, int | None]:
+    """The request's id (the client's X-Request-ID when it looks like one, else a new
+    one) and its announced Content-Length (None when absent or not a number)."""
+    incoming: str | None = None
+    length: int | None = None
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
-            text: str = value.decode("latin-1")
-            if _INCOMING_ID.match(text):
-                return text
-    return uuid.uuid4().hex
-
-
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
+            text = value.decode("latin-1")
+            if incoming is None and _INCOMING_ID.match(text):
+                incoming = text
+        elif name == b"content-length":
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
-                return None
-    return None
+                length = None
+    # as uuid4().hex, 128 random bits, without the object
+    return incoming or secrets.token_hex(16), length
 
 
 def _is_docs(path: str) -> bool:

@@ -78,15 +78,25 @@ def complete(schema: dict[str, Any]) -> None:
     components["Problem"] = problem
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
+            _distinct_requirements(operation)
             _complete_operation(path, operation)
             _optional_sign_in(operation)
-    schemes = schema["components"].get("securitySchemes", {})
+    schemes = schema["components"].setdefault("securitySchemes", {})
     optional = schemes.pop(OPTIONAL_SCHEME, None)
     if optional is not None:
         schemes.setdefault("HTTPBearer", {**optional, "description": bearer.model.description})
+    schemes.setdefault("HTTPBearer", bearer.model.model_dump(by_alias=True, exclude_none=True))
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused in components and unused not in str(schema.get("paths")):
             del components[unused]
+
+
+def _distinct_requirements(operation: dict[str, Any]) -> None:
+    """Each security requirement once: a console route's class and a dependency on the
+    same route (`OperatorAccess`, for the caller's identity) both declare the bearer."""
+    security = operation.get("security")
+    if security:
+        operation["security"] = [r for i, r in enumerate(security) if r not in security[:i]]
 
 
 def _optional_sign_in(operation: dict[str, Any]) -> None:

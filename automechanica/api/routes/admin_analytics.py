@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query
 from psycopg.rows import dict_row
 from pydantic import BaseModel
 
+from automechanica.api.access import OperatorRoute
 from automechanica.api.deps import Conn
 from automechanica.api.policy import INT64_MAX
 from automechanica.commerce.analytics import (
@@ -29,7 +30,9 @@ from automechanica.commerce.analytics import (
 from automechanica.errors import NotFoundError
 from automechanica.queue import QueueStats, queue_stats
 
-router = APIRouter(prefix="/api/admin/analytics", tags=["admin: analytics"])
+router = APIRouter(
+    prefix="/api/admin/analytics", tags=["admin: analytics"], route_class=OperatorRoute
+)
 NO_REPORT: dict[int | str, dict[str, Any]] = {404: {"description": "no report yet"}}
 
 REPORT_COLUMNS: LiteralString = """

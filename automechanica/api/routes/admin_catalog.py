@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from automechanica.api.access import OperatorRoute
 from automechanica.api.deps import Conn
 from automechanica.catalog.brands import (
     add_brand,
@@ -28,7 +29,7 @@ from automechanica.catalog.taxonomy import (
     list_part_types,
 )
 
-router = APIRouter(prefix="/api/admin/catalog", tags=["admin: catalog"])
+router = APIRouter(prefix="/api/admin/catalog", tags=["admin: catalog"], route_class=OperatorRoute)
 
 #: A name is looked up by its letters and digits (alias_key): it must have some.
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*[A-Za-z0-9][^\x00]*$")]

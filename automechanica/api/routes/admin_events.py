@@ -13,6 +13,7 @@ import numpy as np
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import AwareDatetime
 
+from automechanica.api.access import OperatorRoute
 from automechanica.api.deps import Conn, Vectors
 from automechanica.memory import PgVectorStore, VectorStore
 from automechanica.orchestrator.event_search import (
@@ -25,7 +26,7 @@ from automechanica.orchestrator.event_search import (
     similar_to_event,
 )
 
-router = APIRouter(prefix="/api/admin", tags=["admin: agent events"])
+router = APIRouter(prefix="/api/admin", tags=["admin: agent events"], route_class=OperatorRoute)
 Outcome = Literal["accepted", "held", "rejected", "retried", "failed", "refused"]
 Label = Annotated[str | None, Query(min_length=1, max_length=100)]
 

@@ -18,13 +18,13 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel
 
-from automechanica.api.access import OperatorAccess
+from automechanica.api.access import OperatorAccess, OperatorRoute
 from automechanica.api.deps import Conn
 from automechanica.errors import InvalidInputError
 from automechanica.orchestrator import start_workflow
 from automechanica.orchestrator.workflows.onboarding import ONBOARDING
 
-router = APIRouter(prefix="/api/admin/feeds", tags=["console"])
+router = APIRouter(prefix="/api/admin/feeds", tags=["console"], route_class=OperatorRoute)
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from automechanica.accounts import Principal
-from automechanica.api.access import OperatorAccess
+from automechanica.api.access import OperatorAccess, OperatorRoute
 from automechanica.api.deps import Conn
 from automechanica.api.policy import INT64_MAX
 from automechanica.catalog.fitment_edits import (
@@ -40,7 +40,9 @@ from automechanica.catalog.search_words import SearchWordsCache
 from automechanica.fields import Liters, NotBool, Year
 from automechanica.orchestrator.events import AgentEvent, record_event
 
-router = APIRouter(prefix="/api/admin/catalog/parts/{part_id}", tags=["admin: fitment"])
+router = APIRouter(
+    prefix="/api/admin/catalog/parts/{part_id}", tags=["admin: fitment"], route_class=OperatorRoute
+)
 
 PartId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 FitmentId = Annotated[int, Path(ge=1, le=INT64_MAX)]

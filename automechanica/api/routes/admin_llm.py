@@ -11,12 +11,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from automechanica.api.access import OperatorRoute
 from automechanica.api.deps import Conn
 from automechanica.config import Settings
 from automechanica.llm import configured, load_catalog
 from automechanica.llm.usage import UsageLine, recent_by_model, usage_report
 
-router = APIRouter(prefix="/api/admin/llm", tags=["console"])
+router = APIRouter(prefix="/api/admin/llm", tags=["console"], route_class=OperatorRoute)
 
 
 class ModelPrice(BaseModel):

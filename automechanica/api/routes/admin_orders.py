@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from automechanica.api.access import OperatorAccess
+from automechanica.api.access import OperatorAccess, OperatorRoute
 from automechanica.api.deps import Conn
 from automechanica.commerce.purchase_orders import (
     cancel_order,
@@ -22,7 +22,7 @@ from automechanica.commerce.purchase_orders import (
     order_detail,
 )
 
-router = APIRouter(prefix="/api/admin", tags=["admin: orders"])
+router = APIRouter(prefix="/api/admin", tags=["admin: orders"], route_class=OperatorRoute)
 Id = Annotated[int, Path(gt=0)]
 NO_ORDER: dict[int | str, dict[str, Any]] = {404: {"description": "no such order"}}
 MOVE: dict[int | str, dict[str, Any]] = {

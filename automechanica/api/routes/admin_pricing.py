@@ -15,12 +15,13 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from automechanica.agents.pricing import DECISION
+from automechanica.api.access import OperatorRoute
 from automechanica.api.deps import Conn
 from automechanica.commerce.pricing import price_card
 from automechanica.orchestrator import get_policy
 from automechanica.orchestrator.workflows.pricing import pricing_rules
 
-router = APIRouter(prefix="/api/admin/pricing", tags=["admin: pricing"])
+router = APIRouter(prefix="/api/admin/pricing", tags=["admin: pricing"], route_class=OperatorRoute)
 PartId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 NO_PART: dict[int | str, dict[str, Any]] = {404: {"description": "no such part"}}
 

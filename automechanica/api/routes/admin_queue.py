@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel
 
+from automechanica.api.access import OperatorRoute
 from automechanica.api.deps import Conn
 from automechanica.api.policy import INT64_MAX
 from automechanica.queue import (
@@ -30,7 +31,7 @@ from automechanica.queue import (
     replay_one,
 )
 
-router = APIRouter(prefix="/api/admin/queue", tags=["admin: queue"])
+router = APIRouter(prefix="/api/admin/queue", tags=["admin: queue"], route_class=OperatorRoute)
 
 
 #: tasks.id is a bigint: a larger id is a 422, not a database error. The paths say

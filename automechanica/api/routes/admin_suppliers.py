@@ -17,7 +17,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from automechanica.api.access import OperatorAccess
+from automechanica.api.access import OperatorAccess, OperatorRoute
 from automechanica.api.deps import Conn
 from automechanica.catalog.feeds.mapping import LAYOUT_FIELDS, REQUIRED_FIELDS, LayoutMapping
 from automechanica.catalog.feeds.profile_edits import (
@@ -38,7 +38,7 @@ from automechanica.catalog.feeds.reports import list_reports, report_header, rep
 from automechanica.catalog.feeds.suppliers import get_supplier, list_suppliers
 from automechanica.orchestrator import AgentEvent, record_event
 
-router = APIRouter(prefix="/api/admin", tags=["admin: suppliers"])
+router = APIRouter(prefix="/api/admin", tags=["admin: suppliers"], route_class=OperatorRoute)
 Responses = dict[int | str, dict[str, Any]]
 NO_SUPPLIER: Responses = {404: {"description": "no such supplier"}}
 EDIT_REFUSED: Responses = NO_SUPPLIER | {

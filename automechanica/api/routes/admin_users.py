@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from automechanica.accounts import Role, User, create_user, disable_user, list_users, set_password
-from automechanica.api.access import sessions
+from automechanica.api.access import AdminRoute, sessions
 from automechanica.api.deps import Conn
 from automechanica.api.routes.auth import Email, NewPassword
 
-router = APIRouter(prefix="/api/admin/users", tags=["admin: users"])
+router = APIRouter(prefix="/api/admin/users", tags=["admin: users"], route_class=AdminRoute)
 
 
 class NewUser(BaseModel):

@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from automechanica.api.access import AdminAccess, OperatorAccess
+from automechanica.api.access import AdminAccess, OperatorAccess, OperatorRoute
 from automechanica.api.deps import Conn
 from automechanica.errors import InvalidInputError
 from automechanica.orchestrator import (
@@ -40,7 +40,7 @@ from automechanica.orchestrator.workflows import (
     workflow_registry,
 )
 
-router = APIRouter(prefix="/api/admin", tags=["admin: workflows"])
+router = APIRouter(prefix="/api/admin", tags=["admin: workflows"], route_class=OperatorRoute)
 Responses = dict[int | str, dict[str, Any]]
 NO_WORKFLOW: Responses = {404: {"description": "no such workflow"}}
 NO_REVIEW: Responses = {404: {"description": "no such review"}}

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from automechanica.accounts import Principal
 from automechanica.agents.support import DECISION, Done, SupportAgent
 from automechanica.agents.support_tools import Shopper, policy_search, support_toolbox
-from automechanica.api.access import Caller, OperatorAccess
+from automechanica.api.access import Caller, OperatorAccess, OperatorRoute
 from automechanica.api.deps import Conn
 from automechanica.commerce import support_sessions as store
 from automechanica.commerce.garage import customer_for_user
@@ -51,7 +51,7 @@ from automechanica.orchestrator.workflows.support import (
 
 log = logging.getLogger("automechanica.api.support")
 router = APIRouter(prefix="/api/support", tags=["support"])
-admin = APIRouter(prefix="/api/admin/support", tags=["admin: support"])
+admin = APIRouter(prefix="/api/admin/support", tags=["admin: support"], route_class=OperatorRoute)
 SessionId = Annotated[UUID, Path(description="the session's id (a guest's handle)")]
 Responses = dict[int | str, dict[str, Any]]
 NO_SESSION: Responses = {404: {"description": "no such session, or not yours"}}
