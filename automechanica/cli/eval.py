@@ -72,7 +72,7 @@ def _print(name: str, report: dict[str, Any]) -> None:
     if report.get("available") is False:
         console.print(f"[bold]{name}[/]: {report.get('reason', 'not available')}")
         return
-    if "files" not in report:  # a set that reports in its own shape (layouts)
+    if not isinstance(report.get("files"), dict):  # its own shape (layouts: a file count)
         console.print(f"[bold]{name}[/]")
         console.print_json(json.dumps(report, default=str))
         return

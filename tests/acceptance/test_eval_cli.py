@@ -71,6 +71,14 @@ def test_eval_fitment_text_as_a_table() -> None:
     assert "invented count: 0" in done.stdout
 
 
+def test_eval_layouts_as_a_table() -> None:
+    """The layouts set reports in its own shape (`files` is a count, not a table of
+    files); printed without --json it once ended in an AttributeError."""
+    done = _eval("layouts")
+    assert done.returncode == 0, done.stderr
+    assert '"accuracy"' in done.stdout and '"passed": true' in done.stdout
+
+
 def test_eval_fitment_conflicts_json_offline() -> None:
     done = _eval("fitment_conflicts", "--json", "--no-vectors", "--no-model")
     assert done.returncode == 0, done.stderr
