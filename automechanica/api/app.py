@@ -138,21 +138,25 @@ def create_app(
     for module in (shop, orders, garage):  # shop: guests too; orders, garage: signed in
         app.include_router(module.router)
     # Console routers declare their role as their route class (api/access.py).
-    app.include_router(admin_queue.router)
-    app.include_router(admin_users.router)
-    app.include_router(admin_workflows.router)
-    app.include_router(admin_catalog.router)
-    app.include_router(admin_fitment.router)
-    app.include_router(admin_feeds.router)
-    app.include_router(admin_suppliers.router)
-    app.include_router(admin_llm.router)
-    app.include_router(admin_analytics.router)
-    app.include_router(admin_events.router)
-    app.include_router(admin_orders.router)
+    console = (
+        admin_queue.router,
+        admin_users.router,
+        admin_workflows.router,
+        admin_catalog.router,
+        admin_fitment.router,
+        admin_feeds.router,
+        admin_suppliers.router,
+        admin_llm.router,
+        admin_analytics.router,
+        admin_events.router,
+        admin_orders.router,
+        admin_pricing.router,
+        support.admin,
+    )
+    for router in console:
+        app.include_router(router)
     app.include_router(returns.router)  # a customer's own lines; a guest's by number + email
-    app.include_router(admin_pricing.router)
     app.include_router(support.router)  # a session's owner, checked per session
-    app.include_router(support.admin)
     app.include_router(seo.router)  # landing content, robots.txt, sitemap (before the shop)
     mount_mcp(app, app.state.policy)  # /mcp for outside AI agents, a shopper's rights
     mount_web(app, WEB_DIST)  # the web shop at every GET path the API does not own; last
