@@ -1,17 +1,16 @@
 """Decodes for the vehicle base, cut down at once to what the enumeration keeps, on every core.
 
-A vPIC decode is a dict of ~40 entries (~600 with `full=True`); the enumeration
-keeps a handful: the model year, the configuration when the decode is usable,
-vPIC's "Possible Values", and for a full decode the schemas and pattern keys it
-went through. Workers decode a chunk and hand back only those as tuples, and a
-configuration is normalized once per distinct set of raw vPIC values (most VINs
-of a schema share theirs), so the parent process does almost nothing per VIN.
+A vPIC decode is a dict of ~40 entries; the enumeration keeps a handful: the
+model year, the configuration when the decode is usable, and vPIC's "Possible
+Values". Workers decode a chunk (or draw and decode random VINs,
+`decode_draws`) and hand back only those as tuples, and a configuration is
+normalized once per distinct set of raw vPIC values (most VINs of a schema share
+theirs), so the parent process does almost nothing per VIN.
 
 `Decoder` spreads the chunks over a process pool (the machine's cores), or
 decodes inline when asked for one worker (tests, small loads). The workers are
 forked: they share the vPIC data the parent has loaded, and do not import the
-entry point again (`python -m automechanica` runs its CLI at import). Mixes are
-ranked in the workers too (`decode_mixes`).
+entry point again (`python -m automechanica` runs its CLI at import).
 """
 
 from __future__ import annotations
@@ -29,8 +28,6 @@ from typing import Any, TypeVar
 
 import ultravin
 
-from automechanica.catalog.vehicle_base_keys import Pins, mixes
-from automechanica.catalog.vehicle_base_vins import with_check_digit
 from automechanica.catalog.vin_decode import configuration_from_decode
 
 #: vPIC "Vehicle Type" values the store sells parts for.
@@ -62,16 +59,12 @@ T = TypeVar("T")
 Attrs = tuple[Any, ...]
 #: A plain decode, cut down: (model year, configuration when usable, Possible Values).
 Row = tuple[int | None, Attrs | None, str | None]
-#: A pattern a full decode matched: (schema id, its Keys, whether it sets a configuration
-#: attribute).
-PatternHit = tuple[int, str, bool]
-#: One group's mixes to reach: its VIN and model year, the pins of the patterns that
-#: split it into configurations and of the patterns a VIN is drawn from, how many at most.
-MixJob = tuple[str, int, tuple[Pins, ...], tuple[Pins, ...], int]
-#: What one group's mixes gave: VINs decoded, and each usable one with its configuration.
-MixRow = tuple[int, list[tuple[str, Attrs]]]
-#: A full decode, cut down: (WMI, schema of its model, patterns matched, the plain row).
-FullRow = tuple[str, int | None, tuple[PatternHit, ...], Row]
+#: Random VINs to draw: the WMI, a model year (None: the WMI's own bands), the
+#: generator's seed, how many, and the store's model years.
+DrawJob = tuple[str, int | None, int, int, tuple[int, int]]
+#: What a draw gave: VINs drawn, and per (model year, configuration) how many decoded
+#: to it and the first of them.
+DrawRow = tuple[int, dict[tuple[int, Attrs], tuple[int, str]]]
 
 
 @cache
@@ -114,38 +107,6 @@ def _row(decoded: Mapping[str, Any], attributes: Mapping[str, Any], hint: int | 
     return decoded.get("model_year"), attrs, str(possible) if possible else None
 
 
-def _plain_attributes(elements: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """A full decode's elements as a plain decode's attributes."""
-    attributes: dict[str, Any] = {}
-    multi = ultravin.MULTI_VALUED
-    for e in elements:
-        variable, value = e["variable"], e["value"]
-        if variable in multi:
-            if value:
-                attributes.setdefault(variable, []).append(value)
-        else:
-            attributes[variable] = value
-    return attributes
-
-
-def _patterns(elements: Sequence[Mapping[str, Any]]) -> tuple[PatternHit, ...]:
-    return tuple(
-        (e["vin_schema_id"], e["keys"], e["variable"] in RAW_VARIABLES)
-        for e in elements
-        if e.get("source") == "Pattern" and e.get("vin_schema_id") and e.get("keys")
-    )
-
-
-def _model_schema(elements: Sequence[Mapping[str, Any]]) -> int | None:
-    """The schema a full decode went through: its model's, else any pattern's (the lowest)."""
-    schemas = [
-        (e["variable"] != "Model", e["vin_schema_id"])
-        for e in elements
-        if e.get("vin_schema_id") and e.get("source") == "Pattern"
-    ]
-    return min(schemas)[1] if schemas else None
-
-
 def decode_rows(
     vins: Sequence[str], hints: Sequence[int | None] | None, now: datetime | None
 ) -> list[Row]:
@@ -156,39 +117,24 @@ def decode_rows(
     return [_row(d, d["attributes"], h) for d, h in zip(decoded, hinted, strict=True)]
 
 
-def decode_full_rows(
-    vins: Sequence[str], hints: Sequence[int | None] | None, now: datetime | None
-) -> list[FullRow]:
-    """Full decodes of `vins`: WMI, model schema, patterns matched and the plain row."""
-    out: list[FullRow] = []
-    for d in ultravin.decode_batch(list(vins), full=True, now=now):
-        elements = d.get("elements", [])
-        row = _row(d, _plain_attributes(elements), None)
-        wmi = str(d.get("wmi") or d["vin"][:3])
-        out.append((wmi, _model_schema(elements), _patterns(elements), row))
-    return out
-
-
-def decode_mixes(
-    jobs: Sequence[MixJob], hints: Sequence[int | None] | None, now: datetime | None
-) -> list[MixRow]:
-    """Each group's mixes (`vehicle_base_keys.mixes`) decoded: those of the group's year.
-
-    Worked out in the worker too: ranking a large schema's mixes costs as much as
-    decoding them.
-    """
-    vins: dict[str, int] = {}
-    for i, (vin, _, splits, draws, limit) in enumerate(jobs):
-        for mixed in mixes(vin, splits, draws, limit=limit):
-            vins.setdefault(with_check_digit(mixed), i)
-    out: list[MixRow] = [(0, []) for _ in jobs]
-    for (vin, i), (year, attrs, _) in zip(
-        vins.items(), decode_rows(list(vins), None, now), strict=True
-    ):
-        decoded, hits = out[i]
-        if attrs is not None and year == jobs[i][1]:
-            hits.append((vin, attrs))
-        out[i] = (decoded + 1, hits)
+def decode_draws(
+    jobs: Sequence[DrawJob], hints: Sequence[int | None] | None, now: datetime | None
+) -> list[DrawRow]:
+    """Each job's random VINs (`ultravin.generate`) decoded, counted per configuration."""
+    out: list[DrawRow] = []
+    for wmi, year, seed, n, (low, high) in jobs:
+        if year is None:
+            vins = ultravin.generate(
+                n, seed=seed, wmi=wmi, min_year=low, max_year=high, invalid_rate=0.0, now=now
+            )
+        else:
+            vins = ultravin.generate(n, seed=seed, wmi=wmi, year=year, invalid_rate=0.0, now=now)
+        configs: dict[tuple[int, Attrs], tuple[int, str]] = {}
+        for vin, (decoded_year, attrs, _) in zip(vins, decode_rows(vins, None, now), strict=True):
+            if attrs is not None and decoded_year:
+                times, first = configs.get((decoded_year, attrs), (0, vin))
+                configs[(decoded_year, attrs)] = (times + 1, first)
+        out.append((len(vins), configs))
     return out
 
 

@@ -16,6 +16,7 @@ from automechanica.catalog.vehicle_base import (
     FIRST_YEAR,
     METHOD_VERSION,
     Progress,
+    base_wmis,
     enumerate_base,
     no_progress,
     pattern_vins,
@@ -87,10 +88,11 @@ async def load_full_base(
         totals = await count_base(conn)
         return BaseLoad(source, True, BaseCounts(), totals, 0, 0.0)
     progress("patterns", 0, 1)
-    seeds = pattern_vins(now=clock)
+    wmis = base_wmis(now=clock)
     return await load_base(
         conn,
-        seeds,
+        pattern_vins(wmis),
+        wmis,
         years=years,
         source=source,
         now=clock,
@@ -102,6 +104,7 @@ async def load_full_base(
 async def load_base(
     conn: AsyncConnection[Any],
     seeds: Sequence[str],
+    wmis: Sequence[str],
     *,
     years: tuple[int, int],
     source: str,
@@ -109,10 +112,10 @@ async def load_base(
     workers: int = 1,
     progress: Progress = no_progress,
 ) -> BaseLoad:
-    """Enumerate from `seeds` (decoded on `workers` processes), store in bulk, record the
-    load; commits."""
+    """Enumerate from `seeds` and VINs drawn from `wmis` (decoded on `workers` processes),
+    store in bulk, record the load; commits."""
     started = time.perf_counter()
-    found = enumerate_base(seeds, years=years, now=now, workers=workers, progress=progress)
+    found = enumerate_base(seeds, wmis, years=years, now=now, workers=workers, progress=progress)
     progress("storing", 0, len(found.configs))
     async with conn.transaction():
         added = await store_base(conn, found.configs)

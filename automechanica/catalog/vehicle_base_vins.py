@@ -1,10 +1,9 @@
-"""VIN rewriting for the vehicle base: the check digit, the model year, vPIC's repairs."""
+"""VIN rewriting for the vehicle base: the check digit, and vPIC's repairs."""
 
 from __future__ import annotations
 
 import re
 
-_YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"  # position 10, a 30-year cycle from 1980
 _TRANSLITERATION = {
     **{str(d): d for d in range(10)},
     **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
@@ -21,11 +20,6 @@ def with_check_digit(vin: str) -> str:
     """`vin` with position 9 set to the check digit its other characters call for."""
     total = sum(_TRANSLITERATION[c] * w for c, w in zip(vin, _WEIGHTS, strict=True)) % 11
     return vin[:8] + ("X" if total == 10 else str(total)) + vin[9:]
-
-
-def with_model_year(vin: str, year: int) -> str:
-    """`vin` rewritten to model year `year`: the 10th character, then the check digit."""
-    return with_check_digit(vin[:9] + _YEAR_CODES[(year - 1980) % 30] + vin[10:])
 
 
 def repaired(vin: str, possible_values: str) -> str:

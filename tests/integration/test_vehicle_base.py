@@ -1,4 +1,4 @@
-"""The vehicle base: vPIC patterns walked over their years, stored in bulk, idempotently."""
+"""The vehicle base: vPIC patterns and VINs drawn over their years, stored in bulk, idempotently."""
 
 from __future__ import annotations
 
@@ -19,13 +19,16 @@ from automechanica.catalog.vehicle_base_load import (
     store_years,
 )
 from automechanica.catalog.vehicle_base_store import BaseCounts, count_base, store_base
-from automechanica.catalog.vehicle_base_vins import with_model_year
 from automechanica.catalog.vehicle_config import VehicleConfig
 from automechanica.catalog.vehicles import DEMO_CLOCK
 from automechanica.catalog.vin_match import match_vin
 
 #: A 2023 Honda Civic Sport sedan with the 2.0 L engine (an ultravin-generated VIN).
 CIVIC_SPORT_20 = "2HGFE2F53PH965923"
+
+
+#: Subaru's WMIs: Japan (JF2) and Indiana (4S4).
+SUBARU_WMIS = ["JF2", "4S4"]
 
 
 def _subaru_seeds() -> list[str]:
@@ -44,15 +47,16 @@ async def _base_vehicles(conn: psycopg.AsyncConnection[Any], make: str, model: s
     return {r["year"] for r in await cur.fetchall()}
 
 
-async def test_a_sample_walks_its_years_and_loads_once(
+async def test_a_sample_reaches_its_years_and_loads_once(
     conn: psycopg.AsyncConnection[Any],
 ) -> None:
     before_ids = {r["id"] for r in await (await conn.execute("SELECT id FROM vehicles")).fetchall()}
     result = await load_base(
-        conn, _subaru_seeds(), years=(2008, 2016), source="test:subaru", now=DEMO_CLOCK
-    )
+        conn, _subaru_seeds(), SUBARU_WMIS, years=(2008, 2016), source="test:subaru",
+        now=DEMO_CLOCK,
+    )  # fmt: skip
     assert result.added.vehicles > 0 and result.decodes > 0
-    # the walk reaches the years of each pattern's band the seeds did not name
+    # the draws reach the years of each band the seeds did not name
     assert {2010, 2011, 2012, 2013, 2014} <= await _base_vehicles(conn, "Subaru", "Outback")
     rows = await (
         await conn.execute(
@@ -72,8 +76,9 @@ async def test_a_sample_walks_its_years_and_loads_once(
     assert before_ids <= after_ids
 
     again = await load_base(
-        conn, _subaru_seeds(), years=(2008, 2016), source="test:subaru", now=DEMO_CLOCK
-    )
+        conn, _subaru_seeds(), SUBARU_WMIS, years=(2008, 2016), source="test:subaru",
+        now=DEMO_CLOCK,
+    )  # fmt: skip
     assert again.added == BaseCounts()
     assert again.totals == result.totals
 
@@ -112,8 +117,9 @@ async def test_a_vin_matches_its_exact_configuration_once_the_base_has_it(
     assert "nearest" in before["message"] and "engine size 2.0" in before["message"]
     assert before["matches"][0]["submodel"] == "EX"
     await load_base(
-        conn, [CIVIC_SPORT_20], years=(2023, 2023), source="test:civic", now=datetime(2026, 6, 1)
-    )
+        conn, [CIVIC_SPORT_20], [], years=(2023, 2023), source="test:civic",
+        now=datetime(2026, 6, 1),
+    )  # fmt: skip
     after = await match_vin(conn, CIVIC_SPORT_20)
     assert after["exact"], after["message"]
     assert "exactly" in after["message"]
@@ -125,12 +131,18 @@ async def test_a_vin_mixing_one_patterns_trim_with_anothers_engine_finds_its_con
     conn: psycopg.AsyncConnection[Any],
 ) -> None:
     # Costin's schema sets the model at position 4, the trim at 5 and the engine at 7;
-    # no single pattern's VIN has the top trim with the engine, a real VIN does.
+    # no single pattern's VIN has the top trim with the engine, a real VIN does, and so
+    # do VINs drawn at random from the WMI.
     vin = "TMCSC11A3YC672184"
     seeds = [v for v in ultravin.sweep(["pattern"]) if v.startswith("TMC")]
     assert vin not in seeds
+    alone = await load_base(
+        conn, seeds, [], years=(1995, 2005), source="test:costin-seeds", now=datetime(2026, 6, 1)
+    )
+    assert alone.added.vehicles > 0
+    assert not (await match_vin(conn, vin))["exact"]
     result = await load_base(
-        conn, seeds, years=(1995, 2005), source="test:costin", now=datetime(2026, 6, 1)
+        conn, seeds, ["TMC"], years=(1995, 2005), source="test:costin", now=datetime(2026, 6, 1)
     )
     assert result.added.vehicles > 0
     found = await match_vin(conn, vin)
@@ -138,6 +150,6 @@ async def test_a_vin_mixing_one_patterns_trim_with_anothers_engine_finds_its_con
     best = found["matches"][0]
     assert (best["submodel"], best["engine_liters"]) == ("Top level", Decimal("1.6"))
     # and the schema's earlier years hold it too (its band ends in 2000)
-    earlier = await match_vin(conn, with_model_year(vin, 1997))
+    earlier = await match_vin(conn, "TMCSC11A9VC672184")  # the same VIN, model year 1997
     assert earlier["decoded"]["year"] == 1997 and earlier["exact"], earlier["message"]
     assert 2001 not in await _base_vehicles(conn, "Costin Sports Car", "Sports car")
