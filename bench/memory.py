@@ -129,6 +129,28 @@ def embed_all(embedder: OnnxEmbedder, texts: list[str]) -> npt.NDArray[np.float3
     return out
 
 
+#: HNSW build parameters, as migration 0003 sets them; `--build M EF` tries others.
+BUILD = {"m": 32, "ef_construction": 200}
+
+
+def build_clause() -> str:
+    return f"WITH (m = {BUILD['m']}, ef_construction = {BUILD['ef_construction']})"
+
+
+async def rebuild_indexes(url: str) -> None:
+    """Both HNSW indexes rebuilt with `BUILD` when it is not the migration's."""
+    if BUILD == {"m": 32, "ef_construction": 200}:
+        return
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        for table in ("part_embeddings", "memory_embeddings"):
+            await conn.execute(f"DROP INDEX {table}_hnsw")
+            await conn.execute(
+                f"CREATE INDEX {table}_hnsw ON {table} "
+                f"USING hnsw (embedding vector_cosine_ops) {build_clause()}"
+            )
+    print(f"HNSW indexes rebuilt {build_clause()}")
+
+
 async def load_vectors(url: str, vectors: npt.NDArray[np.float32]) -> list[int]:
     """memory_items + memory_embeddings by COPY (triggers off), then the HNSW index."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
@@ -155,10 +177,10 @@ async def load_vectors(url: str, vectors: npt.NDArray[np.float32]) -> list[int]:
         started = time.perf_counter()
         await conn.execute(
             "CREATE INDEX memory_embeddings_hnsw ON memory_embeddings "
-            "USING hnsw (embedding vector_cosine_ops) WITH (m = 32, ef_construction = 200)"
+            f"USING hnsw (embedding vector_cosine_ops) {build_clause()}"
         )
         elapsed = time.perf_counter() - started
-        print(f"HNSW build (m=32, ef_construction=200, as migration 0003): {elapsed:.1f} s")
+        print(f"HNSW build ({build_clause()}; migration 0003: m 32, ef 200): {elapsed:.1f} s")
         await conn.execute("VACUUM ANALYZE memory_embeddings")
     return ids
 
@@ -406,13 +428,20 @@ def main() -> None:
         "--only", choices=("throughput", "trigger", "e2e", "hnsw"), action="append",
         help="run only these sections (repeatable); default: all",
     )  # fmt: skip
+    parser.add_argument(
+        "--build", type=int, nargs=2, metavar=("M", "EF_CONSTRUCTION"),
+        help="HNSW build parameters to try instead of migration 0003's (32 200)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.build:
+        BUILD.update(m=args.build[0], ef_construction=args.build[1])
     wanted = set(args.only or ("throughput", "trigger", "e2e", "hnsw"))
     if "throughput" in wanted:
         throughput()
     embedder = OnnxEmbedder.default()
     with bench_database("memory") as (url, _):
         prepare_catalog(url, vins_per_type=20)
+        asyncio.run(rebuild_indexes(url))
         if "trigger" in wanted:
             asyncio.run(trigger_cost(url))
         if "e2e" in wanted:
