@@ -9,7 +9,11 @@ export default defineConfig({
   expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // One retry: on the 2-core CI machine, right after the Python suite, two of four full
+  // runs on 2026-12-04 had one slow step past its 15 s expectation (a different test each
+  // time; each passes alone). A retried test is reported as "flaky" in the list, so it
+  // stays visible; a real failure fails both tries.
+  retries: 1,
   reporter: [["list"]],
   outputDir: "test-results",
   use: {
