@@ -129,8 +129,10 @@ def embed_all(embedder: OnnxEmbedder, texts: list[str]) -> npt.NDArray[np.float3
     return out
 
 
-#: HNSW build parameters, as migration 0003 sets them; `--build M EF` tries others.
-BUILD = {"m": 32, "ef_construction": 200}
+#: HNSW build parameters as migration 0003 sets them, and those this run builds with
+#: (`--build M EF` tries others).
+MIGRATION_BUILD = {"m": 32, "ef_construction": 200}
+BUILD = dict(MIGRATION_BUILD)
 
 
 def build_clause() -> str:
@@ -139,7 +141,7 @@ def build_clause() -> str:
 
 async def rebuild_indexes(url: str) -> None:
     """Both HNSW indexes rebuilt with `BUILD` when it is not the migration's."""
-    if BUILD == {"m": 32, "ef_construction": 200}:
+    if BUILD == MIGRATION_BUILD:
         return
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         for table in ("part_embeddings", "memory_embeddings"):

@@ -161,14 +161,14 @@ class _Enumeration:
 
     def decode(
         self,
-        decode: Callable[[Sequence[Any], Sequence[int | None] | None, datetime | None], list[T]],
+        decode: Callable[[Sequence[Any], datetime | None], list[T]],
         items: Sequence[Any],
         stage: str,
         chunk: int | None = None,
     ) -> Iterator[T]:
         """`decode` over `items` on the decoder's workers, reporting progress per chunk."""
         done = 0
-        for rows in self.decoder.map(decode, items, None, chunk):
+        for rows in self.decoder.map(decode, items, chunk):
             done += len(rows)
             yield from rows
             self.progress(stage, done, len(items))

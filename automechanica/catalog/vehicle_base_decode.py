@@ -33,7 +33,7 @@ from automechanica.catalog.vin_decode import configuration_from_decode
 #: vPIC "Vehicle Type" values the store sells parts for.
 VEHICLE_TYPES = frozenset({"PASSENGER CAR", "MULTIPURPOSE PASSENGER VEHICLE (MPV)", "TRUCK"})
 #: vPIC error codes that make a decode unusable here: check digit (we compute it),
-#: incomplete VIN, unregistered manufacturer, no data, wrong model year, year hint clash.
+#: incomplete VIN, unregistered manufacturer, no data, wrong model year, year clash.
 FATAL_ERRORS = frozenset({1, 6, 7, 8, 11, 12})
 #: The vPIC variables `vin_decode.configuration_from_decode` reads, in a fixed order.
 RAW_VARIABLES = (
@@ -79,14 +79,9 @@ def _attrs(raw: tuple[Any, ...]) -> Attrs | None:
     return None if config is None else astuple(config)[1:-1]
 
 
-def _usable(decoded: Mapping[str, Any], attributes: Mapping[str, Any], hint: int | None) -> bool:
-    """A car, MPV or truck with a year, make and model, without fatal errors; with a
-    year hint, of that year (the hint's own "year differs" flag then is no error)."""
+def _usable(decoded: Mapping[str, Any], attributes: Mapping[str, Any]) -> bool:
+    """A car, MPV or truck with a year, make and model, without fatal errors."""
     errors = set(decoded.get("error_codes", ()))
-    if hint is not None:
-        if decoded.get("model_year") != hint:
-            return False
-        errors.discard(12)
     return bool(
         attributes.get("Vehicle Type") in VEHICLE_TYPES
         and decoded.get("model_year")
@@ -96,9 +91,9 @@ def _usable(decoded: Mapping[str, Any], attributes: Mapping[str, Any], hint: int
     )
 
 
-def _row(decoded: Mapping[str, Any], attributes: Mapping[str, Any], hint: int | None) -> Row:
+def _row(decoded: Mapping[str, Any], attributes: Mapping[str, Any]) -> Row:
     attrs = None
-    if _usable(decoded, attributes, hint):
+    if _usable(decoded, attributes):
         raw = tuple(attributes.get(k) for k in RAW_VARIABLES)
         if isinstance(raw[9], list):
             raw = (*raw[:9], tuple(raw[9]), *raw[10:])
@@ -107,19 +102,12 @@ def _row(decoded: Mapping[str, Any], attributes: Mapping[str, Any], hint: int | 
     return decoded.get("model_year"), attrs, str(possible) if possible else None
 
 
-def decode_rows(
-    vins: Sequence[str], hints: Sequence[int | None] | None, now: datetime | None
-) -> list[Row]:
-    """Plain decodes of `vins` (vPIC's model-year hint per VIN when given), cut down."""
-    years = list(hints) if hints is not None else None
-    decoded = ultravin.decode_batch(list(vins), years=years, now=now)
-    hinted = hints if hints is not None else [None] * len(decoded)
-    return [_row(d, d["attributes"], h) for d, h in zip(decoded, hinted, strict=True)]
+def decode_rows(vins: Sequence[str], now: datetime | None) -> list[Row]:
+    """Plain decodes of `vins`, cut down."""
+    return [_row(d, d["attributes"]) for d in ultravin.decode_batch(list(vins), now=now)]
 
 
-def decode_draws(
-    jobs: Sequence[DrawJob], hints: Sequence[int | None] | None, now: datetime | None
-) -> list[DrawRow]:
+def decode_draws(jobs: Sequence[DrawJob], now: datetime | None) -> list[DrawRow]:
     """Each job's random VINs (`ultravin.generate`) decoded, counted per configuration."""
     out: list[DrawRow] = []
     for wmi, year, seed, n, (low, high) in jobs:
@@ -130,7 +118,7 @@ def decode_draws(
         else:
             vins = ultravin.generate(n, seed=seed, wmi=wmi, year=year, invalid_rate=0.0, now=now)
         configs: dict[tuple[int, Attrs], tuple[int, str]] = {}
-        for vin, (decoded_year, attrs, _) in zip(vins, decode_rows(vins, None, now), strict=True):
+        for vin, (decoded_year, attrs, _) in zip(vins, decode_rows(vins, now), strict=True):
             if attrs is not None and decoded_year:
                 times, first = configs.get((decoded_year, attrs), (0, vin))
                 configs[(decoded_year, attrs)] = (times + 1, first)
@@ -173,21 +161,16 @@ class Decoder:
 
     def map(
         self,
-        decode: Callable[[Sequence[Any], Sequence[int | None] | None, datetime | None], list[T]],
+        decode: Callable[[Sequence[Any], datetime | None], list[T]],
         items: Sequence[Any],
-        hints: Sequence[int | None] | None = None,
         chunk: int | None = None,
     ) -> Iterator[list[T]]:
-        """`decode` over `items` (VINs, or mix jobs) chunk by chunk; yields each chunk's
+        """`decode` over `items` (VINs, or draw jobs) chunk by chunk; yields each chunk's
         rows in order."""
         size = chunk or self.chunk
-        chunks = [
-            (items[s : s + size], None if hints is None else hints[s : s + size])
-            for s in range(0, len(items), size)
-        ]
+        chunks = [items[s : s + size] for s in range(0, len(items), size)]
         if self.pool is None:
-            for v, h in chunks:
-                yield decode(v, h, self.now)
+            for part in chunks:
+                yield decode(part, self.now)
             return
-        nows = [self.now] * len(chunks)
-        yield from self.pool.map(decode, [c[0] for c in chunks], [c[1] for c in chunks], nows)
+        yield from self.pool.map(decode, chunks, [self.now] * len(chunks))

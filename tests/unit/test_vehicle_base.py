@@ -64,7 +64,7 @@ def test_the_cut_down_decode_normalizes_as_the_shop_does() -> None:
             100, seed=5, min_year=1995, vehicle_type=kind, invalid_rate=0.0, now=NOW
         )
     ]
-    rows = decode_rows(vins, None, NOW)
+    rows = decode_rows(vins, NOW)
     usable = 0
     for decoded, (year, attrs, _) in zip(ultravin.decode_batch(vins, now=NOW), rows, strict=True):
         assert year == decoded["model_year"]
@@ -78,11 +78,10 @@ def test_the_cut_down_decode_normalizes_as_the_shop_does() -> None:
 
 def test_a_pool_of_workers_decodes_what_one_process_does() -> None:
     vins = ultravin.generate(40, seed=9, invalid_rate=0.0, now=NOW)
-    hints: list[int | None] = [2015 + i % 5 for i in range(len(vins))]
     with Decoder(1, NOW) as inline, Decoder(2, NOW, chunk=7) as pool:
-        alone = [r for rows in inline.map(decode_rows, vins, hints) for r in rows]
-        spread = [r for rows in pool.map(decode_rows, vins, hints) for r in rows]
-    assert spread == alone == decode_rows(vins, hints, NOW)
+        alone = [r for rows in inline.map(decode_rows, vins) for r in rows]
+        spread = [r for rows in pool.map(decode_rows, vins) for r in rows]
+    assert spread == alone == decode_rows(vins, NOW)
 
 
 def test_draws_go_where_more_is_still_unseen() -> None:
