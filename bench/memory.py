@@ -48,6 +48,7 @@ from automechanica.catalog.search import (
 from automechanica.memory import EmbeddingWorker, OnnxEmbedder, PgVectorStore
 from bench._setup import bench_database, percentile, prepare_catalog
 from bench._stalls import StallProbe
+from bench.api_security import CpuMeter
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the torch route must never reach a hub
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -316,7 +317,7 @@ JOIN unnest(%(titles)s::text[]) WITH ORDINALITY AS t(title, i) ON t.i = g
 """
 
 
-async def end_to_end(url: str, n: int, embedder: OnnxEmbedder) -> None:
+async def end_to_end(url: str, n: int, embedder: OnnxEmbedder, meter: CpuMeter) -> None:
     titles = [t.split(". ")[0] for t in catalog_texts(n, seed=4)]
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         url, min_size=1, max_size=4, kwargs={"autocommit": True}, open=False
@@ -327,8 +328,10 @@ async def end_to_end(url: str, n: int, embedder: OnnxEmbedder) -> None:
         async with pool.connection() as conn:
             await conn.execute(INSERT_PARTS, {"n": n, "tag": "e2e", "titles": titles})
         enqueued = time.perf_counter() - started
+        own_cpu, postgres_cpu = time.process_time(), meter.postgres()
         report = await EmbeddingWorker(pool, embedder, PgVectorStore(pool)).drain()
         total = time.perf_counter() - started
+        own_cpu, postgres_cpu = time.process_time() - own_cpu, meter.postgres() - postgres_cpu
         print(
             f"\nend to end: {n:,} parts inserted (jobs by trigger) in {enqueued:.1f} s, "
             f"all searchable after {total:.1f} s ({n / total:,.0f} parts/s; {report})"
@@ -338,11 +341,19 @@ async def end_to_end(url: str, n: int, embedder: OnnxEmbedder) -> None:
                 "SELECT DISTINCT content FROM embedding_jobs WHERE kind = 'part'"
             )
             texts = [row[0] for row in await cur.fetchall()]
+        bare_cpu = time.process_time()
         bare = model_seconds(embedder, texts)
+        bare_cpu = time.process_time() - bare_cpu
         print(
             f"  the bare model on the same {len(texts):,} distinct texts (batches of 64): "
             f"{bare:.1f} s, {len(texts) / bare:,.0f} texts/s; the worker (enqueue excluded) at "
             f"{bare / (total - enqueued):.0%} of the model's own rate"
+        )
+        print(
+            f"  CPU seconds: the worker's process {own_cpu:.1f} (model and Python), PostgreSQL "
+            f"{postgres_cpu:.1f} ({postgres_cpu / n * 1000:.2f} ms a part); the bare model "
+            f"{bare_cpu:.1f}; the machine's {os.cpu_count()} cores offered "
+            f"{(os.cpu_count() or 1) * (total - enqueued):.1f} during the drain"
         )
         await hybrid_search(pool, embedder)
     finally:
@@ -441,13 +452,13 @@ def main() -> None:
     if "throughput" in wanted:
         throughput()
     embedder = OnnxEmbedder.default()
-    with bench_database("memory") as (url, _):
+    with bench_database("memory") as (url, work):
         prepare_catalog(url, vins_per_type=20)
         asyncio.run(rebuild_indexes(url))
         if "trigger" in wanted:
             asyncio.run(trigger_cost(url))
         if "e2e" in wanted:
-            asyncio.run(end_to_end(url, args.e2e, embedder))
+            asyncio.run(end_to_end(url, args.e2e, embedder, CpuMeter(work / "pgdata")))
         if "hnsw" in wanted:
             asyncio.run(hnsw_figures(url, args.vectors, args.queries, embedder))
 

@@ -18,8 +18,10 @@ the model name, so vectors of two models never mix.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -71,6 +73,13 @@ def normalize(vectors: npt.NDArray[Any]) -> Vectors:
     return normalized
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def default_tokenizer_path() -> Path:
     """all-MiniLM-L6-v2's tokenizer, shipped inside this package (see its README)."""
     return Path(
@@ -96,7 +105,18 @@ class OnnxEmbedder:
 
     Loads on first use (starting the API or a CLI command stays fast) and is safe to
     share between threads.
+
+    The session runs each call on one thread; a call of many texts is cut into
+    `threads` contiguous slices run side by side. ONNX Runtime's own parallelism
+    splits every operator between threads and waits for all of them after each one:
+    beside a busy PostgreSQL (the embedding worker's HNSW inserts), a thread that
+    lost its core held the other one up, and two threads used 1.3x the CPU per text
+    of one. Slices wait for each other once per call, and a slice of sorted texts
+    pads to its own longest (docs/memory.md has the figures).
     """
+
+    #: Texts below which a call is not split (a search query, a handful of names).
+    MIN_SLICE = 8
 
     def __init__(
         self,
@@ -113,13 +133,15 @@ class OnnxEmbedder:
         self.model_path = model_path
         self.tokenizer_path = tokenizer_path
         self.max_tokens = max_tokens
-        self.threads = threads
+        self.threads = threads or usable_cpus()
         self._lock = threading.Lock()
         self._loaded: tuple[Tokenizer, Any] | None = None
+        self._slices: ThreadPoolExecutor | None = None
 
     @classmethod
     def default(cls, *, threads: int | None = None) -> OnnxEmbedder:
-        """all-MiniLM-L6-v2, int8, from installed packages only."""
+        """all-MiniLM-L6-v2, int8, from installed packages only; `threads` slices of a
+        call run side by side (default: the CPUs this process may use)."""
         return cls(default_model_path(), default_tokenizer_path(), threads=threads)
 
     @property
@@ -142,23 +164,32 @@ class OnnxEmbedder:
                 tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
                 tokenizer.enable_truncation(max_length=self.max_tokens)
                 options = onnxruntime.SessionOptions()
-                if self.threads:
-                    options.intra_op_num_threads = self.threads
+                options.intra_op_num_threads = 1  # parallel across slices, see the class
+                options.inter_op_num_threads = 1
                 options.log_severity_level = 3
-                # Idle pool threads sleep rather than spin: the model shares two cores
-                # with PostgreSQL and the API, and spinning threads took their CPU
-                # (1.3x the CPU per text with two threads on a busy machine).
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                options.add_session_config_entry("session.inter_op.allow_spinning", "0")
                 session = onnxruntime.InferenceSession(
                     str(self.model_path), options, providers=["CPUExecutionProvider"]
                 )
+                if self.threads > 1:
+                    self._slices = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="onnx")
                 self._loaded = (tokenizer, session)
             return self._loaded
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
+        self._load()
+        count = min(self.threads, len(texts) // self.MIN_SLICE)
+        if count < 2 or self._slices is None:
+            return self._run(texts)
+        size = -(-len(texts) // count)
+        slices = [texts[start : start + size] for start in range(0, len(texts), size)]
+        others = [self._slices.submit(self._run, part) for part in slices[1:]]
+        first = self._run(slices[0])  # this thread takes a slice too
+        return np.vstack([first, *(future.result() for future in others)])
+
+    def _run(self, texts: Sequence[str]) -> Vectors:
+        """One session run on `texts`, on the calling thread."""
         tokenizer, session = self._load()
         encodings = tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)

@@ -65,6 +65,14 @@ def test_padding_is_dynamic_and_does_not_change_a_vector(model: OnnxEmbedder) ->
     assert len(tokenizer.encode_batch(["oil filter"])[0].ids) < 128  # not padded to 128
 
 
+def test_a_call_cut_into_slices_returns_every_text_in_order() -> None:
+    texts = [f"brake pad set {n}" for n in range(40)] + ["windshield wiper blade 26 inch"]
+    sliced = OnnxEmbedder.default(threads=3).embed(texts)  # slices of 14, 14 and 13
+    one_by_one = np.vstack([OnnxEmbedder.default(threads=1).embed([t]) for t in texts])
+    assert sliced.shape == (41, 384)
+    assert np.allclose(np.sum(sliced * one_by_one, axis=1), 1.0, atol=1e-4)
+
+
 def test_long_inputs_are_truncated_not_refused(model: OnnxEmbedder) -> None:
     assert model.embed(["brake " * 2000]).shape == (1, 384)
 
