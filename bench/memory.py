@@ -45,6 +45,7 @@ from automechanica.catalog.search import (
     search_page,
     vector_settings,
 )
+from automechanica.db.vectors import HNSW_INDEX
 from automechanica.memory import EmbeddingWorker, OnnxEmbedder, PgVectorStore
 from bench._setup import bench_database, percentile, prepare_catalog
 from bench._stalls import StallProbe
@@ -130,9 +131,9 @@ def embed_all(embedder: OnnxEmbedder, texts: list[str]) -> npt.NDArray[np.float3
     return out
 
 
-#: HNSW build parameters as migration 0003 sets them, and those this run builds with
+#: HNSW build parameters as migration 0015 sets them, and those this run builds with
 #: (`--build M EF` tries others).
-MIGRATION_BUILD = {"m": 32, "ef_construction": 200}
+MIGRATION_BUILD = {"m": 24, "ef_construction": 200}
 BUILD = dict(MIGRATION_BUILD)
 
 
@@ -148,8 +149,7 @@ async def rebuild_indexes(url: str) -> None:
         for table in ("part_embeddings", "memory_embeddings"):
             await conn.execute(f"DROP INDEX {table}_hnsw")
             await conn.execute(
-                f"CREATE INDEX {table}_hnsw ON {table} "
-                f"USING hnsw (embedding vector_cosine_ops) {build_clause()}"
+                f"CREATE INDEX {table}_hnsw ON {table} {HNSW_INDEX} {build_clause()}"
             )
     print(f"HNSW indexes rebuilt {build_clause()}")
 
@@ -180,10 +180,10 @@ async def load_vectors(url: str, vectors: npt.NDArray[np.float32]) -> list[int]:
         started = time.perf_counter()
         await conn.execute(
             "CREATE INDEX memory_embeddings_hnsw ON memory_embeddings "
-            f"USING hnsw (embedding vector_cosine_ops) {build_clause()}"
+            f"{HNSW_INDEX} {build_clause()}"
         )
         elapsed = time.perf_counter() - started
-        print(f"HNSW build ({build_clause()}; migration 0003: m 32, ef 200): {elapsed:.1f} s")
+        print(f"HNSW build ({build_clause()}; migration 0015: m 24, ef 200): {elapsed:.1f} s")
         await conn.execute("VACUUM ANALYZE memory_embeddings")
     return ids
 
@@ -443,7 +443,7 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument(
         "--build", type=int, nargs=2, metavar=("M", "EF_CONSTRUCTION"),
-        help="HNSW build parameters to try instead of migration 0003's (32 200)",
+        help="HNSW build parameters to try instead of migration 0015's (24 200)",
     )  # fmt: skip
     args = parser.parse_args()
     if args.build:

@@ -30,7 +30,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
 from automechanica.catalog.normalize import normalize_mpn
-from automechanica.db.vectors import vector_text
+from automechanica.db.vectors import nearest_first, vector_text
 
 #: The configurations' constraint check: a fitment applies to vehicle v when every
 #: non-null constraint equals the vehicle's value.
@@ -82,7 +82,8 @@ WITH matched AS MATERIALIZED (
 )
 """
 #: Hybrid: the text list and the vector list, each ranked, fused by RRF. The vector
-#: list is an HNSW scan of part_embeddings_hnsw (iterative, so filters keep k rows).
+#: list is an HNSW scan of part_embeddings_hnsw (iterative, so filters keep k rows;
+#: half precision, then ranked by the exact distance).
 MATCHED_HYBRID = """
 WITH text_hits AS MATERIALIZED (
     SELECT p.id, row_number() OVER (ORDER BY {rank} DESC, p.id) AS pos,
@@ -94,7 +95,7 @@ vector_hits AS MATERIALIZED (
     FROM (SELECT e.part_id AS id, e.embedding <=> %(vector)s::vector AS distance
           FROM part_embeddings e JOIN parts p ON p.id = e.part_id
           WHERE e.model = %(model)s AND p.status = 'active' AND {where}
-          ORDER BY e.embedding <=> %(vector)s::vector
+          ORDER BY {nearest}
           LIMIT %(vector_k)s) n
     WHERE n.distance <= %(max_distance)s
 ),
@@ -305,7 +306,10 @@ def page_statement(query: SearchQuery) -> tuple[sql.Composed, dict[str, Any]]:
     if is_hybrid(query):
         text, rank = where.pop(1), sql.SQL(TEXT_RANK)  # TEXT_MATCH is second (see _filters)
         head = sql.SQL(MATCHED_HYBRID).format(
-            rank=rank, text=text, where=sql.SQL(" AND ").join(where)
+            rank=rank,
+            text=text,
+            where=sql.SQL(" AND ").join(where),
+            nearest=sql.SQL(nearest_first("e.embedding")),
         )
         params |= {
             "vector": vector_text(query.vector or ()),
