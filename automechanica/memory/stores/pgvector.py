@@ -31,7 +31,8 @@ from automechanica.memory.stores.base import Filters, Hit, Point
 
 #: Candidates the HNSW scan keeps (pgvector's default is 40). Chosen with
 #: bench/memory.py on 100,000 vectors (indexes m = 32, ef_construction = 200, migration
-#: 0003); see docs/memory.md for the figures.
+#: 0003; kept for the half-precision indexes with m = 24 of migration 0015); see
+#: docs/memory.md for the figures.
 DEFAULT_EF_SEARCH = 300
 #: pgvector's largest hnsw.ef_search (an iterative scan goes on past it).
 MAX_EF_SEARCH = 1_000
