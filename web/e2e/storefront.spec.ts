@@ -37,10 +37,16 @@ test("pick a vehicle by year/make/model, browse a category, answer the fit quest
 
   await page.getByRole("link", { name: new RegExp(`^${partTypeName(q.slug)}`) }).first().click();
   await expect(page.getByRole("heading", { level: 1, name: partTypeName(q.slug) })).toBeVisible();
-  await expect(page.locator("[data-fit='loading']")).toHaveCount(0);
-  const badges = await page.locator("[data-fit]").evaluateAll((els) => els.map((e) => e.getAttribute("data-fit")));
-  expect(badges.length).toBeGreaterThan(0);
-  expect(badges.every((b) => ["fits", "does_not_fit", "check", "universal", "no_data"].includes(b ?? ""))).toBe(true);
+  // Badges pass through "no_vehicle" and "loading" while the garage and the fit checks
+  // arrive (a single read once "loading" was gone caught one still on its way, in CI).
+  await expect(page.locator("[data-fit]").first()).toBeVisible();
+  const settled = ["fits", "does_not_fit", "check", "universal", "no_data"];
+  await expect
+    .poll(async () => {
+      const badges = await page.locator("[data-fit]").evaluateAll((els) => els.map((e) => e.getAttribute("data-fit")));
+      return badges.filter((b) => !settled.includes(b ?? ""));
+    })
+    .toEqual([]);
 
   const card = page.getByTestId("result").filter({ has: page.getByRole("link", { name: q.title, exact: true }) }).first();
   const question = card.locator("[data-fit='check']");
